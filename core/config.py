@@ -1,0 +1,113 @@
+"""Settings: each declared once (name, default, type, help), read from env or secrets.toml at call time."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting.
+
+    Parameters
+    ----------
+    name : str
+        Environment variable (and secrets.toml key) that sets it.
+    default : Any
+        Value used when neither the environment nor secrets.toml sets it.
+    type : type
+        ``str``, ``int`` or ``float``; values are converted and validated.
+    help : str
+        One line shown in the README and ``python -m jobs settings``.
+    """
+
+    name: str
+    default: Any
+    type: type
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DQ_WAREHOUSE",
+        "duckdb:///data/dqhub.duckdb",
+        str,
+        "Results store URL: duckdb:///rel/path, duckdb:////abs/path or duckdb:///:memory:.",
+    ),
+    Setting(
+        "DQ_HISTORY_DAYS",
+        28,
+        int,
+        "Days of readings before the scored day that detectors use for baselines.",
+    ),
+    Setting(
+        "DQ_CHUNK_METERS",
+        2000,
+        int,
+        "Meters loaded and scored together; bounds the DQ job's memory.",
+    ),
+    Setting(
+        "DQ_LOCK_TIMEOUT_SECONDS",
+        60.0,
+        float,
+        "How long an operation retries a DuckDB file locked by another process.",
+    ),
+    Setting(
+        "DQ_SNAP_SECONDS",
+        30,
+        int,
+        "Import: a timestamp this close to its slot boundary is snapped onto it.",
+    ),
+    Setting(
+        "DQ_DEMO_SEED",
+        42,
+        int,
+        "Random seed of the synthetic demo fleet that `make run` shows.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _secrets() -> dict[str, Any]:
+    path = Path(os.environ.get("DQ_SECRETS_FILE", SECRETS_FILE))
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def get(name: str) -> Any:
+    """Return the current value of setting ``name`` (env beats secrets.toml beats default).
+
+    Raises
+    ------
+    ConfigError
+        If the name is unknown or the value cannot be converted to the setting's type.
+    """
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        raise ConfigError(f"Unknown setting {name!r}; expected one of {', '.join(_BY_NAME)}")
+    raw = os.environ.get(name)
+    if raw is None:
+        raw = _secrets().get(name, setting.default)
+    try:
+        value = setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"Setting {name}={raw!r} is not a valid {setting.type.__name__}"
+        ) from exc
+    if setting.type in (int, float) and value <= 0:
+        raise ConfigError(f"Setting {name}={raw!r} must be positive")
+    return value

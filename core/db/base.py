@@ -1,0 +1,105 @@
+"""The Database interface every warehouse backend implements; dialect differences are class flags."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+
+Params = Sequence[Any]
+
+
+class Transaction(ABC):
+    """Statements run on one connection inside one transaction (see ``Database.transaction``)."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> None:
+        """Run one statement with ``?`` placeholders."""
+
+    @abstractmethod
+    def fetch_df(self, sql: str, params: Params = ()) -> pd.DataFrame:
+        """Run one query and return its rows as a DataFrame."""
+
+    @abstractmethod
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Insert every row of ``df`` (columns named like the table's) and return the count."""
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+        """Run one query and return its rows as tuples."""
+        return list(self.fetch_df(sql, params).itertuples(index=False, name=None))
+
+    def replace_rows(self, table: str, where: str, params: Params, df: pd.DataFrame) -> int:
+        """Delete the rows matching ``where`` and insert ``df``: the portable upsert.
+
+        Redshift has no ``ON CONFLICT``; delete+insert inside the caller's transaction gives the
+        same result on every engine.
+        """
+        self.execute(f"DELETE FROM {table} WHERE {where}", params)
+        return self.insert_df(table, df)
+
+
+class Database(ABC):
+    """A warehouse. Each call opens, uses and closes its own connection.
+
+    Attributes
+    ----------
+    DIALECT : str
+        Engine family, for the few places SQL text must differ.
+    SUPPORTS_MERGE : bool
+        Whether ``MERGE INTO`` is available.
+    """
+
+    DIALECT: str = ""
+    SUPPORTS_MERGE: bool = False
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Open a connection, begin, yield, commit (or roll back on error), close."""
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        """Run one statement in its own transaction."""
+        with self.transaction() as tx:
+            tx.execute(sql, params)
+
+    def fetch_df(self, sql: str, params: Params = ()) -> pd.DataFrame:
+        """Run one query and return a DataFrame."""
+        with self.transaction() as tx:
+            return tx.fetch_df(sql, params)
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+        """Run one query and return tuples."""
+        with self.transaction() as tx:
+            return tx.fetch_all(sql, params)
+
+    def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None when there is no row."""
+        rows = self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Insert a DataFrame in its own transaction."""
+        with self.transaction() as tx:
+            return tx.insert_df(table, df)
+
+    def replace_rows(self, table: str, where: str, params: Params, df: pd.DataFrame) -> int:
+        """Delete rows matching ``where`` and insert ``df`` in one transaction."""
+        with self.transaction() as tx:
+            return tx.replace_rows(table, where, params, df)
+
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists in the warehouse."""
+        return bool(
+            self.fetch_value(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", (table,)
+            )
+        )
+
+    def close(self) -> None:  # noqa: B027 - optional hook: file backends hold nothing open
+        """Release anything held between calls (nothing, for most backends)."""
