@@ -1,0 +1,36 @@
+# DQ Hub developer workflow. `make run` and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench lint demo services clean
+
+setup: $(STAMP)  ## create .venv and install pinned requirements (no-op when up to date)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+demo: setup  ## seed the embedded demo warehouse if empty, then score its last day
+	$(PY) -m jobs demo --if-empty
+	$(PY) -m jobs run dq --date latest
+
+run: demo  ## set up, seed, score, and open the app on http://127.0.0.1:8501
+	$(PY) -m streamlit run Home.py
+
+services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when installed)
+	@scripts/start-services.sh
+
+test: setup services  ## run the whole test suite, as CI does
+	$(PY) -m pytest
+
+bench: setup  ## run the benchmarks (prints numbers; not tests)
+	$(PY) -m bench
+
+lint: setup  ## ruff over the code base
+	$(PY) -m ruff check core jobs bench tests Home.py
+
+clean:  ## remove the venv and the embedded warehouse
+	rm -rf $(VENV) data/dqhub.duckdb data/dqhub.duckdb.wal

@@ -1,0 +1,109 @@
+"""Turn a chunk of meters' readings into dense grids, one per (interval, time zone) group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from core.detectors.base import Grid
+from core.sources.embedded import ReadingsBlock
+
+SLOTS_15_PER_DAY = 96
+
+
+@dataclass(frozen=True)
+class Window:
+    """The scored UTC day plus the history before it.
+
+    Parameters
+    ----------
+    day : pd.Timestamp
+        Midnight UTC of the scored day (naive).
+    history_days : int
+        Whole days of history before ``day`` used for baselines.
+    """
+
+    day: pd.Timestamp
+    history_days: int
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """First instant loaded."""
+        return self.day - pd.Timedelta(days=self.history_days)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """First instant after the scored day."""
+        return self.day + pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class GroupFailure:
+    """Meters that could not be gridded, with the reason."""
+
+    meter_ids: list[str]
+    reason: str
+
+
+def build_grids(
+    meters: pd.DataFrame, block: ReadingsBlock, window: Window
+) -> Iterator[tuple[str, Grid] | GroupFailure]:
+    """Yield ``(source, grid)`` for each (interval, timezone) group and source, or failures.
+
+    The platform grid holds every meter of the group; the raw grid only meters with at least
+    one raw reading, with the platform values as its ``reference``. Meters with a non-finite
+    value (inf) are reported as a ``GroupFailure`` and left out rather than poisoning baselines.
+    """
+    days = window.history_days + 1
+    keys = meters[["interval_minutes", "timezone"]].astype(str).agg("|".join, axis=1)
+    for key, rows in meters.groupby(keys, sort=True).indices.items():
+        minutes_text, timezone = key.split("|", 1)
+        minutes = int(minutes_text)
+        group = meters.iloc[rows]
+        if minutes not in (15, 60):
+            yield GroupFailure(list(group.meter_id), f"interval_minutes {minutes} is not 15 or 60")
+            continue
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            yield GroupFailure(list(group.meter_id), f"unknown timezone {timezone!r}")
+            continue
+        per_slot = minutes // 15
+        n_slots = days * SLOTS_15_PER_DAY // per_slot
+        local = np.full(len(meters), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        take = local[block.meter_index] >= 0
+        row = local[block.meter_index[take]]
+        slot = block.slot15[take] // per_slot
+        value = block.value[take]
+        raw = block.raw[take]
+        platform = np.full((len(rows), n_slots), np.nan)
+        raw_grid = np.full((len(rows), n_slots), np.nan)
+        platform[row[~raw], slot[~raw]] = value[~raw]
+        raw_grid[row[raw], slot[raw]] = value[raw]
+        bad = np.isinf(platform).any(axis=1) | np.isinf(raw_grid).any(axis=1)
+        if bad.any():
+            yield GroupFailure(list(group.meter_id[bad]), "non-finite (infinite) reading")
+        ok = ~bad
+        common = {
+            "start": window.start,
+            "slot_minutes": minutes,
+            "timezone": timezone,
+            "score_from": window.history_days * SLOTS_15_PER_DAY // per_slot,
+        }
+        ids = group.meter_id.to_numpy()[ok]
+        kinds = group.kind.to_numpy()[ok]
+        yield "platform", Grid(meter_ids=ids, kinds=kinds, values=platform[ok], **common)
+        has_raw = ~np.isnan(raw_grid[ok]).all(axis=1)
+        if has_raw.any():
+            yield "raw", Grid(
+                meter_ids=ids[has_raw],
+                kinds=kinds[has_raw],
+                values=raw_grid[ok][has_raw],
+                reference=platform[ok][has_raw],
+                **common,
+            )

@@ -1,0 +1,121 @@
+"""Store DQ results: upsert issues keeping people's statuses, replace the day's meter scores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+
+from core.db.base import Transaction
+from core.runs import Run, utcnow
+
+ISSUE_COLUMNS = [
+    "issue_id", "kind", "detector", "account_id", "building_id", "meter_id", "bill_id", "source",
+    "start_ts", "end_ts", "severity", "magnitude", "details", "first_seen_run", "last_seen_run",
+    "status", "status_by", "status_at", "status_note",
+]
+SYSTEM = "system"
+_ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
+
+
+def issue_id(meter_id: str, detector: str, source: str, start_ts: pd.Timestamp) -> str:
+    """Stable id: the same meter, detector, source and start give the same id on every run."""
+    key = f"{meter_id}|{detector}|{source}|{pd.Timestamp(start_ts).isoformat()}"
+    return hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def _in_batches(tx: Transaction, sql: str, ids: list[str]) -> pd.DataFrame:
+    frames = []
+    for i in range(0, len(ids), _ID_BATCH):
+        batch = ids[i : i + _ID_BATCH]
+        marks = ", ".join("?" for _ in batch)
+        frames.append(tx.fetch_df(sql.format(marks=marks), batch))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def continue_clipped(tx: Transaction, events: pd.DataFrame) -> pd.DataFrame:
+    """Give an event that starts at the window's first slot the start of the issue it continues.
+
+    A meter offline for weeks is clipped at the history window's start, which moves every day;
+    adopting the start of the stored issue of the same meter/detector/source that reaches the
+    window keeps its issue_id stable instead of opening a new issue daily.
+    """
+    clipped = events[events["clipped_start"]]
+    if clipped.empty:
+        return events
+    stored = _in_batches(
+        tx,
+        "SELECT meter_id, detector, source, start_ts, end_ts FROM dq_issues "
+        "WHERE kind = 'meter' AND meter_id IN ({marks})",
+        sorted(clipped["meter_id"].unique()),
+    )
+    if stored.empty:
+        return events
+    merged = clipped.reset_index().merge(
+        stored, on=["meter_id", "detector", "source"], suffixes=("", "_stored")
+    )
+    merged = merged[
+        (merged["start_ts_stored"] <= merged["start_ts"]) & (merged["end_ts_stored"] >= merged["start_ts"])
+    ]
+    earliest = merged.groupby("index")["start_ts_stored"].min()
+    out = events.copy()
+    out.loc[earliest.index, "start_ts"] = earliest.to_numpy()
+    return out
+
+
+def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, run: Run) -> int:
+    """Write events as ``dq_issues`` rows; a status set by a person is never changed.
+
+    Rows are replaced by issue_id (delete + insert in the caller's transaction). For an existing
+    issue the first_seen_run is kept, and so are status, status_by, status_at and status_note
+    unless the status is still the system's own.
+    """
+    if events.empty:
+        return 0
+    now = utcnow()
+    ev = events.merge(meters[["meter_id", "account_id", "building_id"]], on="meter_id", how="left")
+    ev["issue_id"] = [
+        issue_id(m, d, s, t)
+        for m, d, s, t in zip(ev.meter_id, ev.detector, ev.source, ev.start_ts, strict=True)
+    ]
+    ev = ev.drop_duplicates("issue_id", keep="last")
+    ev["details"] = [
+        json.dumps({"slots": int(n), "hours": float(h)}) for n, h in zip(ev.slots, ev.hours, strict=True)
+    ]
+    ids = ev["issue_id"].tolist()
+    old = _in_batches(
+        tx,
+        "SELECT issue_id, first_seen_run, status, status_by, status_at, status_note "
+        "FROM dq_issues WHERE issue_id IN ({marks})",
+        ids,
+    )
+    ev = ev.merge(old, on="issue_id", how="left", suffixes=("", "_old"))
+    known = ev["first_seen_run"].notna()
+    person = known & (ev["status_by"] != SYSTEM)
+    unchanged = known & ~person & (ev["status_old"] == ev["status"])
+    ev["first_seen_run"] = ev["first_seen_run"].where(known, run.run_id)
+    ev["status"] = ev["status_old"].where(person, ev["status"])
+    ev["status_note"] = ev["status_note_old"].where(person, ev["status_note"])
+    ev["status_by"] = ev["status_by"].where(person, SYSTEM)
+    ev["status_at"] = ev["status_at"].where(person | unchanged, now)
+    ev["kind"] = "meter"
+    ev["bill_id"] = None
+    ev["last_seen_run"] = run.run_id
+    rows = ev[ISSUE_COLUMNS]
+    for i in range(0, len(ids), _ID_BATCH):
+        batch = ids[i : i + _ID_BATCH]
+        tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({', '.join('?' for _ in batch)})", batch)
+    tx.insert_df("dq_issues", rows)
+    return len(rows)
+
+
+def replace_meter_days(tx: Transaction, day: pd.Timestamp, days: pd.DataFrame, meter_ids: list[str]) -> None:
+    """Replace the scored day's ``dq_meter_days`` rows of the meters this run scored."""
+    for i in range(0, len(meter_ids), _ID_BATCH):
+        batch = meter_ids[i : i + _ID_BATCH]
+        tx.execute(
+            f"DELETE FROM dq_meter_days WHERE day = ? AND meter_id IN ({', '.join('?' for _ in batch)})",
+            [day.date(), *batch],
+        )
+    tx.insert_df("dq_meter_days", days)

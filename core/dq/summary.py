@@ -1,0 +1,26 @@
+"""Read-only summaries of DQ results for the home page."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.db.base import Database
+
+
+def latest_run(db: Database, job: str = "dq") -> dict | None:
+    """The most recent run of ``job`` as a dict, or None when it never ran."""
+    df = db.fetch_df(
+        "SELECT run_id, job, params, started_at, finished_at, status, units_total, units_failed, "
+        "issues_found, error FROM dq_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1",
+        (job,),
+    )
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def issue_counts(db: Database) -> pd.DataFrame:
+    """Meter issues by detector and severity, open ones only."""
+    return db.fetch_df(
+        "SELECT detector, severity, count(*) AS issues FROM dq_issues "
+        "WHERE kind = 'meter' AND status = 'open' GROUP BY detector, severity "
+        "ORDER BY detector, severity"
+    )

@@ -1,0 +1,191 @@
+"""The ``python -m jobs`` command line: parse arguments, call core, print results."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+from core import config
+from core.errors import DQHubError
+
+log = logging.getLogger("jobs")
+
+
+def _day(text: str) -> date | str:
+    if text in ("yesterday", "latest"):
+        return text
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; expected YYYY-MM-DD, 'yesterday' or 'latest'"
+        ) from exc
+
+
+def _resolve_day(db: object, value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    if value == "yesterday":
+        return datetime.now(UTC).date() - timedelta(days=1)
+    latest = db.fetch_value("SELECT max(ts) FROM readings")  # type: ignore[attr-defined]
+    if latest is None:
+        raise DQHubError("--date latest: the warehouse has no readings yet (run `python -m jobs demo` or `import`)")
+    return latest.date()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.db import connect
+    from core.db import migrations
+
+    db = connect()
+    applied = migrations.apply(db)
+    for m in applied:
+        print(f"applied {m.version:04d}_{m.name}")
+    print(f"schema version {migrations.current_version(db)}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.ingest import import_files
+
+    if not (args.meters or args.readings or args.bills):
+        raise DQHubError("import: give at least one of --meters, --readings, --bills")
+    report = import_files(open_warehouse(), meters=args.meters, readings=args.readings, bills=args.bills)
+    print(report.summary())
+    if args.errors:
+        report.bad_rows().to_csv(args.errors, index=False)
+        print(f"bad rows written to {args.errors}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core import demo
+    from core.db import open_warehouse
+    from core.ingest import import_frames
+
+    db = open_warehouse()
+    if args.if_empty and db.fetch_value("SELECT count(*) FROM meters"):
+        print("demo: the warehouse already has meters; nothing to do")
+        return 0
+    end_day = args.end_day or datetime.now(UTC).date() - timedelta(days=1)
+    print(f"demo: generating fleet seed={args.seed} ending {end_day} ...", file=sys.stderr)
+    fleet = demo.generate(seed=args.seed, end_day=end_day)
+    report = import_frames(db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label="demo")
+    print(report.summary())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.dq import job
+
+    db = open_warehouse()
+    day = _resolve_day(db, args.date)
+    summary = job.run(db, day, history_days=args.history_days, progress=not args.quiet)
+    _print_summary(day, summary)
+    return 0 if summary.status == "ok" else 3
+
+
+def _print_summary(day: date, summary: object) -> None:
+    s = summary
+    print(
+        f"dq {day}: run {s.run_id} {s.status}: {s.units_total} meters, "  # type: ignore[attr-defined]
+        f"{s.issues_found} issues, {s.units_failed} meters failed"  # type: ignore[attr-defined]
+    )
+    for unit, reason in s.failures[:20]:  # type: ignore[attr-defined]
+        print(f"  failed {unit}: {reason}")
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.dq import job
+
+    if args.to_day < args.from_day:
+        raise DQHubError(f"backfill: --to {args.to_day} is before --from {args.from_day}")
+    db = open_warehouse()
+    worst = 0
+    day = args.from_day
+    while day <= args.to_day:
+        summary = job.run(db, day, history_days=args.history_days, progress=not args.quiet)
+        _print_summary(day, summary)
+        worst = max(worst, 0 if summary.status == "ok" else 3)
+        day += timedelta(days=1)
+    return worst
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.export import export
+
+    sys.stdout.write(export(open_warehouse(), args.what, args.format, args.date))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for s in config.SETTINGS:
+        print(f"{s.name}={config.get(s.name)!s}\n    {s.help} (default {s.default!s})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; every command and option has help text."""
+    p = argparse.ArgumentParser(prog="python -m jobs", description="DQ Hub jobs and tools.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("migrate", help="apply pending schema migrations to DQ_WAREHOUSE")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("import", help="import meters, readings and bills (CSV or Parquet)")
+    s.add_argument("--meters", help="meters file (canonical meter columns)")
+    s.add_argument("--readings", help="readings file (meter_id, ts, value[, source])")
+    s.add_argument("--bills", help="bills file (canonical bill columns)")
+    s.add_argument("--errors", help="write every bad row (file, line, reason) to this CSV")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("demo", help="seed the warehouse with the synthetic demo fleet")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: DQ_DEMO_SEED)")
+    s.add_argument("--end-day", type=date.fromisoformat, help="last day of data (default: yesterday UTC)")
+    s.add_argument("--if-empty", action="store_true", help="do nothing when meters already exist")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("run", help="run a job once")
+    s.add_argument("job", choices=["dq"], help="which job (bills and overshoot come later)")
+    s.add_argument("--date", type=_day, default="yesterday",
+                   help="UTC day to score: YYYY-MM-DD, 'yesterday' (default) or 'latest' (last day with readings)")
+    s.add_argument("--history-days", type=int, help="history before the day (default: DQ_HISTORY_DAYS)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("backfill", help="rerun the DQ job for every day of a range")
+    s.add_argument("--from", dest="from_day", type=date.fromisoformat, required=True, help="first day")
+    s.add_argument("--to", dest="to_day", type=date.fromisoformat, required=True, help="last day (inclusive)")
+    s.add_argument("--history-days", type=int, help="history before each day (default: DQ_HISTORY_DAYS)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_backfill)
+
+    s = sub.add_parser("export", help="print results as CSV or JSON")
+    s.add_argument("what", choices=["issues"], help="which results")
+    s.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+    s.add_argument("--date", type=date.fromisoformat, help="only issues overlapping this UTC day")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("settings", help="list every setting with its current value and help")
+    s.set_defaults(func=cmd_settings)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors DQ Hub raises on purpose print as one line and exit 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "seed", 0) is None:
+        args.seed = config.get("DQ_DEMO_SEED")
+    try:
+        return args.func(args)
+    except DQHubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
