@@ -1,0 +1,1 @@
+"""DQ Hub core: all logic, no Streamlit."""

@@ -1,4 +1,4 @@
-"""Settings: each declared once (name, default, type, help), read from env or secrets.toml at call time."""
+"""Settings: declared once (name, default, type, help), read from env or secrets.toml per call."""
 
 from __future__ import annotations
 
@@ -105,9 +105,7 @@ def get(name: str) -> Any:
     try:
         value = setting.type(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"Setting {name}={raw!r} is not a valid {setting.type.__name__}"
-        ) from exc
+        raise ConfigError(f"Setting {name}={raw!r} is not a valid {setting.type.__name__}") from exc
     if setting.type in (int, float) and value <= 0:
         raise ConfigError(f"Setting {name}={raw!r} must be positive")
     return value

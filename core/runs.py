@@ -67,8 +67,13 @@ def finish(tx: Transaction, run: Run) -> None:
         "UPDATE dq_runs SET finished_at = ?, status = ?, units_total = ?, units_failed = ?, "
         "issues_found = ?, error = ? WHERE run_id = ?",
         (
-            utcnow(), run.status, run.units_total, len({u for u, _ in run.failures}),
-            run.issues_found, run.error_text(), run.run_id,
+            utcnow(),
+            run.status,
+            run.units_total,
+            len({u for u, _ in run.failures}),
+            run.issues_found,
+            run.error_text(),
+            run.run_id,
         ),
     )
 

@@ -47,12 +47,18 @@ def set_status(
         The new ``status_at``.
     """
     if status not in STATUSES:
-        raise TriageError(f"Unknown status {status!r} for issue {issue_id}; expected {', '.join(STATUSES)}")
+        raise TriageError(
+            f"Unknown status {status!r} for issue {issue_id}; expected {', '.join(STATUSES)}"
+        )
     if not by or by == "system":
-        raise TriageError(f"Issue {issue_id}: a status change needs the name of the person making it")
+        raise TriageError(
+            f"Issue {issue_id}: a status change needs the name of the person making it"
+        )
     now = utcnow()
     with db.transaction() as tx:
-        rows = tx.fetch_all("SELECT status, status_at FROM dq_issues WHERE issue_id = ?", (issue_id,))
+        rows = tx.fetch_all(
+            "SELECT status, status_at FROM dq_issues WHERE issue_id = ?", (issue_id,)
+        )
         if not rows:
             raise TriageError(f"Issue {issue_id} does not exist")
         old_status, old_at = rows[0]
@@ -66,8 +72,8 @@ def set_status(
             (status, by, now, note, issue_id),
         )
         tx.execute(
-            "INSERT INTO issue_events (issue_id, changed_at, changed_by, from_status, to_status, note) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO issue_events (issue_id, changed_at, changed_by, from_status, to_status, "
+            "note) VALUES (?, ?, ?, ?, ?, ?)",
             (issue_id, now, by, old_status, status, note),
         )
     return now

@@ -31,13 +31,15 @@ def _resolve_day(db: object, value: date | str) -> date:
         return datetime.now(UTC).date() - timedelta(days=1)
     latest = db.fetch_value("SELECT max(ts) FROM readings")  # type: ignore[attr-defined]
     if latest is None:
-        raise DQHubError("--date latest: the warehouse has no readings yet (run `python -m jobs demo` or `import`)")
+        raise DQHubError(
+            "--date latest: the warehouse has no readings yet "
+            "(run `python -m jobs demo` or `python -m jobs import`)"
+        )
     return latest.date()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from core.db import connect
-    from core.db import migrations
+    from core.db import connect, migrations
 
     db = connect()
     applied = migrations.apply(db)
@@ -53,7 +55,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if not (args.meters or args.readings or args.bills):
         raise DQHubError("import: give at least one of --meters, --readings, --bills")
-    report = import_files(open_warehouse(), meters=args.meters, readings=args.readings, bills=args.bills)
+    report = import_files(
+        open_warehouse(), meters=args.meters, readings=args.readings, bills=args.bills
+    )
     print(report.summary())
     if args.errors:
         report.bad_rows().to_csv(args.errors, index=False)
@@ -73,7 +77,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     end_day = args.end_day or datetime.now(UTC).date() - timedelta(days=1)
     print(f"demo: generating fleet seed={args.seed} ending {end_day} ...", file=sys.stderr)
     fleet = demo.generate(seed=args.seed, end_day=end_day)
-    report = import_frames(db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label="demo")
+    report = import_frames(
+        db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label="demo"
+    )
     print(report.summary())
     return 0
 
@@ -148,28 +154,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="seed the warehouse with the synthetic demo fleet")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: DQ_DEMO_SEED)")
-    s.add_argument("--end-day", type=date.fromisoformat, help="last day of data (default: yesterday UTC)")
+    s.add_argument(
+        "--end-day", type=date.fromisoformat, help="last day of data (default: yesterday UTC)"
+    )
     s.add_argument("--if-empty", action="store_true", help="do nothing when meters already exist")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("run", help="run a job once")
     s.add_argument("job", choices=["dq"], help="which job (bills and overshoot come later)")
-    s.add_argument("--date", type=_day, default="yesterday",
-                   help="UTC day to score: YYYY-MM-DD, 'yesterday' (default) or 'latest' (last day with readings)")
-    s.add_argument("--history-days", type=int, help="history before the day (default: DQ_HISTORY_DAYS)")
+    s.add_argument(
+        "--date",
+        type=_day,
+        default="yesterday",
+        help="UTC day to score: YYYY-MM-DD, 'yesterday' (default) or 'latest' "
+        "(the last day with readings)",
+    )
+    s.add_argument(
+        "--history-days", type=int, help="history before the day (default: DQ_HISTORY_DAYS)"
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("backfill", help="rerun the DQ job for every day of a range")
-    s.add_argument("--from", dest="from_day", type=date.fromisoformat, required=True, help="first day")
-    s.add_argument("--to", dest="to_day", type=date.fromisoformat, required=True, help="last day (inclusive)")
-    s.add_argument("--history-days", type=int, help="history before each day (default: DQ_HISTORY_DAYS)")
+    s.add_argument(
+        "--from", dest="from_day", type=date.fromisoformat, required=True, help="first day"
+    )
+    s.add_argument(
+        "--to", dest="to_day", type=date.fromisoformat, required=True, help="last day (inclusive)"
+    )
+    s.add_argument(
+        "--history-days", type=int, help="history before each day (default: DQ_HISTORY_DAYS)"
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("export", help="print results as CSV or JSON")
     s.add_argument("what", choices=["issues"], help="which results")
-    s.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+    s.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
+    )
     s.add_argument("--date", type=date.fromisoformat, help="only issues overlapping this UTC day")
     s.set_defaults(func=cmd_export)
 
@@ -181,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors DQ Hub raises on purpose print as one line and exit 2."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if getattr(args, "seed", 0) is None:
         args.seed = config.get("DQ_DEMO_SEED")
     try:

@@ -1,4 +1,4 @@
-"""The Database interface every warehouse backend implements; dialect differences are class flags."""
+"""The Database interface every warehouse backend implements; dialect gaps are class flags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Embedded DuckDB warehouse: short connections, retried with backoff while another process holds the file."""
+"""Embedded DuckDB warehouse: short connections, retried while another process holds the file."""
 
 from __future__ import annotations
 

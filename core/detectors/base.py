@@ -71,9 +71,7 @@ class Grid:
     def local_times(self) -> pd.DatetimeIndex:
         """Local (``timezone``) start time of every slot, cached."""
         if "local_times" not in self.cache:
-            self.cache["local_times"] = (
-                self.times().tz_localize("UTC").tz_convert(self.timezone)
-            )
+            self.cache["local_times"] = self.times().tz_localize("UTC").tz_convert(self.timezone)
         return self.cache["local_times"]
 
     def subset(self, rows: np.ndarray) -> Grid:

@@ -1,0 +1,1 @@
+"""The daily DQ job and its stages."""

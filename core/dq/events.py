@@ -8,8 +8,16 @@ import pandas as pd
 from core.detectors.base import Detection, Grid
 
 EVENT_COLUMNS = [
-    "meter_id", "detector", "source", "start_ts", "end_ts", "slots", "hours", "magnitude",
-    "severity", "clipped_start",
+    "meter_id",
+    "detector",
+    "source",
+    "start_ts",
+    "end_ts",
+    "slots",
+    "hours",
+    "magnitude",
+    "severity",
+    "clipped_start",
 ]
 
 

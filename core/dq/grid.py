@@ -100,10 +100,13 @@ def build_grids(
         yield "platform", Grid(meter_ids=ids, kinds=kinds, values=platform[ok], **common)
         has_raw = ~np.isnan(raw_grid[ok]).all(axis=1)
         if has_raw.any():
-            yield "raw", Grid(
-                meter_ids=ids[has_raw],
-                kinds=kinds[has_raw],
-                values=raw_grid[ok][has_raw],
-                reference=platform[ok][has_raw],
-                **common,
+            yield (
+                "raw",
+                Grid(
+                    meter_ids=ids[has_raw],
+                    kinds=kinds[has_raw],
+                    values=raw_grid[ok][has_raw],
+                    reference=platform[ok][has_raw],
+                    **common,
+                ),
             )

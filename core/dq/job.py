@@ -34,7 +34,7 @@ class RunSummary:
     failures: list[tuple[str, str]]
 
 
-class DetectorFailed(Exception):
+class DetectorError(Exception):
     """A detector raised on a grid; carries the detector name for the failure record."""
 
     def __init__(self, detector: str, exc: Exception) -> None:
@@ -53,12 +53,14 @@ def _detect(grid: Grid, source: str) -> tuple[list[pd.DataFrame], np.ndarray]:
             detection = module.detect(grid, params)
             found.append(ev.extract(grid, detection, name, source, module, params))
         except Exception as exc:  # noqa: BLE001 - isolated per meter below
-            raise DetectorFailed(name, exc) from exc
+            raise DetectorError(name, exc) from exc
         flagged |= detection.mask
     return found, flagged
 
 
-def _detect_isolating(grid: Grid, source: str, run: runs.Run) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+def _detect_isolating(
+    grid: Grid, source: str, run: runs.Run
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Detect on ``grid``; if a detector raises, bisect the meters to record only the bad ones.
 
     A vectorised detector fails for the whole grid at once; halving until one meter is left
@@ -66,7 +68,7 @@ def _detect_isolating(grid: Grid, source: str, run: runs.Run) -> tuple[list[pd.D
     """
     try:
         found, flagged = _detect(grid, source)
-    except DetectorFailed as exc:
+    except DetectorError as exc:
         if grid.n_meters == 1:
             run.fail_unit(grid.meter_ids[0], f"{source}: {exc}")
             return [], []
@@ -114,14 +116,18 @@ def run(
     return summary
 
 
-def _run(db: Database, window: Window, run: runs.Run, chunk_meters: int, progress: bool) -> RunSummary:
+def _run(
+    db: Database, window: Window, run: runs.Run, chunk_meters: int, progress: bool
+) -> RunSummary:
     source = EmbeddedSource(db)
     meters = source.eligible_meters()
     run.units_total = len(meters)
     found: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
     chunks = range(0, len(meters), chunk_meters)
-    bar = tqdm(total=len(meters), unit="meter", desc=f"dq {window.day.date()}", disable=not progress)
+    bar = tqdm(
+        total=len(meters), unit="meter", desc=f"dq {window.day.date()}", disable=not progress
+    )
     for offset in chunks:
         chunk = meters.iloc[offset : offset + chunk_meters].reset_index(drop=True)
         block = source.load(chunk.meter_id.to_numpy(), window.start, window.end)
@@ -136,7 +142,10 @@ def _run(db: Database, window: Window, run: runs.Run, chunk_meters: int, progres
             days += d
         bar.update(len(chunk))
     bar.close()
-    events = pd.concat([f for f in found if not f.empty] or [pd.DataFrame(columns=ev.EVENT_COLUMNS)], ignore_index=True)
+    events = pd.concat(
+        [f for f in found if not f.empty] or [pd.DataFrame(columns=ev.EVENT_COLUMNS)],
+        ignore_index=True,
+    )
     meter_days = _meter_days(days, meters, window, run)
     with db.transaction() as tx:
         events = store.continue_clipped(tx, events)
@@ -146,12 +155,18 @@ def _run(db: Database, window: Window, run: runs.Run, chunk_meters: int, progres
         runs.finish(tx, run)
     log.info("dq %s: %s, %d issues", window.day.date(), run.status, run.issues_found)
     return RunSummary(
-        run.run_id, run.status, run.units_total, len({u for u, _ in run.failures}),
-        run.issues_found, run.failures,
+        run.run_id,
+        run.status,
+        run.units_total,
+        len({u for u, _ in run.failures}),
+        run.issues_found,
+        run.failures,
     )
 
 
-def _meter_days(days: list[pd.DataFrame], meters: pd.DataFrame, window: Window, run: runs.Run) -> pd.DataFrame:
+def _meter_days(
+    days: list[pd.DataFrame], meters: pd.DataFrame, window: Window, run: runs.Run
+) -> pd.DataFrame:
     if not days:
         return pd.DataFrame()
     out = pd.concat(days, ignore_index=True).merge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 
 import pandas as pd
 
@@ -11,9 +12,25 @@ from core.db.base import Transaction
 from core.runs import Run, utcnow
 
 ISSUE_COLUMNS = [
-    "issue_id", "kind", "detector", "account_id", "building_id", "meter_id", "bill_id", "source",
-    "start_ts", "end_ts", "severity", "magnitude", "details", "first_seen_run", "last_seen_run",
-    "status", "status_by", "status_at", "status_note",
+    "issue_id",
+    "kind",
+    "detector",
+    "account_id",
+    "building_id",
+    "meter_id",
+    "bill_id",
+    "source",
+    "start_ts",
+    "end_ts",
+    "severity",
+    "magnitude",
+    "details",
+    "first_seen_run",
+    "last_seen_run",
+    "status",
+    "status_by",
+    "status_at",
+    "status_note",
 ]
 SYSTEM = "system"
 _ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
@@ -25,12 +42,15 @@ def issue_id(meter_id: str, detector: str, source: str, start_ts: pd.Timestamp) 
     return hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
-def _in_batches(tx: Transaction, sql: str, ids: list[str]) -> pd.DataFrame:
-    frames = []
+def _batches(ids: list[str]) -> Iterator[tuple[list[str], str]]:
+    """Yield ``(batch, "?, ?, ...")`` pairs for ``IN (...)`` lists of at most _ID_BATCH ids."""
     for i in range(0, len(ids), _ID_BATCH):
         batch = ids[i : i + _ID_BATCH]
-        marks = ", ".join("?" for _ in batch)
-        frames.append(tx.fetch_df(sql.format(marks=marks), batch))
+        yield batch, ", ".join("?" for _ in batch)
+
+
+def _in_batches(tx: Transaction, sql: str, ids: list[str]) -> pd.DataFrame:
+    frames = [tx.fetch_df(sql.format(marks=marks), batch) for batch, marks in _batches(ids)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -56,7 +76,8 @@ def continue_clipped(tx: Transaction, events: pd.DataFrame) -> pd.DataFrame:
         stored, on=["meter_id", "detector", "source"], suffixes=("", "_stored")
     )
     merged = merged[
-        (merged["start_ts_stored"] <= merged["start_ts"]) & (merged["end_ts_stored"] >= merged["start_ts"])
+        (merged["start_ts_stored"] <= merged["start_ts"])
+        & (merged["end_ts_stored"] >= merged["start_ts"])
     ]
     earliest = merged.groupby("index")["start_ts_stored"].min()
     out = events.copy()
@@ -81,7 +102,8 @@ def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, r
     ]
     ev = ev.drop_duplicates("issue_id", keep="last")
     ev["details"] = [
-        json.dumps({"slots": int(n), "hours": float(h)}) for n, h in zip(ev.slots, ev.hours, strict=True)
+        json.dumps({"slots": int(n), "hours": float(h)})
+        for n, h in zip(ev.slots, ev.hours, strict=True)
     ]
     ids = ev["issue_id"].tolist()
     old = _in_batches(
@@ -103,19 +125,19 @@ def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, r
     ev["bill_id"] = None
     ev["last_seen_run"] = run.run_id
     rows = ev[ISSUE_COLUMNS]
-    for i in range(0, len(ids), _ID_BATCH):
-        batch = ids[i : i + _ID_BATCH]
-        tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({', '.join('?' for _ in batch)})", batch)
+    for batch, marks in _batches(ids):
+        tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({marks})", batch)
     tx.insert_df("dq_issues", rows)
     return len(rows)
 
 
-def replace_meter_days(tx: Transaction, day: pd.Timestamp, days: pd.DataFrame, meter_ids: list[str]) -> None:
+def replace_meter_days(
+    tx: Transaction, day: pd.Timestamp, days: pd.DataFrame, meter_ids: list[str]
+) -> None:
     """Replace the scored day's ``dq_meter_days`` rows of the meters this run scored."""
-    for i in range(0, len(meter_ids), _ID_BATCH):
-        batch = meter_ids[i : i + _ID_BATCH]
+    for batch, marks in _batches(meter_ids):
         tx.execute(
-            f"DELETE FROM dq_meter_days WHERE day = ? AND meter_id IN ({', '.join('?' for _ in batch)})",
+            f"DELETE FROM dq_meter_days WHERE day = ? AND meter_id IN ({marks})",
             [day.date(), *batch],
         )
     tx.insert_df("dq_meter_days", days)

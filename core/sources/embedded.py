@@ -57,7 +57,9 @@ class EmbeddedSource:
         The meter-id range predicate lets DuckDB skip row groups of other meters (readings are
         stored roughly in meter order), so chunked loading does not rescan the whole table.
         """
-        chunk = pd.DataFrame({"meter_id": meter_ids, "idx": np.arange(len(meter_ids), dtype=np.int32)})
+        chunk = pd.DataFrame(
+            {"meter_id": meter_ids, "idx": np.arange(len(meter_ids), dtype=np.int32)}
+        )
         con = self.db.connect(read_only=False)
         try:
             con.register("_chunk", chunk)

@@ -1,4 +1,4 @@
-"""Numbered schema migrations: ``NNNN_name.sql`` (or ``.py`` with ``migrate(tx)``), applied in order.
+"""Numbered schema migrations: ``NNNN_name.sql`` (or ``.py`` with ``migrate(tx)``), in order.
 
 Each file runs in its own transaction together with its ``schema_migrations`` row, so a failed
 migration leaves no trace. ``pending`` only reads. SQL files are split into single statements on

@@ -1,0 +1,103 @@
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.db import connect
+from core.errors import ConfigError, WarehouseError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_relative_and_absolute_urls(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rel = connect("duckdb:///sub/rel.duckdb")
+    rel.execute("CREATE TABLE t (x INTEGER)")
+    assert (tmp_path / "sub" / "rel.duckdb").exists()
+    absolute = connect(f"duckdb:///{tmp_path}/abs.duckdb")
+    assert absolute.path == f"{tmp_path}/abs.duckdb" and absolute.path.startswith("/")
+    absolute.execute("CREATE TABLE t (x INTEGER)")
+    assert (tmp_path / "abs.duckdb").exists()
+
+
+def test_default_warehouse_url(monkeypatch):
+    monkeypatch.delenv("DQ_WAREHOUSE")
+    assert connect().path == "data/dqhub.duckdb"
+
+
+def test_unknown_scheme_is_a_config_error():
+    with pytest.raises(ConfigError, match="Unknown warehouse scheme 'mysql'.*expected duckdb"):
+        connect("mysql://x")
+
+
+def test_transaction_rolls_back_on_error(fresh_db):
+    fresh_db.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(RuntimeError), fresh_db.transaction() as tx:
+        tx.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    assert fresh_db.fetch_value("SELECT count(*) FROM t") == 0
+
+
+def test_replace_rows_is_delete_plus_insert(fresh_db):
+    fresh_db.execute("CREATE TABLE t (k INTEGER, v VARCHAR)")
+    fresh_db.insert_df("t", pd.DataFrame({"k": [1, 2], "v": ["a", "b"]}))
+    fresh_db.replace_rows("t", "k = ?", (2,), pd.DataFrame({"k": [2], "v": ["B"]}))
+    assert fresh_db.fetch_all("SELECT k, v FROM t ORDER BY k") == [(1, "a"), (2, "B")]
+
+
+def _hold_lock(path: str, seconds: float) -> subprocess.Popen:
+    code = textwrap.dedent(
+        f"""
+        import duckdb, time, sys
+        con = duckdb.connect({path!r})
+        print("locked", flush=True)
+        time.sleep({seconds})
+        con.close()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_locked_file_is_retried_until_free(db_path):
+    db = connect(db_path)
+    holder = _hold_lock(db.path, 1.0)
+    started = time.monotonic()
+    db.execute("CREATE TABLE waited (x INTEGER)")
+    assert time.monotonic() - started > 0.3  # it really waited for the other process
+    holder.wait(10)
+    assert db.table_exists("waited")
+
+
+def test_lock_held_too_long_is_a_clear_error(db_path, monkeypatch):
+    monkeypatch.setenv("DQ_LOCK_TIMEOUT_SECONDS", "0.5")
+    db = connect(db_path)
+    holder = _hold_lock(db.path, 3.0)
+    try:
+        with pytest.raises(
+            WarehouseError, match="locked by another process.*DQ_LOCK_TIMEOUT_SECONDS"
+        ):
+            db.execute("SELECT 1")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_connections_are_not_held_between_calls(db_path):
+    db = connect(db_path)
+    db.execute("CREATE TABLE t (x INTEGER)")
+    # Another process can open the file right away: nothing is left open here.
+    out = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({db.path!r}).close(); print('ok')"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ},
+    )
+    assert out.stdout.strip() == "ok", out.stderr
