@@ -28,3 +28,38 @@ def db_path(tmp_path):
     url = f"duckdb:///{tmp_path}/dq.duckdb"
     open_warehouse(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_fleet():
+    """A synthetic fleet with another seed than the demo's, built by the demo's own code."""
+    from datetime import date
+
+    from core import demo
+
+    return demo.generate(seed=7, end_day=date(2026, 3, 10))
+
+
+@pytest.fixture(scope="session")
+def scored_demo(demo_fleet, tmp_path_factory):
+    """A warehouse file holding ``demo_fleet`` with its last day scored once: (url, day, summary)."""
+    from core.dq import job
+    from core.ingest import import_frames
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('scored')}/demo.duckdb"
+    db = open_warehouse(url)
+    import_frames(db, meters=demo_fleet.meters, readings=demo_fleet.readings, bills=demo_fleet.bills)
+    summary = job.run(db, demo_fleet.last_day)
+    return url, demo_fleet.last_day, summary
+
+
+@pytest.fixture
+def demo_warehouse_file(scored_demo, tmp_path):
+    """A private copy of the scored demo warehouse file: (url, day)."""
+    import shutil
+
+    url, day, _ = scored_demo
+    src = url.removeprefix("duckdb:///")
+    dst = tmp_path / "copy.duckdb"
+    shutil.copy(src, dst)
+    return f"duckdb:///{dst}", day

@@ -1,0 +1,66 @@
+"""Detection quality on a fleet generated with another seed than the demo's."""
+
+import pandas as pd
+import pytest
+
+from core.db import connect
+from core.detectors import REGISTRY
+
+TOLERANCE = pd.Timedelta(hours=1)
+
+
+def _issues(url, day):
+    db = connect(url)
+    return db.fetch_df(
+        "SELECT meter_id, detector, source, start_ts, end_ts, status FROM dq_issues "
+        "WHERE kind = 'meter' AND status = 'open' AND end_ts > ? AND start_ts < ?",
+        (pd.Timestamp(day), pd.Timestamp(day) + pd.Timedelta(days=1)),
+    )
+
+
+def _overlaps(a, b, keys):
+    pairs = a.reset_index().merge(b.reset_index(), on=keys, suffixes=("_a", "_b"))
+    hit = (pairs.start_ts_a < pairs.end_ts_b + TOLERANCE) & (pairs.end_ts_a > pairs.start_ts_b - TOLERANCE)
+    return pairs[hit]
+
+
+@pytest.fixture(scope="module")
+def quality(scored_demo, demo_fleet):
+    url, day, _ = scored_demo
+    issues = _issues(url, day)
+    injected = demo_fleet.injected
+    found = _overlaps(injected, issues, ["meter_id", "detector", "source"])
+    recall = (
+        injected.assign(hit=injected.index.isin(found.index_a)).groupby("detector")["hit"].mean()
+    )
+    true_issues = _overlaps(issues, injected, ["meter_id"]).index_a.unique()
+    precision = len(true_issues) / max(len(issues), 1)
+    print(f"\nrecall per detector:\n{recall.round(3).to_string()}\nprecision {precision:.3f} "
+          f"({len(true_issues)}/{len(issues)} open issues on the scored day)")
+    return issues, recall, precision
+
+
+def test_every_detector_is_injected(demo_fleet):
+    assert set(demo_fleet.injected.detector) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("detector", sorted(REGISTRY))
+def test_recall_per_detector(quality, detector):
+    _, recall, _ = quality
+    assert recall[detector] >= 0.9, recall.to_dict()
+
+
+def test_overall_precision(quality):
+    issues, _, precision = quality
+    assert len(issues) > 0
+    assert precision >= 0.9
+
+
+def test_no_issue_on_ineligible_meters(scored_demo, demo_fleet):
+    url, _, _ = scored_demo
+    db = connect(url)
+    ineligible = sorted(demo_fleet.ineligible_meter_ids)
+    assert ineligible
+    marks = ", ".join("?" for _ in ineligible)
+    assert db.fetch_value(f"SELECT count(*) FROM dq_issues WHERE meter_id IN ({marks})", ineligible) == 0
+    assert db.fetch_value(f"SELECT count(*) FROM dq_meter_days WHERE meter_id IN ({marks})", ineligible) == 0
