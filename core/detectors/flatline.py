@@ -1,0 +1,98 @@
+"""flatline: a non-zero reading repeated exactly while the meter should be changing.
+
+A plateau is a run of identical consecutive readings (diff == 0, zeros excluded: they belong
+to ``zero_run``). It is flagged when it lasts at least ``candidate_hours`` and either
+
+* the meter's expected time-of-week profile varies over the plateau by at least
+  ``vary_resolutions`` resolutions and the repeated value is above the meter's floor band
+  (so a 1 kWh meter repeating its night load all night or all weekend is fine), or
+* it lasts at least ``long_hours``, longer than a normal weekend/holiday night-load stretch.
+
+Plateaus shorter than ``min_hours`` are still reported as candidates; the DQ job's
+post-processing turns them into ``not_an_issue`` using ``Params.min_hours``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.detectors import baseline
+from core.detectors.base import Detection, Grid, grade
+from core.detectors.runs import Runs, find_runs
+
+NAME = "flatline"
+MAGNITUDE_UNIT = "hours"
+SOURCES = ("platform", "raw")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of the flatline detector.
+
+    Parameters
+    ----------
+    candidate_hours : float
+        Shortest plateau reported at all, in hours (default 2).
+    min_hours : float
+        Shortest plateau that is an issue, in hours (default 4). The detector reports
+        shorter candidates; the DQ job's post-processing marks them ``not_an_issue``.
+    long_hours : float
+        A plateau at least this long is flagged whatever the profile and floor (default 96:
+        longer than a long weekend at night load, Thursday 18:00 to Monday 07:00 = 85 h).
+    vary_resolutions : float
+        The expected profile must vary (max - min over the plateau) by at least this many
+        meter resolutions (default 3).
+    floor_band_resolutions : float
+        The repeated value must exceed the meter's floor by more than this many
+        resolutions (default 2) ...
+    floor_band_fraction : float
+        ... and by more than this fraction of the meter's high-minus-floor range
+        (default 0.1).
+    medium_hours : float
+        A plateau at least this long is ``medium`` severity (default 6).
+    high_hours : float
+        A plateau at least this long is ``high`` severity (default 24).
+    """
+
+    candidate_hours: float = 2.0
+    min_hours: float = 4.0
+    long_hours: float = 96.0
+    vary_resolutions: float = 3.0
+    floor_band_resolutions: float = 2.0
+    floor_band_fraction: float = 0.1
+    medium_hours: float = 6.0
+    high_hours: float = 24.0
+
+
+def detect(grid: Grid, params: Params) -> Detection:
+    """Mark plateaus of repeated non-zero readings that qualify (see module docstring)."""
+    values = grid.values
+    repeat = np.zeros(values.shape, dtype=bool)
+    # NaN == NaN is False, so a gap always ends a plateau.
+    np.equal(values[:, 1:], values[:, :-1], out=repeat[:, 1:])
+    repeat[:, 1:] &= values[:, 1:] != 0
+    runs = find_runs(repeat)
+    # A run of k repeats is a plateau of k + 1 slots starting one slot earlier.
+    runs = Runs(runs.row, runs.start - 1, runs.stop, runs.shape)
+    runs = runs.select(runs.length >= grid.hours_to_slots(params.candidate_hours))
+    if len(runs) == 0:
+        return Detection.empty(grid)
+
+    expected = baseline.expected(grid)
+    spread = runs.reduce(np.fmax, expected) - runs.reduce(np.fmin, expected)
+    res = baseline.resolution(grid)[runs.row]
+    band = baseline.floor_band(grid, params.floor_band_resolutions, params.floor_band_fraction)[
+        runs.row
+    ]
+    varies = spread >= params.vary_resolutions * res
+    above_floor = runs.first(values) > band
+    long = runs.length >= grid.hours_to_slots(params.long_hours)
+    flat = runs.select((varies & above_floor) | long)
+    return Detection(flat.to_mask(), flat.scatter(grid.slot_minutes / 60.0))
+
+
+def severity(hours: np.ndarray, magnitude: np.ndarray, params: Params) -> np.ndarray:
+    """Grade by plateau hours: ``medium_hours`` -> medium, ``high_hours`` -> high."""
+    return grade(hours, params.medium_hours, params.high_hours)
