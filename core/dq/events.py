@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.detectors.base import Detection, Grid
+from core.detectors.runs import find_runs
 
 EVENT_COLUMNS = [
     "meter_id",
@@ -21,16 +22,6 @@ EVENT_COLUMNS = [
 ]
 
 
-def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Contiguous True runs of a 2-D bool mask: ``(rows, start_cols, end_cols)``, end exclusive."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    step = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(step == 1)
-    _, ends = np.nonzero(step == -1)
-    return rows, starts, ends
-
-
 def extract(
     grid: Grid, detection: Detection, detector: str, source: str, module: object, params: object
 ) -> pd.DataFrame:
@@ -39,15 +30,12 @@ def extract(
     Magnitude is the sum of the per-slot magnitudes over the run; severity comes from the
     detector module's ``severity(hours, magnitude, params)``.
     """
-    rows, starts, ends = runs(detection.mask)
-    keep = ends > grid.score_from
-    rows, starts, ends = rows[keep], starts[keep], ends[keep]
-    if len(rows) == 0:
+    found = find_runs(detection.mask)
+    found = found.select(found.stop > grid.score_from)
+    if len(found) == 0:
         return pd.DataFrame(columns=EVENT_COLUMNS)
-    magnitude = np.where(detection.mask, np.nan_to_num(detection.magnitude), 0.0)
-    cumulative = np.zeros((grid.n_meters, grid.n_slots + 1))
-    np.cumsum(magnitude, axis=1, out=cumulative[:, 1:])
-    totals = cumulative[rows, ends] - cumulative[rows, starts]
+    rows, starts, ends = found.row, found.start, found.stop
+    totals = found.sum(np.nan_to_num(detection.magnitude))
     slots = ends - starts
     hours = slots / grid.slots_per_hour
     slot = pd.Timedelta(minutes=grid.slot_minutes)

@@ -24,12 +24,6 @@ def _grid(values, score_from=0):
     )
 
 
-def test_runs_finds_starts_and_exclusive_ends_per_row():
-    mask = np.array([[1, 1, 0, 1], [0, 0, 0, 0], [0, 1, 1, 1]], dtype=bool)
-    rows, starts, ends = events.runs(mask)
-    assert list(zip(rows, starts, ends, strict=True)) == [(0, 0, 2), (0, 3, 4), (2, 1, 4)]
-
-
 def test_extract_sums_magnitude_and_keeps_only_runs_reaching_scored_window():
     grid = _grid(np.ones((2, 8)), score_from=4)
     mask = np.zeros((2, 8), dtype=bool)
