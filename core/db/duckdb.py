@@ -90,6 +90,7 @@ class DuckDBDatabase(Database):
             try:
                 con = duckdb.connect(self.path, read_only=read_only)
                 con.execute("SET TimeZone='UTC'")
+                con.execute("SET enable_progress_bar = false")
                 return con
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):

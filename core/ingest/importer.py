@@ -1,0 +1,218 @@
+"""``import_files`` and ``import_frames``: check all inputs, validate in memory, write once.
+
+Order of work, so that a bad file never leaves a half-import behind:
+
+1. read every input's header/schema (any missing column or unreadable file raises
+   :class:`~core.errors.ImportFileError` here, before any row is read);
+2. load the rows into a private in-memory DuckDB connection (TimeZone UTC);
+3. validate meters, then readings and bills against the warehouse's meters plus the new ones;
+4. write everything valid in one warehouse transaction (delete+insert by key).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core import config
+from core.db.base import Database
+from core.ingest import bills, meters, readings, staging
+from core.ingest.report import BAD_ROW_COLUMNS, ImportReport, empty_bad_rows
+from core.ingest.spec import BILLS, METERS, READINGS, FileSpec
+from core.ingest.write import Replacement, write_all
+
+log = logging.getLogger(__name__)
+
+PathArg = str | os.PathLike | Sequence[str | os.PathLike] | None
+FrameArg = pd.DataFrame | Sequence[pd.DataFrame] | None
+
+
+def import_files(
+    db: Database, meters: PathArg = None, readings: PathArg = None, bills: PathArg = None
+) -> ImportReport:
+    """Import meters, readings and bills files (``.csv``, ``.csv.gz`` or ``.parquet``).
+
+    Parameters
+    ----------
+    db : Database
+        The warehouse (``core.db.open_warehouse()``).
+    meters, readings, bills : path or sequence of paths, optional
+        Files in the canonical format (docs/import.md). Within one kind, a later file's rows
+        replace an earlier file's rows with the same key, as separate imports would.
+
+    Returns
+    -------
+    ImportReport
+        Per-file counts, bad rows (skipped, with file, line and reason) and conflicts.
+
+    Raises
+    ------
+    ImportFileError
+        If any file is missing, unreadable, of an unknown type or lacks a required column.
+        Raised before anything is written: the warehouse is unchanged.
+    """
+    items = [
+        staging.Input(spec=spec, name=str(path), path=Path(path))
+        for spec, given in ((METERS, meters), (READINGS, readings), (BILLS, bills))
+        for path in _as_list(given, (str, os.PathLike))
+    ]
+    return _run(db, items)
+
+
+def import_frames(
+    db: Database,
+    meters: FrameArg = None,
+    readings: FrameArg = None,
+    bills: FrameArg = None,
+    label: str = "dataframe",
+) -> ImportReport:
+    """Import pandas DataFrames with the canonical columns; same rules as :func:`import_files`.
+
+    Typed columns are used as they are (``ts`` as datetime64, naive = UTC or tz-aware;
+    ``value`` as float), which skips text parsing: the fast path for seeders and
+    benchmarks. Text columns are parsed exactly like CSV values.
+
+    Parameters
+    ----------
+    db : Database
+        The warehouse.
+    meters, readings, bills : DataFrame or sequence of DataFrames, optional
+        The rows to import.
+    label : str
+        Names the inputs in the report and in errors: ``<label>[readings]``. Bad rows are
+        located as ``row N`` (1-based position in the frame).
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    ImportFileError
+        If a frame lacks a required column (nothing is written).
+    """
+    items = []
+    for spec, given in ((METERS, meters), (READINGS, readings), (BILLS, bills)):
+        frames = _as_list(given, (pd.DataFrame,))
+        for n, frame in enumerate(frames, start=1):
+            suffix = f"#{n}" if len(frames) > 1 else ""
+            items.append(
+                staging.Input(spec=spec, name=f"{label}[{spec.kind}]{suffix}", frame=frame)
+            )
+    return _run(db, items)
+
+
+def _as_list(given: object, single: tuple[type, ...]) -> list:
+    if given is None:
+        return []
+    if isinstance(given, single):
+        return [given]
+    return list(given)  # type: ignore[call-overload]
+
+
+def _run(db: Database, items: list[staging.Input]) -> ImportReport:
+    started = time.perf_counter()
+    snap_seconds = config.get("DQ_SNAP_SECONDS")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone='UTC'")
+        con.execute("SET enable_progress_bar = false")
+        staged = [staging.inspect(con, item, i) for i, item in enumerate(items)]
+        for s, item in zip(staged, items, strict=True):
+            staging.load(con, s, item.path)
+        _lap("read", started)
+        files = {
+            spec.kind: [s for s in staged if s.spec is spec] for spec in (METERS, READINGS, BILLS)
+        }
+        m = meters.validate(con, files["meters"])
+        if files["readings"] or files["bills"]:
+            _create_known(con, db, has_meters_file=m.table is not None)
+        r, conflicts = readings.validate(con, files["readings"], snap_seconds)
+        b = bills.validate(con, files["bills"])
+        _lap("validated", started)
+        todo = [
+            _replacement(con, METERS, m.table, meters.TABLE_COLUMNS, ("meter_id",)),
+            _readings_replacement(con, r.table),
+            _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
+        ]  # fmt: skip
+        _lap("fetched", started)
+        write_all(db, [t for t in todo if t is not None])
+        _lap("written", started)
+    finally:
+        con.close()
+    bad = [df for result in (m, r, b) for df in result.bad_rows if not df.empty]
+    return ImportReport(
+        files=m.reports + r.reports + b.reports,
+        bad_rows=(pd.concat(bad, ignore_index=True)[BAD_ROW_COLUMNS] if bad else empty_bad_rows()),
+        conflicts=conflicts,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _lap(step: str, started: float) -> None:
+    log.debug("import: %s after %.2fs", step, time.perf_counter() - started)
+
+
+def _create_known(con: duckdb.DuckDBPyConnection, db: Database, has_meters_file: bool) -> None:
+    """``_known(midx, meter_id, interval_minutes, timezone, rejected)``: meters rows may use.
+
+    The warehouse's meters, overridden by this call's valid meter rows; ids whose only rows in
+    this call's meters file were rejected are listed with ``rejected`` so the reason says so.
+    """
+    stored = db.fetch_df("SELECT meter_id, interval_minutes, timezone FROM meters")
+    con.register("_stored_meters", stored)
+    if not has_meters_file:
+        con.execute(
+            "CREATE OR REPLACE TABLE _meters_out "
+            "(meter_id VARCHAR, interval_minutes INTEGER, timezone VARCHAR)"
+        )
+        con.execute("CREATE OR REPLACE TABLE _meters_rejected (meter_id VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TABLE _stored AS SELECT CAST(meter_id AS VARCHAR) AS meter_id, "
+        "CAST(any_value(interval_minutes) AS INTEGER) AS interval_minutes, "
+        "CAST(any_value(timezone) AS VARCHAR) AS timezone FROM _stored_meters GROUP BY 1"
+    )
+    con.unregister("_stored_meters")
+    con.execute(
+        "CREATE OR REPLACE TABLE _known AS SELECT CAST(row_number() OVER (ORDER BY meter_id) - 1 "
+        "AS INTEGER) AS midx, * FROM ("
+        "SELECT meter_id, interval_minutes, timezone, false AS rejected FROM _meters_out "
+        "UNION ALL SELECT meter_id, interval_minutes, timezone, false FROM _stored "
+        "WHERE meter_id NOT IN (SELECT meter_id FROM _meters_out) "
+        "UNION ALL SELECT meter_id, NULL, NULL, true FROM _meters_rejected "
+        "WHERE meter_id IS NOT NULL AND meter_id NOT IN (SELECT meter_id FROM _stored)) u"
+    )
+
+
+def _replacement(
+    con: duckdb.DuckDBPyConnection,
+    spec: FileSpec,
+    table: str | None,
+    columns: list[str],
+    keys: tuple[str, ...],
+) -> Replacement | None:
+    """Fetch the kept meters or bills as the DataFrame the warehouse write needs."""
+    if table is None:
+        return None
+    return Replacement(
+        spec.kind, con.execute(f"SELECT {', '.join(columns)} FROM {table}").df(), keys
+    )
+
+
+def _readings_replacement(con: duckdb.DuckDBPyConnection, table: str | None) -> Replacement | None:
+    """Kept readings, replacing stored rows by (meter_id, source, ts) within the new ts range."""
+    if table is None:
+        return None
+    rows = readings.frame(con, table)
+    if rows.empty:
+        return Replacement("readings", rows, ())
+    low, high = con.execute(f"SELECT min(ts), max(ts) FROM {table}").fetchall()[0]
+    return Replacement(
+        "readings", rows, ("meter_id", "source", "ts"), "readings.ts BETWEEN ? AND ?", (low, high)
+    )
