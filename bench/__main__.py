@@ -1,0 +1,78 @@
+"""``python -m bench [dq|lead|all]``: run the benchmarks (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Subcommands dq, lead and all; every option has help."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="DQ Hub benchmarks: DQ job speed (dq) and detection quality on LEAD (lead). "
+        "Results are printed and saved under bench/out/.",
+    )
+    sub = p.add_subparsers(dest="bench", metavar="BENCH")
+    dq = sub.add_parser("dq", help="DQ job speed vs the scan floor and a naive pandas baseline")
+    dq.add_argument("--meters", type=int, default=10_000, help="fleet size (default 10000)")
+    dq.add_argument(
+        "--days", type=int, default=29, help="days of readings; history = days - 1 (default 29)"
+    )
+    dq.add_argument(
+        "--repeat", type=int, default=1, help="job runs; the fastest is reported (default 1)"
+    )
+    dq.add_argument(
+        "--sample", type=int, default=500, help="meters the naive baseline runs on (default 500)"
+    )
+    dq.add_argument(
+        "--chunk-meters", type=int, help="DQ_CHUNK_METERS for the job (default: setting)"
+    )
+    dq.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    dq.add_argument(
+        "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
+    )
+    dq.add_argument("--regenerate", action="store_true", help="rebuild the cached fleet file")
+    lead = sub.add_parser("lead", help="recall/precision on the LEAD 10-building labeled subset")
+    lead.add_argument(
+        "--csv",
+        help="LEAD subset CSV (default: $DQ_LEAD_CSV or "
+        "<repo>/../shared/evaldata/lead/lead_subset_10bldg.csv)",
+    )
+    lead.add_argument("--history-days", type=int, default=28, help="job history (default 28)")
+    sub.add_parser("all", help="dq with its defaults, then lead (the default)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmark(s); ``all`` when none is given."""
+    args = build_parser().parse_args(argv)
+    which = args.bench or "all"
+    if which in ("dq", "all"):
+        from bench import dq_speed
+
+        if which == "all":
+            dq_speed.measure(10_000)
+        else:
+            dq_speed.measure(
+                args.meters,
+                args.days,
+                repeat=args.repeat,
+                sample=args.sample,
+                chunk=args.chunk_meters,
+                naive_baseline=not args.no_naive,
+                profile=args.profile,
+                regenerate=args.regenerate,
+            )
+    if which in ("lead", "all"):
+        from bench import lead
+
+        if which == "all":
+            lead.measure()
+        else:
+            lead.measure(csv=args.csv, history_days=args.history_days)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
