@@ -6,6 +6,9 @@ to ``zero_run``). It is flagged when it lasts at least ``candidate_hours`` and e
 * the meter's expected time-of-week profile varies over the plateau by at least
   ``vary_resolutions`` resolutions and the repeated value is above the meter's floor band
   (so a 1 kWh meter repeating its night load all night or all weekend is fine), or
+* the profile varies and the repeated value is far *below* the meter's floor (under
+  ``below_floor_fraction`` of it): a sentinel such as a logger writing 1.0 for a whole day
+  on a building whose night load is 200 kWh, or
 * it lasts at least ``long_hours``, longer than a normal weekend/holiday night-load stretch.
 
 Plateaus shorter than ``min_hours`` are still reported as candidates; the DQ job's
@@ -50,6 +53,9 @@ class Params:
     floor_band_fraction : float
         ... and by more than this fraction of the meter's high-minus-floor range
         (default 0.1).
+    below_floor_fraction : float
+        A repeated value under this fraction of the meter's floor (its night load) is a
+        sentinel, not a real load (default 0.5).
     medium_hours : float
         A plateau at least this long is ``medium`` severity (default 6).
     high_hours : float
@@ -62,6 +68,7 @@ class Params:
     vary_resolutions: float = 3.0
     floor_band_resolutions: float = 2.0
     floor_band_fraction: float = 0.1
+    below_floor_fraction: float = 0.5
     medium_hours: float = 6.0
     high_hours: float = 24.0
 
@@ -87,9 +94,11 @@ def detect(grid: Grid, params: Params) -> Detection:
         runs.row
     ]
     varies = spread >= params.vary_resolutions * res
-    above_floor = runs.first(values) > band
+    value = runs.first(values)
+    above_floor = value > band
+    sentinel = value < params.below_floor_fraction * baseline.floor(grid)[runs.row]
     long = runs.length >= grid.hours_to_slots(params.long_hours)
-    flat = runs.select((varies & above_floor) | long)
+    flat = runs.select((varies & (above_floor | sentinel)) | long)
     return Detection(flat.to_mask(), flat.scatter(grid.slot_minutes / 60.0))
 
 

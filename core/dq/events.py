@@ -35,7 +35,8 @@ def extract(
     if len(found) == 0:
         return pd.DataFrame(columns=EVENT_COLUMNS)
     rows, starts, ends = found.row, found.start, found.stop
-    totals = found.sum(np.nan_to_num(detection.magnitude))
+    per_cell = detection.magnitude.ravel()[found.cells()]
+    totals = found.reduce_cells(np.add, np.nan_to_num(per_cell))
     slots = ends - starts
     hours = slots / grid.slots_per_hour
     slot = pd.Timedelta(minutes=grid.slot_minutes)

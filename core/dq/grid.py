@@ -59,10 +59,9 @@ def build_grids(
     value (inf) are reported as a ``GroupFailure`` and left out rather than poisoning baselines.
     """
     days = window.history_days + 1
-    keys = meters[["interval_minutes", "timezone"]].astype(str).agg("|".join, axis=1)
-    for key, rows in meters.groupby(keys, sort=True).indices.items():
-        minutes_text, timezone = key.split("|", 1)
-        minutes = int(minutes_text)
+    infinite = np.isinf(block.value)
+    groups = meters.groupby(["interval_minutes", "timezone"], sort=True).indices
+    for (minutes, timezone), rows in groups.items():
         group = meters.iloc[rows]
         if minutes not in (15, 60):
             yield GroupFailure(list(group.meter_id), f"interval_minutes {minutes} is not 15 or 60")
@@ -77,36 +76,37 @@ def build_grids(
         local = np.full(len(meters), -1, dtype=np.int64)
         local[rows] = np.arange(len(rows))
         take = local[block.meter_index] >= 0
+        bad = np.zeros(len(rows), dtype=bool)
+        bad[local[block.meter_index[take & infinite]]] = True
+        if bad.any():
+            yield GroupFailure(list(group.meter_id[bad]), "non-finite (infinite) reading")
+            take &= ~bad[np.maximum(local[block.meter_index], 0)]
+            group, rows = group[~bad], rows[~bad]
+            local[:] = -1
+            local[rows] = np.arange(len(rows))
         row = local[block.meter_index[take]]
         slot = block.slot15[take] // per_slot
         value = block.value[take]
         raw = block.raw[take]
         platform = np.full((len(rows), n_slots), np.nan)
-        raw_grid = np.full((len(rows), n_slots), np.nan)
         platform[row[~raw], slot[~raw]] = value[~raw]
-        raw_grid[row[raw], slot[raw]] = value[raw]
-        bad = np.isinf(platform).any(axis=1) | np.isinf(raw_grid).any(axis=1)
-        if bad.any():
-            yield GroupFailure(list(group.meter_id[bad]), "non-finite (infinite) reading")
-        ok = ~bad
         common = {
             "start": window.start,
-            "slot_minutes": minutes,
+            "slot_minutes": int(minutes),
             "timezone": timezone,
             "score_from": window.history_days * SLOTS_15_PER_DAY // per_slot,
         }
-        ids = group.meter_id.to_numpy()[ok]
-        kinds = group.kind.to_numpy()[ok]
-        yield "platform", Grid(meter_ids=ids, kinds=kinds, values=platform[ok], **common)
-        has_raw = ~np.isnan(raw_grid[ok]).all(axis=1)
-        if has_raw.any():
-            yield (
-                "raw",
-                Grid(
-                    meter_ids=ids[has_raw],
-                    kinds=kinds[has_raw],
-                    values=raw_grid[ok][has_raw],
-                    reference=platform[ok][has_raw],
-                    **common,
-                ),
+        ids = group.meter_id.to_numpy()
+        kinds = group.kind.to_numpy()
+        yield "platform", Grid(meter_ids=ids, kinds=kinds, values=platform, **common)
+        raw_rows = np.unique(row[raw])  # the raw grid holds only meters with a raw feed
+        if len(raw_rows):
+            raw_grid = np.full((len(raw_rows), n_slots), np.nan)
+            raw_grid[np.searchsorted(raw_rows, row[raw]), slot[raw]] = value[raw]
+            yield "raw", Grid(
+                meter_ids=ids[raw_rows],
+                kinds=kinds[raw_rows],
+                values=raw_grid,
+                reference=platform[raw_rows],
+                **common,
             )

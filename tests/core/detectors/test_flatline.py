@@ -25,6 +25,20 @@ def test_stuck_through_the_evening_ramp_is_flagged():
     assert found.magnitude.sum() == pytest.approx(8.0)  # hours
 
 
+def test_sentinel_far_below_the_floor_is_flagged():
+    grid = make_grid(days=21)
+    first, last = slot_of(grid, "2026-02-20 00:00"), slot_of(grid, "2026-02-20 23:00")
+    grid.values[0, first:last] = 1.0  # a logger's placeholder, far under the night load
+    assert events(detect(flatline, grid).mask[0]) == [(first, last)]
+
+
+def test_coarse_night_load_at_the_floor_is_not_a_sentinel():
+    grid = make_grid(days=21, **COARSE)
+    first, last = slot_of(grid, "2026-02-20 00:00"), slot_of(grid, "2026-02-20 23:00")
+    grid.values[0, first:last] = 3.0  # a closed building at its night load
+    assert events(detect(flatline, grid).mask[0]) == []
+
+
 def test_fine_meter_stuck_mid_day_is_flagged():
     grid = make_grid(days=21)
     first, last = stick(grid, "2026-02-20 10:00", "2026-02-20 16:00")

@@ -17,7 +17,7 @@ def test_triage_write_lands_while_job_runs(demo_warehouse_file, monkeypatch):
     db = connect(url)
     issue = db.fetch_value("SELECT issue_id FROM dq_issues WHERE status = 'open' LIMIT 1")
     assert issue is not None
-    env = {**os.environ, "DQ_WAREHOUSE": url, "DQ_CHUNK_METERS": "10"}  # many short loads
+    env = {**os.environ, "DQ_WAREHOUSE": url, "DQ_CHUNK_METERS": "25"}  # many short loads
     job = subprocess.Popen(
         [sys.executable, "-m", "jobs", "run", "dq", "--date", str(day), "-q"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
