@@ -19,7 +19,10 @@ cols[0].metric("Last DQ run", str(run["status"]))
 cols[1].metric("Meters scored", int(run["units_total"] or 0))
 cols[2].metric("Issues found", int(run["issues_found"] or 0))
 cols[3].metric("Meters failed", int(run["units_failed"] or 0))
-st.caption(f"Run {run['run_id']} {run['params']}, finished {run['finished_at']}")
+st.caption(
+    f"Scored day {run['params'].get('date', '?')} · run {run['run_id']} · "
+    f"finished {run['finished_at']:%Y-%m-%d %H:%M} UTC"
+)
 if run["error"]:
     with st.expander("Failures"):
         st.code(run["error"])
@@ -29,7 +32,5 @@ st.subheader("Open meter issues")
 if counts.empty:
     st.success("No open issues.")
 else:
-    st.dataframe(
-        counts.pivot_table(index="detector", columns="severity", values="issues", fill_value=0),
-        use_container_width=True,
-    )
+    table = counts.pivot_table(index="detector", columns="severity", values="issues", fill_value=0)
+    st.dataframe(table.reindex(columns=["high", "medium", "low"], fill_value=0), width="stretch")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from core.db.base import Database
@@ -14,7 +16,11 @@ def latest_run(db: Database, job: str = "dq") -> dict | None:
         "issues_found, error FROM dq_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1",
         (job,),
     )
-    return None if df.empty else df.iloc[0].to_dict()
+    if df.empty:
+        return None
+    run = df.iloc[0].to_dict()
+    run["params"] = json.loads(run["params"] or "{}")
+    return run
 
 
 def issue_counts(db: Database) -> pd.DataFrame:
