@@ -6,9 +6,10 @@ to ``zero_run``). It is flagged when it lasts at least ``candidate_hours`` and e
 * the meter's expected time-of-week profile varies over the plateau by at least
   ``vary_resolutions`` resolutions and the repeated value is above the meter's floor band
   (so a 1 kWh meter repeating its night load all night or all weekend is fine), or
-* the profile varies and the repeated value is far *below* the meter's floor (under
-  ``below_floor_fraction`` of it): a sentinel such as a logger writing 1.0 for a whole day
-  on a building whose night load is 200 kWh, or
+* the profile varies and the repeated value is far *below* the meter's usual level (under
+  ``below_floor_fraction`` of its floor or ``below_median_fraction`` of its median): a
+  sentinel such as a logger writing 1.0 for a whole day on a building whose night load is
+  200 kWh. The median keeps this working when earlier sentinel days drag the floor down, or
 * it lasts at least ``long_hours``, longer than a normal weekend/holiday night-load stretch.
 
 Plateaus shorter than ``min_hours`` are still reported as candidates; the DQ job's
@@ -38,6 +39,9 @@ class Params:
     ----------
     candidate_hours : float
         Shortest plateau reported at all, in hours (default 2).
+    min_points : int
+        Fewest identical readings in a plateau reported at all (default 6): on hourly meters
+        a few equal readings in a row happen by chance, so hours alone are too little evidence.
     min_hours : float
         Shortest plateau that is an issue, in hours (default 4). The detector reports
         shorter candidates; the DQ job's post-processing marks them ``not_an_issue``.
@@ -56,6 +60,8 @@ class Params:
     below_floor_fraction : float
         A repeated value under this fraction of the meter's floor (its night load) is a
         sentinel, not a real load (default 0.5).
+    below_median_fraction : float
+        ... and so is one under this fraction of the meter's median reading (default 0.1).
     medium_hours : float
         A plateau at least this long is ``medium`` severity (default 6).
     high_hours : float
@@ -63,12 +69,14 @@ class Params:
     """
 
     candidate_hours: float = 2.0
+    min_points: int = 6
     min_hours: float = 4.0
     long_hours: float = 96.0
     vary_resolutions: float = 3.0
     floor_band_resolutions: float = 2.0
     floor_band_fraction: float = 0.1
     below_floor_fraction: float = 0.5
+    below_median_fraction: float = 0.1
     medium_hours: float = 6.0
     high_hours: float = 24.0
 
@@ -83,7 +91,8 @@ def detect(grid: Grid, params: Params) -> Detection:
     runs = find_runs(repeat)
     # A run of k repeats is a plateau of k + 1 slots starting one slot earlier.
     runs = Runs(runs.row, runs.start - 1, runs.stop, runs.shape)
-    runs = runs.select(runs.length >= grid.hours_to_slots(params.candidate_hours))
+    shortest = max(grid.hours_to_slots(params.candidate_hours), params.min_points)
+    runs = runs.select(runs.length >= shortest)
     if len(runs) == 0:
         return Detection.empty(grid)
 
@@ -96,7 +105,10 @@ def detect(grid: Grid, params: Params) -> Detection:
     varies = spread >= params.vary_resolutions * res
     value = runs.first(values)
     above_floor = value > band
-    sentinel = value < params.below_floor_fraction * baseline.floor(grid)[runs.row]
+    levels = baseline.value_quantiles(grid)
+    sentinel = (value < params.below_floor_fraction * levels["floor"][runs.row]) | (
+        value < params.below_median_fraction * levels["median"][runs.row]
+    )
     long = runs.length >= grid.hours_to_slots(params.long_hours)
     flat = runs.select((varies & (above_floor | sentinel)) | long)
     return Detection(flat.to_mask(), flat.scatter(grid.slot_minutes / 60.0))

@@ -32,6 +32,24 @@ def test_sentinel_far_below_the_floor_is_flagged():
     assert events(detect(flatline, grid).mask[0]) == [(first, last)]
 
 
+def test_hourly_meter_needs_min_points():
+    grid = make_grid(days=21, slot_minutes=60)
+    first, _ = stick(grid, "2026-02-20 14:00", "2026-02-20 19:00")  # 5 equal hourly readings
+    assert events(detect(flatline, grid).mask[0]) == []
+    first, last = stick(grid, "2026-02-19 13:00", "2026-02-19 20:00")  # 7 equal readings
+    assert events(detect(flatline, grid).mask[0]) == [(first, last)]
+
+
+def test_repeated_sentinel_days_are_each_flagged():
+    grid = make_grid(days=28)
+    days = ["2026-02-08", "2026-02-15", "2026-02-22", "2026-03-01"]  # four Sundays
+    for day in days:
+        first, last = slot_of(grid, f"{day} 00:00"), slot_of(grid, f"{day} 23:00")
+        grid.values[0, first:last] = 1.0
+    found = events(detect(flatline, grid).mask[0])
+    assert len(found) == len(days)  # earlier sentinels in the history do not hide the last
+
+
 def test_coarse_night_load_at_the_floor_is_not_a_sentinel():
     grid = make_grid(days=21, **COARSE)
     first, last = slot_of(grid, "2026-02-20 00:00"), slot_of(grid, "2026-02-20 23:00")
