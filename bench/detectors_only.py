@@ -1,6 +1,6 @@
 """Benchmark (not a test): every registered detector on a 2,000 x 29-day 15-minute fleet.
 
-Run ``.venv/bin/python -m tests.core.detectors.bench_detectors [n_meters] [days]``.
+Run ``.venv/bin/python -m bench.detectors_only [n_meters] [days]``.
 """
 
 from __future__ import annotations

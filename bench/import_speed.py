@@ -1,6 +1,6 @@
 """Benchmark: import N readings rows from a DataFrame into an in-memory warehouse (not a test).
 
-Run: ``.venv/bin/python tests/core/ingest/bench_import.py [rows] [--strings | --csv]``
+Run: ``.venv/bin/python -m bench.import_speed [rows] [--strings | --csv]``
 (``--strings`` passes ``ts`` and ``value`` as text, the CSV-like slow path; ``--csv`` writes the
 rows to a CSV file first and times ``import_files``). Prints the time of a first import and of
 a re-import of the same rows (every row replaces a stored one).
