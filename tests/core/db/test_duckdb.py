@@ -101,3 +101,14 @@ def test_connections_are_not_held_between_calls(db_path):
         env={**os.environ},
     )
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_large_insert_in_one_transaction_is_visible(fresh_db):
+    # DuckDB 2.0 lost rows of a >120k-row DataFrame inserted into a table created in the same
+    # transaction with CREATE TABLE AS ... WHERE 1=0; insert_df must not depend on that path.
+    n = 300_000
+    with fresh_db.transaction() as tx:
+        tx.execute("CREATE TABLE big (k INTEGER, v DOUBLE)")
+        tx.insert_df("big", pd.DataFrame({"k": range(n), "v": 1.0}))
+        assert tx.fetch_all("SELECT count(*), sum(k) FROM big") == [(n, n * (n - 1) // 2)]
+    assert fresh_db.fetch_value("SELECT count(*) FROM big") == n
