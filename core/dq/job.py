@@ -150,8 +150,11 @@ def _run(
     with db.transaction() as tx:
         events = store.continue_clipped(tx, events)
         issues = postprocess.run(events)
-        run.issues_found = store.upsert_issues(tx, issues, meters, run)
-        store.replace_meter_days(tx, window.day, meter_days, meters.meter_id.tolist())
+        stored = store.upsert_issues(tx, issues, meters, run)
+        run.issues_found = len(stored)
+        scored = sorted(meter_days["meter_id"].unique()) if len(meter_days) else []
+        store.resolve_missing(tx, (window.day, window.end), scored, stored, run)
+        store.replace_meter_days(tx, window.day, meter_days, scored)
         runs.finish(tx, run)
     log.info("dq %s: %s, %d issues", window.day.date(), run.status, run.issues_found)
     return RunSummary(

@@ -49,8 +49,13 @@ def _batches(ids: list[str]) -> Iterator[tuple[list[str], str]]:
         yield batch, ", ".join("?" for _ in batch)
 
 
-def _in_batches(tx: Transaction, sql: str, ids: list[str]) -> pd.DataFrame:
-    frames = [tx.fetch_df(sql.format(marks=marks), batch) for batch, marks in _batches(ids)]
+def _in_batches(
+    tx: Transaction, sql: str, ids: list[str], prefix: list[object] | None = None
+) -> pd.DataFrame:
+    frames = [
+        tx.fetch_df(sql.format(marks=marks), [*(prefix or []), *batch])
+        for batch, marks in _batches(ids)
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -85,7 +90,9 @@ def continue_clipped(tx: Transaction, events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, run: Run) -> int:
+def upsert_issues(
+    tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, run: Run
+) -> pd.DataFrame:
     """Write events as ``dq_issues`` rows; a status set by a person is never changed.
 
     Rows are replaced by issue_id (delete + insert in the caller's transaction). For an existing
@@ -93,7 +100,7 @@ def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, r
     unless the status is still the system's own.
     """
     if events.empty:
-        return 0
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
     now = utcnow()
     ev = events.merge(meters[["meter_id", "account_id", "building_id"]], on="meter_id", how="left")
     ev["issue_id"] = [
@@ -128,7 +135,51 @@ def upsert_issues(tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, r
     for batch, marks in _batches(ids):
         tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({marks})", batch)
     tx.insert_df("dq_issues", rows)
-    return len(rows)
+    return rows
+
+
+def resolve_missing(
+    tx: Transaction,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    meter_ids: list[str],
+    seen: pd.DataFrame,
+    run: Run,
+) -> int:
+    """Resolve the system's open issues on the scored day that this run no longer finds.
+
+    After a data fix (re-import) a rerun of the day should not leave the old findings open.
+    Only issues of meters this run scored, overlapping the scored window, still ``open`` and
+    owned by the system are touched; each change is logged in ``issue_events``.
+    """
+    start, end = window
+    stale = _in_batches(
+        tx,
+        "SELECT issue_id FROM dq_issues WHERE kind = 'meter' AND status = 'open' "
+        "AND status_by = ? AND start_ts < ? AND end_ts > ? AND meter_id IN ({marks})",
+        meter_ids,
+        prefix=[SYSTEM, end, start],
+    )
+    ids = sorted(set(stale.get("issue_id", [])) - set(seen.get("issue_id", [])))
+    now = utcnow()
+    note = f"no longer detected by run {run.run_id}"
+    for batch, marks in _batches(ids):
+        tx.execute(
+            "UPDATE dq_issues SET status = 'resolved', status_at = ?, status_note = ? "
+            f"WHERE issue_id IN ({marks})",
+            [now, note, *batch],
+        )
+    events = pd.DataFrame(
+        {
+            "issue_id": ids,
+            "changed_at": now,
+            "changed_by": SYSTEM,
+            "from_status": "open",
+            "to_status": "resolved",
+            "note": note,
+        }
+    )
+    tx.insert_df("issue_events", events)
+    return len(ids)
 
 
 def replace_meter_days(

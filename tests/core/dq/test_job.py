@@ -107,3 +107,36 @@ def test_job_failure_marks_the_run_failed(fresh_db, monkeypatch):
 def test_empty_warehouse_runs_ok(fresh_db):
     summary = job.run(fresh_db, pd.Timestamp("2026-01-01").date())
     assert (summary.status, summary.units_total, summary.issues_found) == ("ok", 0, 0)
+
+
+def test_rerun_after_a_data_fix_resolves_the_stale_issue(demo_warehouse_file):
+    url, day = demo_warehouse_file
+    db = connect(url)
+    neg = db.fetch_df(
+        "SELECT issue_id, meter_id, start_ts, end_ts FROM dq_issues "
+        "WHERE detector = 'negative_value' AND status = 'open' LIMIT 1"
+    ).iloc[0]
+    db.execute(  # the fix: the negative readings are re-imported as their absolute values
+        "UPDATE readings SET value = abs(value) WHERE meter_id = ? AND ts >= ? AND ts < ?",
+        (neg.meter_id, neg.start_ts, neg.end_ts),
+    )
+    summary = job.run(db, day)
+    row = db.fetch_df("SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", (neg.issue_id,)).iloc[0]
+    assert (row.status, row.status_by) == ("resolved", "system")
+    assert summary.run_id in row.status_note
+    events = db.fetch_all("SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?", (neg.issue_id,))
+    assert events == [("system", "open", "resolved")]
+    still_open = db.fetch_value("SELECT count(*) FROM dq_issues WHERE status = 'open' AND detector = 'negative_value'")
+    assert still_open >= 9  # the other meters' findings are untouched
+
+
+def test_failed_meter_keeps_its_stored_results(demo_warehouse_file):
+    url, day = demo_warehouse_file
+    db = connect(url)
+    victim = db.fetch_value("SELECT meter_id FROM dq_issues WHERE status = 'open' ORDER BY meter_id LIMIT 1")
+    before = db.fetch_df("SELECT * FROM dq_meter_days WHERE meter_id = ?", (victim,))
+    issues_before = db.fetch_df("SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,))
+    db.execute("UPDATE meters SET timezone = 'Nowhere/Land' WHERE meter_id = ?", (victim,))
+    assert job.run(db, day).status == "partial"
+    pd.testing.assert_frame_equal(db.fetch_df("SELECT * FROM dq_meter_days WHERE meter_id = ?", (victim,)), before)
+    pd.testing.assert_frame_equal(db.fetch_df("SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,)), issues_before)
