@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.detectors.base import Detection, Grid
-from core.detectors.runs import find_runs
+from core.detectors.runs import Runs, find_runs
 
 EVENT_COLUMNS = [
     "meter_id",
@@ -76,3 +76,21 @@ def scored_day_counts(grid: Grid, flagged: np.ndarray) -> pd.DataFrame:
             "score": clean / expected,
         }
     )
+
+
+def paint(grid: Grid, events: pd.DataFrame) -> np.ndarray:
+    """``(n_meters, n_slots)`` bool mask of the slots the events of ``grid``'s meters cover."""
+    if events.empty:
+        return np.zeros((grid.n_meters, grid.n_slots), dtype=bool)
+    slot = pd.Timedelta(minutes=grid.slot_minutes)
+    rows = pd.Index(grid.meter_ids).get_indexer(events["meter_id"])
+    start = ((events["start_ts"] - grid.start) // slot).to_numpy(dtype=np.int64)
+    stop = ((events["end_ts"] - grid.start) // slot).to_numpy(dtype=np.int64)
+    keep = rows >= 0
+    runs = Runs(
+        rows[keep],
+        np.clip(start[keep], 0, grid.n_slots),
+        np.clip(stop[keep], 0, grid.n_slots),
+        (grid.n_meters, grid.n_slots),
+    )
+    return runs.to_mask()

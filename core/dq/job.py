@@ -42,9 +42,9 @@ class DetectorError(Exception):
         super().__init__(f"detector {detector} raised {type(exc).__name__}: {exc}")
 
 
-def _detect(grid: Grid, source: str) -> tuple[list[pd.DataFrame], np.ndarray]:
-    """Run every detector for ``source`` on ``grid``: events and the union flag mask."""
-    found, flagged = [], np.zeros(grid.values.shape, dtype=bool)
+def _detect(grid: Grid, source: str) -> pd.DataFrame:
+    """Run every detector for ``source`` on ``grid`` and post-process: the grid's events."""
+    found = [pd.DataFrame(columns=ev.EVENT_COLUMNS)]
     for name, module in REGISTRY.items():
         if source not in module.SOURCES:
             continue
@@ -54,8 +54,7 @@ def _detect(grid: Grid, source: str) -> tuple[list[pd.DataFrame], np.ndarray]:
             found.append(ev.extract(grid, detection, name, source, module, params))
         except Exception as exc:  # noqa: BLE001 - isolated per meter below
             raise DetectorError(name, exc) from exc
-        flagged |= detection.mask
-    return found, flagged
+    return postprocess.run(pd.concat([f for f in found if len(f)] or found, ignore_index=True))
 
 
 def _detect_isolating(
@@ -67,7 +66,7 @@ def _detect_isolating(
     costs O(log n) reruns and keeps every other meter's results.
     """
     try:
-        found, flagged = _detect(grid, source)
+        events = _detect(grid, source)
     except DetectorError as exc:
         if grid.n_meters == 1:
             run.fail_unit(grid.meter_ids[0], f"{source}: {exc}")
@@ -76,9 +75,10 @@ def _detect_isolating(
         left = _detect_isolating(grid.subset(np.arange(half)), source, run)
         right = _detect_isolating(grid.subset(np.arange(half, grid.n_meters)), source, run)
         return left[0] + right[0], left[1] + right[1]
-    days = ev.scored_day_counts(grid, flagged)
+    # Meter-day scores count only slots of findings that stay open after post-processing.
+    days = ev.scored_day_counts(grid, ev.paint(grid, events[events["status"] == "open"]))
     days["source"] = source
-    return found, [days]
+    return [events], [days]
 
 
 def run(
@@ -142,14 +142,13 @@ def _run(
             days += d
         bar.update(len(chunk))
     bar.close()
-    events = pd.concat(
-        [f for f in found if not f.empty] or [pd.DataFrame(columns=ev.EVENT_COLUMNS)],
+    issues = pd.concat(
+        [f for f in found if len(f)] or [postprocess.run(pd.DataFrame(columns=ev.EVENT_COLUMNS))],
         ignore_index=True,
     )
     meter_days = _meter_days(days, meters, window, run)
     with db.transaction() as tx:
-        events = store.continue_clipped(tx, events)
-        issues = postprocess.run(events)
+        issues = store.continue_clipped(tx, issues)
         stored = store.upsert_issues(tx, issues, meters, run)
         run.issues_found = len(stored)
         scored = sorted(meter_days["meter_id"].unique()) if len(meter_days) else []

@@ -3,6 +3,7 @@ import pandas as pd
 
 from core.detectors.base import Detection, Grid, grade
 from core.dq import events
+from core.dq import events as events_module
 
 
 class _Module:
@@ -60,3 +61,18 @@ def test_scored_day_counts():
     assert out.present_points.tolist() == [3, 0]
     assert out.flagged_points.tolist() == [1, 0]
     assert out.score.tolist() == [0.5, 0.0]
+
+
+def test_paint_marks_event_slots_and_ignores_other_meters():
+    grid = _grid(np.ones((2, 8)))
+    frame = pd.DataFrame({
+        "meter_id": ["m1", "m0", "elsewhere"],
+        "start_ts": [pd.Timestamp("2026-01-01 00:30"), pd.Timestamp("2025-12-31 23:00"), pd.Timestamp("2026-01-01")],
+        "end_ts": [pd.Timestamp("2026-01-01 01:00"), pd.Timestamp("2026-01-01 00:15"), pd.Timestamp("2026-01-01 02:00")],
+    })
+    mask = events_module.paint(grid, frame)
+    assert mask.tolist() == [
+        [True, False, False, False, False, False, False, False],  # clipped at the grid start
+        [False, False, True, True, False, False, False, False],
+    ]
+    assert events_module.paint(grid, frame.iloc[:0]).sum() == 0
