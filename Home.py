@@ -1,36 +1,68 @@
-"""DQ Hub home: the latest DQ run and open issue counts (read-only until login arrives)."""
+"""DQ Hub: the login gate, then navigation to the pages the user's role may open."""
 
 import streamlit as st
+import streamlit_authenticator as stauth
 
-from core.db import open_warehouse
-from core.dq import summary
+from core import auth, config, ui
+from core.errors import DQHubError
 
-st.set_page_config(page_title="DQ Hub", layout="wide")
-st.title("DQ Hub")
+# Page key (core.auth.PAGE_ROLES) -> (file, title, icon). Every file in pages/ is listed here.
+PAGES = {
+    "issues": ("pages/issues.py", "Issues", ":material/checklist:"),
+    "offline": ("pages/offline.py", "Offline devices", ":material/power_off:"),
+    "overview": ("pages/overview.py", "DQ overview", ":material/monitoring:"),
+    "explorer": ("pages/explorer.py", "Meter explorer", ":material/query_stats:"),
+}
 
-db = open_warehouse()
-run = summary.latest_run(db)
-if run is None:
-    st.info("No DQ run yet. Run `python -m jobs run dq --date latest` (or `make run`).")
+st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")
+
+try:
+    login = auth.login_config(ui.warehouse())
+except DQHubError as exc:
+    st.error(f"DQ Hub cannot start: {exc}")
     st.stop()
 
-cols = st.columns(4)
-cols[0].metric("Last DQ run", str(run["status"]))
-cols[1].metric("Meters scored", int(run["units_total"] or 0))
-cols[2].metric("Issues found", int(run["issues_found"] or 0))
-cols[3].metric("Meters failed", int(run["units_failed"] or 0))
-st.caption(
-    f"Scored day {run['params'].get('date', '?')} · run {run['run_id']} · "
-    f"finished {run['finished_at']:%Y-%m-%d %H:%M} UTC"
+authenticator = stauth.Authenticate(
+    login.credentials(),
+    cookie_name="dqhub_login",
+    cookie_key=login.cookie_key,
+    cookie_expiry_days=login.cookie_expiry_days,
+    auto_hash=False,
+    login_sleep_time=config.get("DQ_LOGIN_SLEEP_SECONDS"),
 )
-if run["error"]:
-    with st.expander("Failures"):
-        st.code(run["error"])
 
-counts = summary.issue_counts(db)
-st.subheader("Open meter issues")
-if counts.empty:
-    st.success("No open issues.")
-else:
-    table = counts.pivot_table(index="detector", columns="severity", values="issues", fill_value=0)
-    st.dataframe(table.reindex(columns=["high", "medium", "low"], fill_value=0), width="stretch")
+if not st.session_state.get("authentication_status"):
+    st.title("DQ Hub")
+    authenticator.login(location="main", key="login")
+    if st.session_state.get("authentication_status") is False:
+        st.error("Username or password is incorrect.")
+    if login.demo:
+        st.info("Demo warehouse: sign in as admin, ds, staff or bse with password `demo`.")
+    if not st.session_state.get("authentication_status"):
+        st.stop()
+
+user = login.user(st.session_state["username"])
+st.session_state[ui.USER_KEY] = user
+st.session_state[ui.SALT_KEY] = login.cookie_key
+
+with st.sidebar:
+    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    st.toggle(
+        "Screen-share mode",
+        key=ui.MASK_KEY,
+        help="Replace account, building and meter "
+        "names with stable pseudonyms on every page and in downloads.",
+    )
+    authenticator.logout(
+        "Sign out",
+        location="sidebar",
+        key="logout",
+        callback=lambda _: st.session_state.pop(ui.USER_KEY, None),
+    )
+
+allowed = [
+    st.Page(path, title=title, icon=icon, url_path=key)
+    for key, (path, title, icon) in PAGES.items()
+    if user.can_open(key)
+]
+st.navigation(allowed).run()

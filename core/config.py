@@ -28,12 +28,15 @@ class Setting:
         ``str``, ``int`` or ``float``; values are converted and validated.
     help : str
         One line shown in the README and ``python -m jobs settings``.
+    allow_zero : bool
+        Whether a numeric setting may be 0 (otherwise it must be positive).
     """
 
     name: str
     default: Any
     type: type
     help: str
+    allow_zero: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -66,6 +69,43 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         int,
         "Import: a timestamp this close to its slot boundary is snapped onto it.",
+    ),
+    Setting(
+        "DQ_USERS_FILE",
+        ".streamlit/users.yaml",
+        str,
+        "YAML file of app users (bcrypt hashes, role, accounts); `python -m jobs users` edits it.",
+    ),
+    Setting(
+        "DQ_COOKIE_KEY",
+        "",
+        str,
+        "Secret signing the login cookie; at least 32 characters outside the demo warehouse.",
+    ),
+    Setting(
+        "DQ_COOKIE_EXPIRY_DAYS",
+        1.0,
+        float,
+        "Days a login stays valid in the browser before the user must sign in again.",
+    ),
+    Setting(
+        "DQ_LOGIN_SLEEP_SECONDS",
+        0.7,
+        float,
+        "Pause before the login form so the browser's login cookie can be read (0 in tests).",
+        allow_zero=True,
+    ),
+    Setting(
+        "DQ_DORMANT_DAYS",
+        14,
+        int,
+        "Offline devices page: meters offline longer than this are listed apart as dormant.",
+    ),
+    Setting(
+        "DQ_PAGE_SIZE",
+        50,
+        int,
+        "Rows per page on the Issues page (paging happens in SQL).",
     ),
     Setting(
         "DQ_DEMO_SEED",
@@ -106,6 +146,6 @@ def get(name: str) -> Any:
         value = setting.type(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Setting {name}={raw!r} is not a valid {setting.type.__name__}") from exc
-    if setting.type in (int, float) and value <= 0:
+    if setting.type in (int, float) and (value < 0 or (value == 0 and not setting.allow_zero)):
         raise ConfigError(f"Setting {name}={raw!r} must be positive")
     return value

@@ -1,79 +1,147 @@
-"""Issue status changes with an audit trail in ``issue_events`` (shared by every issue kind)."""
+"""Issue status changes with an audit trail in ``issue_events`` (shared by every issue kind).
+
+Every change is checked against the signed-in user's role and granted accounts here, in core,
+so no page (or script) can change an issue the user may not see.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.db.base import Database
+from core.auth import User
+from core.db.base import Database, Transaction
 from core.errors import DQHubError
 from core.runs import utcnow
 
 STATUSES = ("open", "acknowledged", "resolved", "ignored", "not_an_issue")
+CLOSED = ("resolved", "ignored", "not_an_issue")
+# Allowed moves: open work can go anywhere; a closed issue can only be reopened.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("acknowledged", *CLOSED),
+    "acknowledged": ("open", *CLOSED),
+    **dict.fromkeys(CLOSED, ("open",)),
+}
 
 
 class TriageError(DQHubError):
     """A status change was refused; the message says why and names the issue."""
 
 
-def set_status(
-    db: Database,
-    issue_id: str,
-    status: str,
-    by: str,
-    note: str | None = None,
-    expected_status_at: datetime | None = None,
-) -> datetime:
-    """Change an issue's status and log the change, in one transaction.
+@dataclass(frozen=True)
+class Change:
+    """One requested edit of an issue.
 
     Parameters
     ----------
-    db : Database
-        The warehouse.
     issue_id : str
-        The issue to change.
+        The issue.
     status : str
-        One of ``STATUSES``.
-    by : str
-        Who makes the change (a user name; ``system`` is reserved for jobs).
+        New status (may equal the current one to change only the note or follow-up fields).
     note : str, optional
         Why; stored on the issue and in the event.
     expected_status_at : datetime, optional
-        The ``status_at`` the caller loaded. If the issue changed since, the change is refused
-        instead of silently overwriting someone else's edit.
+        The ``status_at`` the editor loaded; a later change by someone else refuses this one.
+    owner, next_step : str, optional
+        Follow-up fields (offline devices); None leaves them as they are.
+    """
+
+    issue_id: str
+    status: str
+    note: str | None = None
+    expected_status_at: datetime | None = None
+    owner: str | None = None
+    next_step: str | None = None
+
+
+@dataclass
+class BulkResult:
+    """Outcome of ``apply``: ids saved, and ``(issue_id, reason)`` for each refused change."""
+
+    saved: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None, str | None]:
+    if not user.can_triage:
+        raise TriageError(f"Issue {change.issue_id}: role {user.role!r} cannot change issues")
+    if change.status not in STATUSES:
+        raise TriageError(
+            f"Unknown status {change.status!r} for issue {change.issue_id}; "
+            f"expected {', '.join(STATUSES)}"
+        )
+    rows = tx.fetch_all(
+        "SELECT status, status_at, account_id, owner, next_step FROM dq_issues WHERE issue_id = ?",
+        (change.issue_id,),
+    )
+    # An issue outside the user's accounts is reported exactly like a missing one: no leak.
+    if not rows or not user.can_see(rows[0][2]):
+        raise TriageError(f"Issue {change.issue_id} does not exist")
+    old, old_at, _, owner, next_step = rows[0]
+    if change.expected_status_at is not None and old_at != change.expected_status_at:
+        raise TriageError(
+            f"Issue {change.issue_id} was changed at {old_at:%Y-%m-%d %H:%M:%S} after you "
+            "loaded it; reload to see the change, then edit again"
+        )
+    if change.status != old and change.status not in TRANSITIONS[old]:
+        raise TriageError(
+            f"Issue {change.issue_id}: cannot go from {old} to {change.status}; "
+            f"allowed: {', '.join(TRANSITIONS[old])}"
+        )
+    return old, owner, next_step
+
+
+def _apply_one(db: Database, user: User, change: Change) -> datetime:
+    now = utcnow()
+    with db.transaction() as tx:
+        old, owner, next_step = _check(tx, user, change)
+        owner = owner if change.owner is None else change.owner
+        next_step = next_step if change.next_step is None else change.next_step
+        tx.execute(
+            "UPDATE dq_issues SET status = ?, status_by = ?, status_at = ?, status_note = ?, "
+            "owner = ?, next_step = ? WHERE issue_id = ?",
+            (change.status, user.username, now, change.note, owner, next_step, change.issue_id),
+        )
+        tx.execute(
+            "INSERT INTO issue_events (issue_id, changed_at, changed_by, from_status, to_status, "
+            "note) VALUES (?, ?, ?, ?, ?, ?)",
+            (change.issue_id, now, user.username, old, change.status, change.note),
+        )
+    return now
+
+
+def set_status(
+    db: Database,
+    user: User,
+    issue_id: str,
+    status: str,
+    note: str | None = None,
+    expected_status_at: datetime | None = None,
+) -> datetime:
+    """Change one issue's status as ``user`` and log it, in one transaction.
 
     Returns
     -------
     datetime
         The new ``status_at``.
+
+    Raises
+    ------
+    TriageError
+        If the role may not triage, the issue is not visible to the user, the move is not
+        allowed, or someone else changed the issue after ``expected_status_at``.
     """
-    if status not in STATUSES:
-        raise TriageError(
-            f"Unknown status {status!r} for issue {issue_id}; expected {', '.join(STATUSES)}"
-        )
-    if not by or by == "system":
-        raise TriageError(
-            f"Issue {issue_id}: a status change needs the name of the person making it"
-        )
-    now = utcnow()
-    with db.transaction() as tx:
-        rows = tx.fetch_all(
-            "SELECT status, status_at FROM dq_issues WHERE issue_id = ?", (issue_id,)
-        )
-        if not rows:
-            raise TriageError(f"Issue {issue_id} does not exist")
-        old_status, old_at = rows[0]
-        if expected_status_at is not None and old_at != expected_status_at:
-            raise TriageError(
-                f"Issue {issue_id} was changed at {old_at} after you loaded it; reload and retry"
-            )
-        tx.execute(
-            "UPDATE dq_issues SET status = ?, status_by = ?, status_at = ?, status_note = ? "
-            "WHERE issue_id = ?",
-            (status, by, now, note, issue_id),
-        )
-        tx.execute(
-            "INSERT INTO issue_events (issue_id, changed_at, changed_by, from_status, to_status, "
-            "note) VALUES (?, ?, ?, ?, ?, ?)",
-            (issue_id, now, by, old_status, status, note),
-        )
-    return now
+    return _apply_one(db, user, Change(issue_id, status, note, expected_status_at))
+
+
+def apply(db: Database, user: User, changes: list[Change]) -> BulkResult:
+    """Apply several changes, each in its own transaction; one refusal does not stop the rest."""
+    result = BulkResult()
+    for change in changes:
+        try:
+            _apply_one(db, user, change)
+        except TriageError as exc:
+            result.refused.append((change.issue_id, str(exc)))
+        else:
+            result.saved.append(change.issue_id)
+    return result

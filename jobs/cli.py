@@ -66,7 +66,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core import demo
+    from core import auth, demo
     from core.db import open_warehouse
     from core.ingest import import_frames
 
@@ -80,6 +80,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = import_frames(
         db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label="demo"
     )
+    auth.mark_demo(db, args.seed)
     print(report.summary())
     return 0
 

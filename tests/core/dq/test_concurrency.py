@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 from core import triage
+from core.auth import User
 from core.db import connect
+
+ALICE = User("alice", "Alice", "staff", None)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,7 +23,11 @@ def test_triage_write_lands_while_job_runs(demo_warehouse_file, monkeypatch):
     env = {**os.environ, "DQ_WAREHOUSE": url, "DQ_CHUNK_METERS": "25"}  # many short loads
     job = subprocess.Popen(
         [sys.executable, "-m", "jobs", "run", "dq", "--date", str(day), "-q"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while not db.fetch_value("SELECT count(*) FROM dq_runs WHERE status = 'running'"):
@@ -30,7 +37,7 @@ def test_triage_write_lands_while_job_runs(demo_warehouse_file, monkeypatch):
     writes = 0
     while job.poll() is None:
         status = ("acknowledged", "open")[writes % 2]
-        triage.set_status(db, issue, status, by="alice", note=f"edit {writes}")
+        triage.set_status(db, ALICE, issue, status, note=f"edit {writes}")
         writes += 1
     out, err = job.communicate()
     assert job.returncode == 0, err

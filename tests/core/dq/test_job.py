@@ -2,9 +2,12 @@ import pandas as pd
 import pytest
 
 from core import triage
+from core.auth import User
 from core.db import connect
 from core.detectors import REGISTRY
 from core.dq import job
+
+ALICE = User("alice", "Alice", "staff", None)
 
 
 def _snapshot(db):
@@ -33,7 +36,7 @@ def test_rerun_is_idempotent_and_keeps_people_statuses(demo_warehouse_file):
     before = _snapshot(db)
     days_before = db.fetch_value("SELECT count(*) FROM dq_meter_days")
     picked = before.issue_id[0]
-    triage.set_status(db, picked, "ignored", by="alice", note="known construction work")
+    triage.set_status(db, ALICE, picked, "ignored", note="known construction work")
     job.run(db, day)
     after = _snapshot(db)
     assert after.issue_id.is_unique
@@ -62,10 +65,16 @@ def test_one_bad_meter_is_recorded_and_the_rest_stored(demo_warehouse_file, monk
     assert summary.status == "partial"
     assert summary.units_failed == 1
     assert summary.failures[0][0] == victim
-    assert "spike_positive" in summary.failures[0][1] and "corrupt register" in summary.failures[0][1]
-    run = db.fetch_df("SELECT status, units_failed, error FROM dq_runs WHERE run_id = ?", (summary.run_id,))
+    assert (
+        "spike_positive" in summary.failures[0][1] and "corrupt register" in summary.failures[0][1]
+    )
+    run = db.fetch_df(
+        "SELECT status, units_failed, error FROM dq_runs WHERE run_id = ?", (summary.run_id,)
+    )
     assert run.status[0] == "partial" and run.units_failed[0] == 1 and victim in run.error[0]
-    scored = db.fetch_df("SELECT DISTINCT meter_id FROM dq_meter_days WHERE run_id = ?", (summary.run_id,))
+    scored = db.fetch_df(
+        "SELECT DISTINCT meter_id FROM dq_meter_days WHERE run_id = ?", (summary.run_id,)
+    )
     assert victim not in set(scored.meter_id)
     assert len(scored) == summary.units_total - 1
 
@@ -121,22 +130,38 @@ def test_rerun_after_a_data_fix_resolves_the_stale_issue(demo_warehouse_file):
         (neg.meter_id, neg.start_ts, neg.end_ts),
     )
     summary = job.run(db, day)
-    row = db.fetch_df("SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", (neg.issue_id,)).iloc[0]
+    row = db.fetch_df(
+        "SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", (neg.issue_id,)
+    ).iloc[0]
     assert (row.status, row.status_by) == ("resolved", "system")
     assert summary.run_id in row.status_note
-    events = db.fetch_all("SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?", (neg.issue_id,))
+    events = db.fetch_all(
+        "SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?",
+        (neg.issue_id,),
+    )
     assert events == [("system", "open", "resolved")]
-    still_open = db.fetch_value("SELECT count(*) FROM dq_issues WHERE status = 'open' AND detector = 'negative_value'")
+    still_open = db.fetch_value(
+        "SELECT count(*) FROM dq_issues WHERE status = 'open' AND detector = 'negative_value'"
+    )
     assert still_open >= 9  # the other meters' findings are untouched
 
 
 def test_failed_meter_keeps_its_stored_results(demo_warehouse_file):
     url, day = demo_warehouse_file
     db = connect(url)
-    victim = db.fetch_value("SELECT meter_id FROM dq_issues WHERE status = 'open' ORDER BY meter_id LIMIT 1")
+    victim = db.fetch_value(
+        "SELECT meter_id FROM dq_issues WHERE status = 'open' ORDER BY meter_id LIMIT 1"
+    )
     before = db.fetch_df("SELECT * FROM dq_meter_days WHERE meter_id = ?", (victim,))
-    issues_before = db.fetch_df("SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,))
+    issues_before = db.fetch_df(
+        "SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,)
+    )
     db.execute("UPDATE meters SET timezone = 'Nowhere/Land' WHERE meter_id = ?", (victim,))
     assert job.run(db, day).status == "partial"
-    pd.testing.assert_frame_equal(db.fetch_df("SELECT * FROM dq_meter_days WHERE meter_id = ?", (victim,)), before)
-    pd.testing.assert_frame_equal(db.fetch_df("SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,)), issues_before)
+    pd.testing.assert_frame_equal(
+        db.fetch_df("SELECT * FROM dq_meter_days WHERE meter_id = ?", (victim,)), before
+    )
+    pd.testing.assert_frame_equal(
+        db.fetch_df("SELECT issue_id, status FROM dq_issues WHERE meter_id = ?", (victim,)),
+        issues_before,
+    )

@@ -1,7 +1,10 @@
 import pandas as pd
 
 from core import runs, triage
+from core.auth import User
 from core.dq import store
+
+ALICE = User("alice", "Alice", "staff", None)
 
 METERS = pd.DataFrame(
     {"meter_id": ["m1", "m2"], "account_id": ["a", "a"], "building_id": ["b", "b"]}
@@ -72,7 +75,7 @@ def test_system_status_is_stable_across_identical_reruns(fresh_db):
 def test_person_status_is_never_overwritten(fresh_db):
     _store(fresh_db, _events())
     issue = fresh_db.fetch_value("SELECT issue_id FROM dq_issues")
-    triage.set_status(fresh_db, issue, "acknowledged", by="alice", note="calling the site")
+    triage.set_status(fresh_db, ALICE, issue, "acknowledged", note="calling the site")
     _store(fresh_db, _events(status="not_an_issue", status_note="system says so"))
     row = fresh_db.fetch_df("SELECT status, status_by, status_note FROM dq_issues").iloc[0]
     assert (row.status, row.status_by, row.status_note) == (

@@ -1,0 +1,60 @@
+"""The one Streamlit-aware core module: the signed-in user, the warehouse and screen-share mode.
+
+Pages call these instead of reading ``st.session_state`` themselves, so every page handles an
+expired session and masking the same way.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import config, masking
+from core.auth import User
+from core.db import Database, open_warehouse
+
+USER_KEY = "dq_user"
+MASK_KEY = "dq_mask"
+SALT_KEY = "dq_mask_salt"
+
+
+@st.cache_resource(show_spinner=False)
+def _warehouse(url: str) -> Database:
+    return open_warehouse(url)
+
+
+def warehouse() -> Database:
+    """The warehouse of the ``DQ_WAREHOUSE`` setting (migrated once per process and URL)."""
+    return _warehouse(config.get("DQ_WAREHOUSE"))
+
+
+def current_user(page: str | None = None) -> User:
+    """The signed-in user; stops the page with a message when signed out or not allowed."""
+    user = st.session_state.get(USER_KEY)
+    if not isinstance(user, User):
+        st.warning("Your session has ended. Sign in again on the home page.")
+        st.page_link("Home.py", label="Sign in", icon=":material/login:")
+        st.stop()
+    if page is not None and not user.can_open(page):
+        st.error(f"Your role ({user.role}) cannot open this page.")
+        st.stop()
+    return user
+
+
+def masking_on() -> bool:
+    """Whether screen-share mode is on for this session."""
+    return bool(st.session_state.get(MASK_KEY, False))
+
+
+def mask(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with names replaced by pseudonyms in screen-share mode (tables and downloads)."""
+    if not masking_on():
+        return df
+    return masking.mask_frame(df, st.session_state.get(SALT_KEY, ""))
+
+
+def label(kind: str, value: object) -> str:
+    """One id or name as shown: itself, or its pseudonym in screen-share mode."""
+    if not masking_on():
+        return "" if value is None else str(value)
+    return masking.pseudonym(kind, value, st.session_state.get(SALT_KEY, ""))
