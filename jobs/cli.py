@@ -131,6 +131,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+
+    from core import auth
+
+    if args.action == "list":
+        users = auth.read_users()
+        if not users:
+            print(f"no users in {config.get('DQ_USERS_FILE')}")
+        for name, entry in sorted(users.items()):
+            accounts = entry["accounts"]
+            shown = accounts if accounts == auth.ALL else ",".join(accounts)
+            print(f"{name}\t{entry['role']}\t{shown}")
+        return 0
+    if not args.name:
+        raise DQHubError(f"users {args.action}: give the user name")
+    if args.action == "remove":
+        print(f"removed {args.name} from {auth.remove_user(args.name)}")
+        return 0
+    if not args.role:
+        raise DQHubError(f"users add: --role is required ({', '.join(auth.ROLES)})")
+    if not args.accounts:
+        raise DQHubError("users add: --accounts is required (A,B,... or all)")
+    accounts = (
+        auth.ALL
+        if args.accounts == auth.ALL
+        else [a.strip() for a in args.accounts.split(",") if a.strip()]
+    )
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
+    if not password:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Repeat it: "):
+            raise DQHubError("users add: the passwords differ; nothing was written")
+    path = auth.add_user(args.name, password, args.role, accounts)
+    print(f"saved {args.name} ({args.role}) to {path}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for s in config.SETTINGS:
         print(f"{s.name}={config.get(s.name)!s}\n    {s.help} (default {s.default!s})")
@@ -196,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--date", type=date.fromisoformat, help="only issues overlapping this UTC day")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("users", help="add, list or remove app users (DQ_USERS_FILE)")
+    s.add_argument("action", choices=["add", "list", "remove"], help="what to do")
+    s.add_argument("name", nargs="?", help="user name (for add and remove)")
+    s.add_argument("--role", choices=["admin", "ds", "staff", "bse"], help="role (for add)")
+    s.add_argument("--accounts", help="granted account ids, comma-separated, or 'all' (for add)")
+    s.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of prompting",
+    )
+    s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("settings", help="list every setting with its current value and help")
     s.set_defaults(func=cmd_settings)

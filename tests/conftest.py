@@ -12,6 +12,8 @@ def _isolated_settings(monkeypatch, tmp_path):
     """No test reads the developer's secrets.toml or writes the real warehouse."""
     monkeypatch.setenv("DQ_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("DQ_WAREHOUSE", f"duckdb:///{tmp_path}/warehouse.duckdb")
+    monkeypatch.setenv("DQ_USERS_FILE", str(tmp_path / "users.yaml"))
+    monkeypatch.setenv("DQ_LOGIN_SLEEP_SECONDS", "0")
 
 
 @pytest.fixture
@@ -43,12 +45,14 @@ def demo_fleet():
 @pytest.fixture(scope="session")
 def scored_demo(demo_fleet, tmp_path_factory):
     """A warehouse file holding ``demo_fleet`` with its last day scored once: (url, day, summary)."""
+    from core import auth
     from core.dq import job
     from core.ingest import import_frames
 
     url = f"duckdb:///{tmp_path_factory.mktemp('scored')}/demo.duckdb"
     db = open_warehouse(url)
     import_frames(db, meters=demo_fleet.meters, readings=demo_fleet.readings, bills=demo_fleet.bills)
+    auth.mark_demo(db, 7)
     summary = job.run(db, demo_fleet.last_day)
     return url, demo_fleet.last_day, summary
 
