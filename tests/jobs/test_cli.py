@@ -74,3 +74,16 @@ def test_migrate_reports_version(capsys):
 
     assert main(["migrate"]) == 0
     assert f"schema version {discover()[-1].version}" in capsys.readouterr().out
+
+
+def test_users_add_list_remove(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    assert main(["users", "add", "alice", "--role", "staff", "--accounts", "acc-01,acc-02", "--password-stdin"]) == 0
+    assert main(["users", "list"]) == 0
+    assert "alice\tstaff\tacc-01,acc-02" in capsys.readouterr().out
+    assert main(["users", "add", "bob", "--accounts", "all"]) == 2
+    assert "--role is required" in capsys.readouterr().err
+    assert main(["users", "remove", "alice"]) == 0
+    assert main(["users", "remove", "alice"]) == 2
