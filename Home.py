@@ -6,12 +6,13 @@ import streamlit_authenticator as stauth
 from core import auth, config, ui
 from core.errors import DQHubError
 
-# Page key (core.auth.PAGE_ROLES) -> (file, title, icon). Every file in pages/ is listed here.
+# Page key (core.auth.PAGE_ROLES) -> (file, title, icon). Every file in app_pages/ is listed
+# here (the folder is not called pages/: see docs/decisions.md).
 PAGES = {
-    "issues": ("pages/issues.py", "Issues", ":material/checklist:"),
-    "offline": ("pages/offline.py", "Offline devices", ":material/power_off:"),
-    "overview": ("pages/overview.py", "DQ overview", ":material/monitoring:"),
-    "explorer": ("pages/explorer.py", "Meter explorer", ":material/query_stats:"),
+    "issues": ("app_pages/issues.py", "Issues", ":material/checklist:"),
+    "offline": ("app_pages/offline.py", "Offline devices", ":material/power_off:"),
+    "overview": ("app_pages/overview.py", "DQ overview", ":material/monitoring:"),
+    "explorer": ("app_pages/explorer.py", "Meter explorer", ":material/query_stats:"),
 }
 
 st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")
@@ -31,15 +32,24 @@ authenticator = stauth.Authenticate(
     login_sleep_time=config.get("DQ_LOGIN_SLEEP_SECONDS"),
 )
 
-if not st.session_state.get("authentication_status"):
+def sign_in() -> None:
+    """The login form, served at every page's URL until the user is signed in."""
     st.title("DQ Hub")
     authenticator.login(location="main", key="login")
+    if st.session_state.get("authentication_status"):
+        st.rerun()  # again, now with the real pages at the same URL (query string kept)
     if st.session_state.get("authentication_status") is False:
         st.error("Username or password is incorrect.")
     if login.demo:
         st.info("Demo warehouse: sign in as admin, ds, staff or bse with password `demo`.")
-    if not st.session_state.get("authentication_status"):
-        st.stop()
+
+
+if not st.session_state.get("authentication_status"):
+    # Register the sign-in form under every page's URL so a deep link such as
+    # /explorer?issue=... survives signing in instead of falling back to the default page.
+    gate = [st.Page(sign_in, title="Sign in", url_path=key) for key in PAGES]
+    st.navigation(gate, position="hidden").run()
+    st.stop()
 
 user = login.user(st.session_state["username"])
 st.session_state[ui.USER_KEY] = user

@@ -1,4 +1,4 @@
-"""``python -m bench [dq|lead|all]``: run the benchmarks (see docs/benchmarks.md)."""
+"""``python -m bench [dq|lead|issues|all]``: run the benchmarks (see docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, lead and all; every option has help."""
+    """Subcommands dq, lead, issues and all; every option has help."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="DQ Hub benchmarks: DQ job speed (dq) and detection quality on LEAD (lead). "
+        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) "
+        "and the Issues page at scale (issues). "
         "Results are printed and saved under bench/out/.",
     )
     sub = p.add_subparsers(dest="bench", metavar="BENCH")
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         "<repo>/../shared/evaldata/lead/lead_subset_10bldg.csv)",
     )
     lead.add_argument("--history-days", type=int, default=28, help="job history (default 28)")
+    issues = sub.add_parser("issues", help="Issues page render time on 1M issues, 50k meters")
+    issues.add_argument("--meters", type=int, default=50_000, help="meters (default 50000)")
+    issues.add_argument(
+        "--issues", type=int, default=1_000_000, help="issues (default 1000000)"
+    )
+    issues.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
     sub.add_parser("all", help="dq with its defaults, then lead (the default)")
     return p
 
@@ -64,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
                 profile=args.profile,
                 regenerate=args.regenerate,
             )
+    if which == "issues":
+        from bench import issues_page
+
+        issues_page.measure(args.meters, args.issues, regenerate=args.regenerate)
     if which in ("lead", "all"):
         from bench import lead
 

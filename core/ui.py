@@ -6,6 +6,8 @@ expired session and masking the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -33,7 +35,10 @@ def current_user(page: str | None = None) -> User:
     user = st.session_state.get(USER_KEY)
     if not isinstance(user, User):
         st.warning("Your session has ended. Sign in again on the home page.")
-        st.page_link("Home.py", label="Sign in", icon=":material/login:")
+        try:
+            st.page_link("Home.py", label="Sign in", icon=":material/login:")
+        except st.errors.StreamlitAPIException:
+            pass  # Home.py is the entrypoint, not an st.Page: no link outside its navigation
         st.stop()
     if page is not None and not user.can_open(page):
         st.error(f"Your role ({user.role}) cannot open this page.")
@@ -51,6 +56,18 @@ def mask(df: pd.DataFrame) -> pd.DataFrame:
     if not masking_on():
         return df
     return masking.mask_frame(df, st.session_state.get(SALT_KEY, ""))
+
+
+def masker() -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """``mask`` bound to this session's mode now, for code run outside the script run.
+
+    A download button's deferred ``data`` callable runs in another thread, where the session
+    (and so screen-share mode) cannot be read; capture it while the page renders.
+    """
+    if not masking_on():
+        return lambda df: df
+    salt = st.session_state.get(SALT_KEY, "")
+    return lambda df: masking.mask_frame(df, salt)
 
 
 def label(kind: str, value: object) -> str:

@@ -32,6 +32,7 @@ ISSUE_COLUMNS = [
     "status_at",
     "status_note",
 ]
+FOLLOW_UP_COLUMNS = ["owner", "next_step"]  # set by people (offline devices); a rerun keeps them
 SYSTEM = "system"
 _ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
 
@@ -96,8 +97,8 @@ def upsert_issues(
     """Write events as ``dq_issues`` rows; a status set by a person is never changed.
 
     Rows are replaced by issue_id (delete + insert in the caller's transaction). For an existing
-    issue the first_seen_run is kept, and so are status, status_by, status_at and status_note
-    unless the status is still the system's own.
+    issue the first_seen_run, owner and next_step are kept, and so are status, status_by,
+    status_at and status_note unless the status is still the system's own.
     """
     if events.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
@@ -115,8 +116,8 @@ def upsert_issues(
     ids = ev["issue_id"].tolist()
     old = _in_batches(
         tx,
-        "SELECT issue_id, first_seen_run, status, status_by, status_at, status_note "
-        "FROM dq_issues WHERE issue_id IN ({marks})",
+        "SELECT issue_id, first_seen_run, status, status_by, status_at, status_note, owner, "
+        "next_step FROM dq_issues WHERE issue_id IN ({marks})",
         ids,
     )
     ev = ev.merge(old, on="issue_id", how="left", suffixes=("", "_old"))
@@ -131,7 +132,7 @@ def upsert_issues(
     ev["kind"] = "meter"
     ev["bill_id"] = None
     ev["last_seen_run"] = run.run_id
-    rows = ev[ISSUE_COLUMNS]
+    rows = ev[ISSUE_COLUMNS + FOLLOW_UP_COLUMNS]
     for batch, marks in _batches(ids):
         tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({marks})", batch)
     tx.insert_df("dq_issues", rows)

@@ -1,0 +1,133 @@
+"""Meter explorer: one meter's readings with its issues shaded, and triage of those issues."""
+
+import pandas as pd
+import streamlit as st
+
+from core import explorer, triage, ui
+from core.errors import DQHubError
+
+user = ui.current_user("explorer")
+db = ui.warehouse()
+qp = st.query_params
+st.title("Meter explorer")
+
+
+def _name(kind: str, id_: str, name: str | None = None) -> str:
+    """A meter, building or account as shown: its name, or a pseudonym in screen-share mode."""
+    return ui.label(kind, id_) if ui.masking_on() else str(name or id_)
+
+
+# A deep link (?issue=ID from the Issues page, or ?meter=ID) picks the meter and window until
+# the user picks another meter, which drops the link.
+highlight, linked, linked_window = qp.get("issue"), None, None
+try:
+    if highlight:
+        linked, *linked_window = explorer.issue_target(db, user, highlight)
+    elif qp.get("meter"):
+        linked = explorer.meter(db, user, qp["meter"])["meter_id"]
+except DQHubError as exc:
+    st.error(str(exc))
+    st.button("Pick a meter instead", on_click=qp.clear)
+    st.stop()
+
+search = st.text_input("Search meters", key="explorer_search",
+                       placeholder="Meter id, building or account")
+options = explorer.meters_for(db, user, search)
+if linked and linked not in set(options.meter_id):
+    row = pd.DataFrame([explorer.meter(db, user, linked)])[options.columns]
+    options = pd.concat([row, options])
+if options.empty:
+    st.info(f"No meter matches '{search}'." if search else "No meters in the warehouse yet: "
+            "import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`).")
+    st.stop()
+labels = {
+    r.meter_id: f"{_name('Meter', r.meter_id)} · {r.kind} · "
+    f"{_name('Building', r.building_id, r.building_name)} · "
+    f"{_name('Account', r.account_id, r.account_name)}"
+    for r in options.itertuples()
+}
+if len(options) >= explorer.PICKER_LIMIT:
+    st.caption(f"Showing the first {explorer.PICKER_LIMIT} meters; search to narrow the list.")
+if linked:
+    st.session_state["explorer_meter"] = linked
+elif st.session_state.get("explorer_meter") not in labels:
+    st.session_state.pop("explorer_meter", None)  # a search hid the last pick: take the first
+meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key="explorer_meter",
+                        on_change=qp.clear)
+
+m = explorer.meter(db, user, meter_id)
+st.subheader(_name("Meter", meter_id))
+st.caption(
+    f"{m['kind'].capitalize()} in {m['unit']} every {m['interval_minutes']} min · "
+    f"{_name('Building', m['building_id'], m['building_name'])} · "
+    f"{_name('Account', m['account_id'], m['account_name'])} · local time zone "
+    f"{m['timezone']}; times here are UTC"
+)
+# A new meter or link gets a fresh window widget (and so its default window); the key is a
+# counter because element ids reach the browser and must not carry a real meter id.
+if st.session_state.get("explorer_window_for") != (meter_id, highlight):
+    st.session_state["explorer_window_for"] = (meter_id, highlight)
+    st.session_state["explorer_window_n"] = st.session_state.get("explorer_window_n", 0) + 1
+start, end = linked_window or explorer.default_window(db, user, meter_id)
+picked = st.date_input(
+    "Window (UTC days, inclusive)", (start.date(), (end - pd.Timedelta(days=1)).date()),
+    key=f"explorer_window_{st.session_state['explorer_window_n']}",
+)
+if len(picked) != 2:
+    st.info("Pick the last day of the window.")
+    st.stop()
+if picked[1] < picked[0]:
+    st.error(f"The window's end date ({picked[1]}) is before its start date ({picked[0]}).")
+    st.stop()
+try:
+    window = (pd.Timestamp(picked[0]), pd.Timestamp(picked[1]) + pd.Timedelta(days=1))
+    points = explorer.readings(db, user, meter_id, *window)
+    found = explorer.issues(db, user, meter_id, *window)
+except DQHubError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if points.empty:
+    st.info(f"No readings for {_name('Meter', meter_id)} from {picked[0]} to {picked[1]}.")
+else:
+    st.altair_chart(explorer.chart(points, found, m["unit"], highlight), width="stretch")
+
+st.subheader(f"Issues in this window ({len(found)})")
+for kind, text in st.session_state.pop("explorer_flash", []):
+    getattr(st, kind)(text)
+if found.empty:
+    st.caption("No issues overlap this window.")
+    st.stop()
+# Indexed by issue id: the editor's identity then follows the rows, so edits never carry over
+# to another meter's table with the same number of rows.
+view = ui.mask(found).set_index("issue_id")
+if highlight in view.index:
+    view.insert(0, "linked", view.index == highlight)
+columns = {
+    "linked": st.column_config.CheckboxColumn("Linked", help="The issue the link opened"),
+    "detector": "Detector", "source": "Source", "severity": "Severity", "status_by": "By",
+    "magnitude": st.column_config.NumberColumn("Magnitude", format="%.2f"),
+    "start_ts": st.column_config.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm"),
+    "end_ts": st.column_config.DatetimeColumn("End (UTC)", format="YYYY-MM-DD HH:mm"),
+    "status": st.column_config.SelectboxColumn("Status", options=triage.STATUSES, required=True),
+    "status_note": st.column_config.TextColumn("Note"),
+    "status_at": st.column_config.DatetimeColumn("Changed (UTC)", format="YYYY-MM-DD HH:mm"),
+}
+if not user.can_triage:
+    st.dataframe(view, column_config=columns, hide_index=True)
+    st.caption(f"Your role ({user.role}) can read issues but not change them.")
+    st.stop()
+locked = [c for c in view.columns if c not in ("status", "status_note")]
+edited = st.data_editor(view, column_config=columns, disabled=locked, hide_index=True,
+                        key="explorer_editor")
+pending = explorer.changes(found, edited, st.session_state.setdefault("explorer_seen_at", {}))
+if st.button(f"Save {len(pending)} change(s)", key="explorer_save", type="primary",
+             disabled=not pending):
+    result = triage.apply(db, user, pending)
+    flash = [("error", reason) for _, reason in result.refused]
+    if result.saved:
+        flash.insert(0, ("success", f"Saved {len(result.saved)} change(s)."))
+    if result.refused:
+        flash.append(("info", "Undo a refused edit in the table (or reload) and edit again."))
+    st.session_state["explorer_flash"] = flash
+    st.rerun()

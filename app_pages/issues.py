@@ -1,0 +1,140 @@
+"""Issues: every meter issue of the user's accounts as one to-do list; filter, triage, export."""
+
+import math
+
+import streamlit as st
+
+from core import config, issues, triage, ui
+
+EDITOR, PAGE, LOADED, FLASH, SAVES = (
+    "issues_editor", "issues_page", "issues_loaded", "issues_flash", "issues_saves"
+)
+cc = st.column_config
+TEXT_COLUMNS = {  # column: (label, width in px); widths keep status and note on a laptop screen
+    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 130),
+    "building": ("Building", 150), "meter": ("Meter", 95), "magnitude": ("Magnitude", 130),
+    "source": ("Source", 70),
+}
+
+user = ui.current_user("issues")
+db = ui.warehouse()
+st.title("Issues")
+opts = issues.filter_options(db, user)
+if not opts["issues"]:
+    st.info("No meter issues yet: the daily DQ job (`python -m jobs run dq`) lists them here.")
+    st.stop()
+st.caption("Meter issues across your accounts, most severe and oldest first. Set a status or "
+           "note in the table and press **Save changes**; tick rows to change several at once.")
+if flash := st.session_state.pop(FLASH, None):
+    saved, refused = flash
+    if saved:
+        st.success(f"Saved {saved} change(s).", icon=":material/check:")
+    for _, reason in refused:
+        st.warning(f"Not saved: {reason}", icon=":material/block:")
+    if not saved and not refused:
+        st.info("Nothing to save: no status or note was changed.")
+
+
+def pick(col: st.delta_generator.DeltaGenerator, label: str, options: list, key: str,
+         names: dict | None = None, default: tuple = ()) -> list:
+    """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
+    def fmt(v: str) -> str:
+        return ui.label(label, v) if ui.masking_on() else str(names.get(v, v))
+
+    return col.multiselect(label, options, default, format_func=fmt if names else str,
+                           key=f"issues_{key}", placeholder="All")
+
+
+accounts, buildings = opts["accounts"], opts["buildings"]
+row1, row2 = st.columns(4), st.columns([1.2, 1.2, 0.8, 0.8, 0.9, 0.9])
+statuses = pick(row1[0], "Status", opts["statuses"], "statuses", default=issues.DEFAULT_STATUSES)
+severities = pick(row1[1], "Severity", opts["severities"], "severities")
+detectors = pick(row1[2], "Detector", opts["detectors"], "detectors")
+sources = pick(row1[3], "Source", opts["sources"], "sources")
+picked = pick(row2[0], "Account", list(accounts), "accounts", accounts)
+in_scope = [b for b, (_, a) in buildings.items() if not picked or a in picked]
+places = pick(row2[1], "Building", in_scope, "buildings", {b: n for b, (n, _) in buildings.items()})
+kinds = pick(row2[2], "Meter kind", opts["meter_kinds"], "kinds")
+min_hours = row2[3].number_input("Min hours", 0.0, step=1.0, format="%g", key="issues_min_hours")
+start = row2[4].date_input("From (UTC)", None, key="issues_from")
+end = row2[5].date_input("To (UTC)", None, key="issues_to")
+try:
+    filters = issues.Filters(detectors, severities, statuses, picked, places, kinds, sources,
+                             start, end, min_hours)
+except issues.FilterError as exc:
+    st.error(str(exc))
+    st.stop()
+
+size = config.get("DQ_PAGE_SIZE")
+if st.session_state.get("issues_filters") != filters:  # new filters start on page 1
+    st.session_state["issues_filters"], st.session_state[PAGE] = filters, 1
+query = (filters, st.session_state.get(PAGE, 1), size)
+pending = (st.session_state.get(EDITOR) or {}).get("edited_rows")
+loaded = st.session_state.get(LOADED)
+if pending and loaded and loaded[0] == query:  # keep the rows being edited under the edits
+    df, total = loaded[1], loaded[2]
+else:
+    df, total = issues.list_issues(db, user, *query)
+    if query[1] > max(1, math.ceil(total / size)):  # fewer matches than before: last page
+        query = (filters, max(1, math.ceil(total / size)), size)
+        st.session_state[PAGE] = query[1]
+        df, total = issues.list_issues(db, user, *query)
+    if pending and loaded and list(loaded[1]["issue_id"]) != list(df["issue_id"]):
+        st.toast("Unsaved table edits were dropped: the rows on screen changed.")
+    st.session_state[LOADED] = (query, df, total)
+if total == 0:
+    st.info("No issues match these filters. Clear a filter or add statuses to see more.")
+    st.stop()
+
+table = issues.table(ui.mask(df))
+# Issue ids (the index) plus a save counter are the editor's identity: another page of rows, or
+# a save, starts a clean editor instead of carrying edits over to other rows.
+table.index.name = f"issue-{st.session_state.get(SAVES, 0)}"
+pages = math.ceil(total / size)
+st.caption(f"**{total:,}** issues match · page {query[1]:,} of {pages:,}")
+edit = user.can_triage
+st.data_editor(
+    table, key=EDITOR, hide_index=True, height=min(len(table), 15) * 35 + 40,
+    column_order=None if edit else [c for c in table.columns if c != "select"],
+    disabled=not edit or [c for c in table.columns if c not in ("select", "status", "note")],
+    column_config={
+        **{c: cc.TextColumn(label, width=w) for c, (label, w) in TEXT_COLUMNS.items()},
+        "select": cc.CheckboxColumn("", help="Select for the bulk change below", width=36),
+        "explorer": cc.LinkColumn("", display_text="Explore", width=60,
+                                  help="Open the meter explorer at this issue"),
+        "start": cc.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+        "end": cc.DatetimeColumn("End (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+        "duration_h": cc.NumberColumn("Hours", format="%.1f", width=55),
+        "status": cc.SelectboxColumn("Status", options=triage.STATUSES, required=True, width=115),
+        "note": cc.TextColumn("Note", max_chars=2000, width=180),
+    },
+)
+edits = (st.session_state.get(EDITOR) or {}).get("edited_rows", {})
+save_col, bulk_col, note_col, apply_col, page_col = st.columns(
+    [1, 1, 1.6, 1, 1], vertical_alignment="bottom"
+)
+if edit:
+    save = save_col.button("Save changes", type="primary", key="issues_save")
+    bulk_status = bulk_col.selectbox("Set selected to", triage.STATUSES, 1,
+                                     key="issues_bulk_status")
+    bulk_note = note_col.text_input("Note for selected", key="issues_bulk_note")
+    chosen = sum(bool(e.get("select")) for e in edits.values())
+    bulk = apply_col.button(f"Apply to {chosen} selected", disabled=not chosen,
+                            key="issues_bulk_apply", help="Also saves your other edits")
+    if save or bulk:
+        changes = issues.changes(df, edits, bulk_status if bulk else None, bulk_note)
+        result = triage.apply(db, user, changes)
+        st.session_state[FLASH] = (len(result.saved), result.refused)
+        st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
+        for key in (EDITOR, LOADED, "issues_bulk_note"):
+            st.session_state.pop(key, None)
+        st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
+else:
+    save_col.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+page_col.number_input("Page", 1, pages, key=PAGE)
+mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
+st.download_button(
+    f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",
+    data=lambda: issues.export_csv(db, user, filters, mask), file_name="dq_issues.csv",
+    mime="text/csv", icon=":material/download:", key="issues_download",
+)

@@ -1,0 +1,120 @@
+"""Offline devices: meters silent at the last DQ run, with owner and next step to follow up."""
+
+import pandas as pd
+import streamlit as st
+
+from core import offline, ui
+from core.overview import START_HINT
+
+EDITOR = "offline_editor"  # st.data_editor state: {"edited_rows": {row: {column: value}}, ...}
+FLASH = "offline_flash"  # messages of the last save, shown after the rerun
+
+user = ui.current_user("offline")
+db = ui.warehouse()
+st.title("Offline devices")
+
+for level, text in st.session_state.pop(FLASH, []):
+    getattr(st, level)(text)
+
+found = offline.offline_devices(db, user)
+if found.as_of is None:
+    st.info(START_HINT)
+    st.stop()
+
+day = (found.as_of - pd.Timedelta(days=1)).date()
+st.caption(
+    f"Meters that stopped reporting and were still silent when the last scored day ({day}) "
+    f"ended, at {found.as_of:%Y-%m-%d %H:%M} UTC. Times are UTC and hours offline are counted to "
+    "that moment; the next daily DQ run updates the list. A meter leaves it when it reports "
+    "again or is marked resolved."
+)
+now, dormant = found.now, found.dormant
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Offline now", len(now))
+c2.metric("Not contacted yet", int((now["status"] == "open").sum()))
+c3.metric(f"Went offline on {day}", int((now["start_ts"] >= pd.Timestamp(day)).sum()))
+c4.metric(f"Dormant (> {found.dormant_days} days)", len(dormant))
+
+TIME, cc = "YYYY-MM-DD HH:mm", st.column_config
+COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the server
+    offline.SELECT: cc.CheckboxColumn("Select", help="For the Mark buttons", width=80),
+    "meter_id": cc.TextColumn("Meter", width=110),  # fits a pseudonym such as "Meter 7C1E0B"
+    "building_name": cc.TextColumn("Building"),
+    "account_name": cc.TextColumn("Account", width=170),
+    "start_ts": cc.DatetimeColumn("Offline since", format=TIME),
+    "hours_offline": cc.NumberColumn("Hours off", format="%.1f", width="small"),
+    "status": cc.TextColumn("Status", help="acknowledged = contacted", width=105),
+    "owner": cc.TextColumn("Owner", help="Who follows this meter up", width="small"),
+    "next_step": cc.TextColumn("Next step", help="e.g. call the site manager", width="medium"),
+    "status_note": cc.TextColumn("Note"),
+    "last_reading": cc.TextColumn("Last reading", help="Value before it went silent"),
+    "last_ts": cc.DatetimeColumn("Last reading at", format=TIME),
+}
+
+
+def _view(rows: pd.DataFrame) -> pd.DataFrame:
+    return ui.mask(rows).assign(**{offline.SELECT: False})[list(COLUMNS)]
+
+
+def _table(rows: pd.DataFrame) -> None:
+    st.dataframe(_view(rows).drop(columns=offline.SELECT), column_config=COLUMNS, hide_index=True,
+                 placeholder="")  # fmt: skip
+
+
+def _save(rows: pd.DataFrame, status: str | None = None, note: str | None = None) -> None:
+    edits = st.session_state.get(EDITOR, {}).get("edited_rows", {})
+    result = offline.save(db, user, offline.changes(rows, edits, status, note))
+    meters = dict(zip(rows["issue_id"], rows["meter_id"], strict=True))
+    saved = ", ".join(ui.label("Meter", meters[i]) for i in result.saved)
+    flash = [("success", f"Saved {len(result.saved)} meter(s): {saved}.")] if saved else []
+    flash += [("error", f"{ui.label('Meter', meters[i])}: {why}") for i, why in result.refused]
+    st.session_state[FLASH] = flash
+    st.session_state.pop(EDITOR, None)  # show the stored values, not the old edits
+
+
+st.subheader("Offline now")
+if now.empty:
+    st.success("No meter is offline right now.")
+elif not user.can_triage:
+    _table(now)
+    st.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+else:
+    st.caption("Type an owner or a next step in the table and save, or tick rows and mark them.")
+    st.data_editor(
+        _view(now),
+        key=EDITOR,
+        column_config=COLUMNS,
+        disabled=[c for c in COLUMNS if c not in (offline.SELECT, *offline.EDITABLE)],
+        hide_index=True,
+        placeholder="",
+    )
+    edits = st.session_state.get(EDITOR, {}).get("edited_rows", {})
+    pending = len(offline.changes(now, edits))
+    ticked = sum(bool(e.get(offline.SELECT)) for e in edits.values())
+    b1, b2, b3, _ = st.columns([3, 2, 2, 3])
+    b1.button(f"Save owner / next step ({pending})", key="offline_save", type="primary",
+              disabled=not pending, on_click=_save, args=(now,))  # fmt: skip
+    b2.button(f"Mark contacted ({ticked})", key="offline_contacted", disabled=not ticked,
+              on_click=_save, args=(now, *offline.CONTACTED),
+              help="Status acknowledged, note 'contacted'; other edits are saved too")  # fmt: skip
+    b3.button(f"Mark resolved ({ticked})", key="offline_resolved", disabled=not ticked,
+              on_click=_save, args=(now, *offline.RESOLVED),
+              help="The meter is back or fixed; it leaves this list")  # fmt: skip
+
+st.subheader(f"Dormant: offline for more than {found.dormant_days} days")
+if dormant.empty:
+    st.caption(f"None: no meter has been offline for more than {found.dormant_days} days.")
+else:
+    st.markdown(
+        f"Silent for more than {found.dormant_days} days, so kept off the daily list. "
+        f"{offline.ARCHIVE_HINT}"
+    )
+    _table(dormant)
+
+st.download_button(
+    "Download both lists (CSV)",
+    offline.csv_bytes(ui.mask(now), ui.mask(dormant)),
+    file_name=f"offline-devices-{day}.csv",
+    mime="text/csv",
+    help="Masked in screen-share mode",
+)

@@ -1,0 +1,89 @@
+"""DQ overview: the latest run, scores by account and building, open issues, trend, time to fix."""
+
+import streamlit as st
+
+from core import overview, ui
+
+user = ui.current_user("overview")
+db = ui.warehouse()
+st.title("DQ overview")
+
+run = overview.run_summary(db, user)
+day = overview.last_day(db, user)
+if run is None and day is None:
+    st.info(overview.START_HINT)
+    st.stop()
+if user.accounts is not None:
+    st.caption("Every figure on this page covers only the accounts granted to you.")
+
+PCT = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent", color="auto")
+COLUMNS = {
+    "account_name": st.column_config.TextColumn("Account"),
+    "building_name": st.column_config.TextColumn("Building"),
+    "meters": st.column_config.NumberColumn("Meters"),
+    "score": PCT | {"label": "DQ score", "help": "Share of readings present and unflagged"},
+    "completeness": PCT | {"label": "Completeness", "help": "Share of expected readings present"},
+}
+
+st.subheader("Latest DQ run")
+if run is not None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Scored day (UTC)", run["day"] or "?")
+    c2.metric("Status", run["status"], help="ok, partial (some meters failed), failed or running")
+    c3.metric("Meters scored", run["meters_scored"])
+    c4.metric("Issues found", run["issues_found"], help="Meter issues the run found or still saw")
+    ended = run["finished_at"] or run["started_at"]
+    failed = len(run["failures"])
+    st.caption(
+        f"Run {run['run_id']}, {'finished' if run['finished_at'] else 'started'} "
+        f"{ended:%Y-%m-%d %H:%M} UTC. " + ("No meter failed." if not failed else "")
+    )
+    if run["status"] == "failed":
+        st.error(f"The run failed and stored nothing: {run['error'] or 'details are for admins.'}")
+    if failed:
+        with st.expander(f"{failed} meter(s) failed: details"):
+            st.dataframe(ui.mask(run["failures"]), hide_index=True,
+                         column_config={"meter_id": "Meter", "reason": "Reason"})  # fmt: skip
+
+if day is not None:
+    st.subheader(f"DQ score on {day}")
+    st.caption("Worst first. A meter's score is the share of its expected readings that arrived "
+               "and were not flagged by a detector.")  # fmt: skip
+    for by, height in (("account", "auto"), ("building", 320)):
+        st.markdown(f"**By {by}**")
+        table = ui.mask(overview.scores(db, user, by))
+        st.dataframe(table, hide_index=True, height=height, column_config=COLUMNS,
+                     column_order=[c for c in COLUMNS if c in table])  # fmt: skip
+
+st.subheader("Open issues by detector and severity")
+st.caption("Issues still open or acknowledged (contacted), in every day scored so far.")
+counts = overview.open_issue_counts(db, user)
+if counts.empty:
+    st.success("No open issues.")
+else:
+    st.dataframe(counts, width="content", column_config={
+        "detector": "Detector", "high": "High", "medium": "Medium", "low": "Low", "total": "Total",
+    })  # fmt: skip
+
+st.subheader(f"Last {overview.TREND_DAYS} days")
+trend = overview.trend(db, user)
+if trend["score"].notna().sum() < 2:
+    st.info(
+        "The trend appears once two days are scored; it fills in as the daily DQ job runs. (An "
+        "admin can score past days: `python -m jobs backfill --from YYYY-MM-DD --to YYYY-MM-DD`.)"
+    )
+else:
+    st.altair_chart(overview.trend_chart(trend), width="stretch")
+    st.caption("New issues are counted on the UTC day the problem started.")
+
+st.subheader("Mean time to resolve")
+mttr = overview.time_to_resolve(db, user)
+if mttr.empty:
+    st.caption("No issue has been resolved, ignored or marked not an issue yet.")
+else:
+    st.dataframe(mttr, hide_index=True, width="content", column_config={
+        "detector": "Detector", "closed": "Issues closed",
+        "mean_hours": st.column_config.NumberColumn("Mean hours to close", format="%.1f"),
+    })  # fmt: skip
+    st.caption("From the run that first detected the issue to its first resolved, ignored or "
+               "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip

@@ -1,0 +1,249 @@
+"""Meter explorer: one meter's readings and issues over a time window, scoped to the user.
+
+Every function checks the meter (or issue) against the user's granted accounts first; a meter
+or issue outside them is reported exactly like a missing one, so ids of other accounts never
+leak. Times are naive UTC; windows are ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from core.auth import User
+from core.db.base import Database
+from core.errors import DQHubError
+from core.triage import Change
+
+MAX_WINDOW_DAYS = 62  # two months of 15-min platform + raw points is ~12k rows: fine for a chart
+PICKER_LIMIT = 200  # meters offered at once; the search box narrows a larger fleet
+MARGIN_BEFORE = pd.Timedelta(days=2)  # context shown before an issue (yesterday's normal shape)
+MARGIN_AFTER = pd.Timedelta(days=1)
+_DAY = pd.Timedelta(days=1)
+SEVERITY_COLOURS = {"low": "#f2c94c", "medium": "#f2994a", "high": "#eb5757"}
+SOURCE_COLOURS = {"platform": "#2f80ed", "raw": "#27ae60"}
+_ISSUE_COLUMNS = ("issue_id, detector, source, severity, magnitude, start_ts, end_ts, status, "
+                  "status_note, status_by, status_at")
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+class NotFoundError(DQHubError):
+    """An unknown meter or issue, or one outside the user's accounts (same message)."""
+
+
+class WindowError(DQHubError):
+    """A time window that ends before it starts or is longer than ``MAX_WINDOW_DAYS``."""
+
+
+def _ts(value: date | datetime | str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts if ts.tzinfo is None else ts.tz_convert("UTC").tz_localize(None)
+
+
+def window(start: Any, end: Any) -> Window:
+    """``[start, end)`` (naive UTC or aware) as naive UTC timestamps, or a ``WindowError``.
+
+    Refused: ``end`` not after ``start``, or a window longer than ``MAX_WINDOW_DAYS``.
+    """
+    start, end = _ts(start), _ts(end)
+    if end <= start:
+        raise WindowError(f"The window ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d})")
+    if end - start > pd.Timedelta(days=MAX_WINDOW_DAYS):
+        raise WindowError(
+            f"The window spans {(end - start).days} days; the explorer shows at most "
+            f"{MAX_WINDOW_DAYS} days at a time. Pick a shorter range."
+        )
+    return start, end
+
+
+def meters_for(
+    db: Database, user: User, search: str | None = None, limit: int = PICKER_LIMIT
+) -> pd.DataFrame:
+    """Meters the user may see, for a picker, ordered by account, building and meter.
+
+    Returns ``meter_id, kind, unit, building_id, building_name, account_id, account_name``:
+    at most ``limit`` rows whose meter id, building or account (id or name) contains
+    ``search`` (case-insensitive), when given.
+    """
+    scope, params = user.scope("account_id")
+    sql = (
+        "SELECT meter_id, kind, unit, building_id, building_name, account_id, account_name "
+        f"FROM meters WHERE {scope}"
+    )
+    params = list(params)
+    if search and search.strip():
+        fields = ("meter_id", "building_id", "building_name", "account_id", "account_name")
+        sql += " AND (" + " OR ".join(f"LOWER(COALESCE({f}, '')) LIKE ?" for f in fields) + ")"
+        params += [f"%{search.strip().lower()}%"] * len(fields)
+    sql += " ORDER BY account_name, account_id, building_name, building_id, meter_id LIMIT ?"
+    return db.fetch_df(sql, [*params, int(limit)])
+
+
+def meter(db: Database, user: User, meter_id: str) -> dict[str, Any]:
+    """The meter row as a dict (every ``meters`` column).
+
+    Raises
+    ------
+    NotFoundError
+        ``Meter X does not exist`` if unknown or outside the user's accounts.
+    """
+    scope, params = user.scope("account_id")
+    df = db.fetch_df(f"SELECT * FROM meters WHERE meter_id = ? AND {scope}", [meter_id, *params])
+    if df.empty:
+        raise NotFoundError(f"Meter {meter_id} does not exist")
+    return df.iloc[0].to_dict()
+
+
+def _span(db: Database, meter_id: str) -> Window | None:
+    sql = "SELECT MIN(ts), MAX(ts) FROM readings WHERE meter_id = ?"  # first and last reading
+    first, last = db.fetch_all(sql, [meter_id])[0]
+    return None if first is None else (pd.Timestamp(first), pd.Timestamp(last))
+
+
+def default_window(db: Database, user: User, meter_id: str, days: int = 7) -> Window:
+    """The last ``days`` whole UTC days with data for the meter (up to today without data).
+
+    Raises ``NotFoundError`` as ``meter``.
+    """
+    meter(db, user, meter_id)
+    span = _span(db, meter_id)
+    end = (span[1] if span else pd.Timestamp.now("UTC").tz_localize(None)).floor("D") + _DAY
+    return end - pd.Timedelta(days=days), end
+
+
+def issue_target(db: Database, user: User, issue_id: str) -> tuple[str, pd.Timestamp, pd.Timestamp]:
+    """Where a deep link to an issue opens: ``(meter_id, start, end)``.
+
+    The window runs from ``MARGIN_BEFORE`` before the issue to ``MARGIN_AFTER`` after it in
+    whole UTC days, clipped to the days holding the meter's data and to the last
+    ``MAX_WINDOW_DAYS`` days of a longer issue. Raises ``NotFoundError`` ("Issue X does not
+    exist") if unknown or outside the user's accounts, or if the issue is not about a meter.
+    """
+    scope, params = user.scope("account_id")
+    rows = db.fetch_all(
+        f"SELECT meter_id, start_ts, end_ts FROM dq_issues WHERE issue_id = ? AND {scope}",
+        [issue_id, *params],
+    )
+    if not rows:
+        raise NotFoundError(f"Issue {issue_id} does not exist")
+    meter_id, start_ts, end_ts = rows[0]
+    if meter_id is None or start_ts is None:
+        raise NotFoundError(f"Issue {issue_id} is not about a meter; open it on its own page")
+    meter(db, user, meter_id)
+    start = (pd.Timestamp(start_ts) - MARGIN_BEFORE).floor("D")
+    end = (pd.Timestamp(end_ts if end_ts is not None else start_ts) + MARGIN_AFTER).ceil("D")
+    span = _span(db, meter_id)
+    if span is not None:
+        clipped = max(start, span[0].floor("D")), min(end, span[1].floor("D") + _DAY)
+        if clipped[0] < clipped[1]:  # an issue outside the data keeps its own window
+            start, end = clipped
+    start = max(start, end - pd.Timedelta(days=MAX_WINDOW_DAYS))
+    return meter_id, start, end
+
+
+def readings(db: Database, user: User, meter_id: str, start: Any, end: Any) -> pd.DataFrame:
+    """The meter's readings in ``[start, end)``: ``ts, value, source`` (platform and raw).
+
+    Windows longer than ``MAX_WINDOW_DAYS`` are refused rather than downsampled: averaging
+    would hide exactly the spikes and flatlines the explorer is for, and 62 days of 15-minute
+    platform and raw points (about 12,000 rows) still draw quickly.
+
+    Raises ``NotFoundError`` as ``meter`` and ``WindowError`` as ``window``.
+    """
+    meter(db, user, meter_id)
+    start, end = window(start, end)
+    sql = "SELECT ts, value, source FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?"
+    params = [meter_id, start.to_pydatetime(), end.to_pydatetime()]
+    return db.fetch_df(f"{sql} ORDER BY source, ts", params)
+
+
+def issues(db: Database, user: User, meter_id: str, start: Any, end: Any) -> pd.DataFrame:
+    """The meter's issues overlapping ``[start, end)``, oldest first (``_ISSUE_COLUMNS``).
+
+    Raises ``NotFoundError`` as ``meter`` and ``WindowError`` as ``window``.
+    """
+    meter(db, user, meter_id)
+    start, end = window(start, end)
+    scope, params = user.scope("account_id")
+    s, e = start.to_pydatetime(), end.to_pydatetime()
+    sql = (f"SELECT {_ISSUE_COLUMNS} FROM dq_issues WHERE meter_id = ? AND {scope} AND start_ts < ?"
+           " AND (end_ts > ? OR (end_ts IS NULL AND start_ts >= ?)) ORDER BY start_ts, issue_id")
+    return db.fetch_df(sql, [meter_id, *params, e, s, s])
+
+
+def changes(loaded: pd.DataFrame, edited: pd.DataFrame, seen_at: dict[str, Any]) -> list[Change]:
+    """Triage changes for the rows whose ``status`` or ``status_note`` the editor changed.
+
+    ``loaded`` and ``edited`` hold the same rows in the same order. ``seen_at`` maps issue id
+    -> the ``status_at`` seen when the user began editing that row, updated in place (an
+    unedited row takes the loaded value); it becomes ``expected_status_at``, so
+    ``core.triage.apply`` refuses an edit of an issue someone else changed meanwhile.
+    """
+    out = []
+    for old, new in zip(loaded.itertuples(), edited.itertuples(), strict=True):
+        new_note = new.status_note if isinstance(new.status_note, str) and new.status_note else None
+        old_note = old.status_note if isinstance(old.status_note, str) and old.status_note else None
+        if (old.status, old_note) == (new.status, new_note):
+            seen_at[old.issue_id] = old.status_at
+            continue
+        at = pd.Timestamp(seen_at.setdefault(old.issue_id, old.status_at)).to_pydatetime()
+        out.append(Change(old.issue_id, new.status, new_note, at))
+    return out
+
+
+def _gaps(points: pd.DataFrame) -> pd.DataFrame:
+    """``points`` with a NaN row per missing slot of each source, so the line breaks there."""
+    parts = [points.iloc[:0]]
+    for source, g in points.groupby("source"):
+        step = g.ts.diff().min()  # the meter's interval
+        grid = g.ts if pd.isna(step) else pd.date_range(g.ts.iloc[0], g.ts.iloc[-1], freq=step)
+        parts.append(g.set_index("ts").reindex(grid).rename_axis("ts").reset_index())
+        parts[-1]["source"] = source
+    return pd.concat(parts, ignore_index=True)
+
+
+def chart(
+    points: pd.DataFrame, found: pd.DataFrame, unit: str, highlight: str | None = None
+) -> alt.LayerChart:
+    """Readings as lines (raw dashed over platform) over issue bands coloured by severity.
+
+    Only times, values and issue attributes go into the chart data (no meter, building or
+    account names: safe in screen-share mode). Times are drawn in UTC; missing data is a gap.
+    """
+    utc, fmt = alt.Scale(type="utc"), "%Y-%m-%d %H:%M"
+    sources = [s for s in SOURCE_COLOURS if s in set(points.source)]
+    line = alt.Chart(_gaps(points[["ts", "value", "source"]])).mark_line(
+        strokeWidth=1.5, interpolate="step-after", invalid="break-paths-filter-domains"
+    ).encode(
+        x=alt.X("ts:T", title="Time (UTC)", scale=utc),
+        y=alt.Y("value:Q", title=f"{unit} per interval"),
+        color=alt.Color("source:N", title="Source", scale=alt.Scale(
+            domain=sources, range=[SOURCE_COLOURS[s] for s in sources])),
+        strokeDash=alt.StrokeDash("source:N", title="Source", scale=alt.Scale(
+            domain=sources, range=[[1, 0] if s == "platform" else [5, 3] for s in sources])),
+        tooltip=[alt.Tooltip("ts:T", title="UTC", format=fmt, formatType="utc"), "source:N",
+                 alt.Tooltip("value:Q", format=",.2f")],
+    )
+    if found.empty:
+        return alt.layer(line)
+    bands = found[["detector", "severity", "magnitude", "status", "start_ts"]].assign(
+        end_ts=found.end_ts.fillna(found.start_ts + pd.Timedelta(minutes=15)),
+        linked=found.issue_id == highlight,
+    )
+    bands["start"], bands["end"] = bands.start_ts.dt.strftime(fmt), bands.end_ts.dt.strftime(fmt)
+    linked = alt.datum.linked
+    rect = alt.Chart(bands).mark_rect().encode(
+        x=alt.X("start_ts:T", scale=utc), x2="end_ts:T",
+        color=alt.Color("severity:N", title="Issue severity", scale=alt.Scale(
+            domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values()))),
+        opacity=alt.when(linked).then(alt.value(0.35)).otherwise(alt.value(0.2)),
+        stroke=alt.when(linked).then(alt.value("#222222")).otherwise(alt.value(None)),
+        strokeWidth=alt.when(linked).then(alt.value(2)).otherwise(alt.value(0)),
+        tooltip=["detector:N", "severity:N", alt.Tooltip("magnitude:Q", format=",.2f"),
+                 "status:N", alt.Tooltip("start:N", title="start (UTC)"),
+                 alt.Tooltip("end:N", title="end (UTC)")],
+    )
+    return alt.layer(rect, line).resolve_scale(color="independent", strokeDash="independent")

@@ -1,0 +1,285 @@
+"""The meter-issue to-do list: filters, one scoped and paged query, and the filter choices.
+
+Every query is limited to the user's accounts with ``User.scope`` and takes its values as ``?``
+parameters; the SQL text holds only column names. Sorting and paging happen in the warehouse,
+so a page costs the same on 100 issues and on 1,000,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+
+from core.auth import User
+from core.db.base import Database, Transaction
+from core.detectors import REGISTRY
+from core.errors import DQHubError
+from core.triage import STATUSES, Change
+
+SEVERITIES = ("high", "medium", "low")  # sort order: most urgent first
+DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
+MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow the filters past it
+
+# Columns of ``list_issues`` (and of the CSV export), in display order.
+COLUMNS = [
+    "issue_id", "severity", "detector", "account_id", "account_name", "building_id",
+    "building_name", "meter_id", "meter_kind", "source", "start_ts", "end_ts", "duration_h",
+    "magnitude", "magnitude_unit", "status", "status_note", "status_by", "status_at",
+]
+_SELECT = (
+    "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.source, "
+    "i.start_ts, i.end_ts, i.magnitude, i.status, i.status_note, i.status_by, i.status_at"
+)
+# Severity rank for ORDER BY; unknown severities sort last. A constant: no user value in it.
+_RANK = "CASE i.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+_ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # issue_id breaks ties: pages never overlap
+_REVERSED = "sev_rank DESC, start_ts DESC NULLS FIRST, issue_id DESC"
+
+
+class FilterError(DQHubError):
+    """Filters or paging that cannot be applied; the message says which value and why."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the Issues page shows. Empty tuples mean "all"; lists are accepted and kept as tuples.
+
+    Parameters
+    ----------
+    detectors, severities, statuses, accounts, buildings, meter_kinds, sources : tuple of str
+        Allowed values of each column (``accounts``/``buildings`` are ids).
+    start, end : date, optional
+        UTC days, both inclusive: an issue is shown when ``[start_ts, end_ts)`` overlaps them.
+    min_hours : float, optional
+        Shortest duration (``end_ts - start_ts``) shown, in hours.
+
+    Raises
+    ------
+    FilterError
+        For a backwards date range, a negative duration or an unknown status or severity.
+    """
+
+    detectors: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    buildings: tuple[str, ...] = ()
+    meter_kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    min_hours: float | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list | set | frozenset):
+                object.__setattr__(self, f.name, tuple(value))
+        if self.start and self.end and self.start > self.end:
+            raise FilterError(
+                f"The date range is backwards: from {self.start:%Y-%m-%d} is after "
+                f"to {self.end:%Y-%m-%d}. Pick a start on or before the end."
+            )
+        if self.min_hours is not None and self.min_hours < 0:
+            raise FilterError(f"Minimum duration must be 0 hours or more, not {self.min_hours:g}")
+        for name, allowed in (("statuses", STATUSES), ("severities", SEVERITIES)):
+            unknown = sorted(set(getattr(self, name)) - set(allowed))
+            if unknown:
+                raise FilterError(
+                    f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}"
+                )
+
+
+def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause (alias ``i`` = dq_issues) and its parameters."""
+    scope, params = user.scope("i.account_id")
+    clauses = ["i.kind = 'meter'", scope]
+
+    def one_of(sql: str, values: Iterable[Any]) -> None:
+        values = list(values)
+        if values:
+            clauses.append(sql.format(marks=", ".join("?" for _ in values)))
+            params.extend(values)
+
+    one_of("i.detector IN ({marks})", f.detectors)
+    one_of("i.severity IN ({marks})", f.severities)
+    one_of("i.status IN ({marks})", f.statuses)
+    one_of("i.account_id IN ({marks})", f.accounts)
+    one_of("i.building_id IN ({marks})", f.buildings)
+    one_of("i.source IN ({marks})", f.sources)
+    one_of("i.meter_id IN (SELECT meter_id FROM meters WHERE kind IN ({marks}))", f.meter_kinds)
+    if f.end:  # starts before the day after `end`
+        clauses.append("i.start_ts < ?")
+        params.append(datetime.combine(f.end + timedelta(days=1), time()))
+    if f.start:  # still running at the start of `start` (no end = still running)
+        clauses.append("(i.end_ts IS NULL OR i.end_ts > ?)")
+        params.append(datetime.combine(f.start, time()))
+    if f.min_hours:
+        clauses.append("i.end_ts - i.start_ts >= ?")
+        params.append(timedelta(hours=f.min_hours))
+    return " AND ".join(clauses), params
+
+
+def _page(tx: Transaction, where: str, params: list[Any], limit: int, offset: int,
+          total: int) -> pd.DataFrame:
+    # Sort and cut the page on dq_issues alone, then join names for those rows only. A page in
+    # the back half is cut from the reversed order, so the last page costs what the first does.
+    order, limit = _ORDER, min(limit, max(total - offset, 0))
+    after = total - offset - limit  # matching rows after this page
+    if limit and after < offset:
+        order, offset = _REVERSED, after
+    df = tx.fetch_df(
+        f"SELECT p.*, m.account_name, m.building_name, m.kind AS meter_kind, m.unit "
+        f"FROM (SELECT {_SELECT}, {_RANK} AS sev_rank FROM dq_issues i WHERE {where} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?) p "
+        f"LEFT JOIN meters m ON m.meter_id = p.meter_id ORDER BY {_ORDER}",
+        [*params, limit, offset],
+    )
+    return _finish(df)
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Add duration and the magnitude's unit; return ``COLUMNS`` in order."""
+    df["duration_h"] = (df["end_ts"] - df["start_ts"]).dt.total_seconds() / 3600
+    df["magnitude_unit"] = [_unit(d, u) for d, u in zip(df["detector"], df["unit"], strict=True)]
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def _unit(detector: str, meter_unit: object) -> str:
+    """The detector's magnitude unit for this meter: "h", or e.g. "kWh excess"."""
+    module = REGISTRY.get(detector)
+    text = getattr(module, "MAGNITUDE_UNIT", "") if module else ""
+    if text == "hours":
+        return "h"
+    return text.replace("kWh or gal", str(meter_unit)) if isinstance(meter_unit, str) else text
+
+
+def list_issues(
+    db: Database, user: User, filters: Filters, page: int = 1, page_size: int = 50
+) -> tuple[pd.DataFrame, int]:
+    """One page of the user's meter issues matching ``filters``, and how many match in all.
+
+    Sorted by severity (high, medium, low), then oldest start first. Names come from ``meters``.
+
+    Parameters
+    ----------
+    page : int
+        1-based; a page past the end returns no rows (the total still counts every match).
+    page_size : int
+        Rows per page.
+
+    Returns
+    -------
+    (DataFrame, int)
+        ``COLUMNS``, and the number of matching issues.
+
+    Raises
+    ------
+    FilterError
+        If ``page`` or ``page_size`` is below 1.
+    """
+    if page < 1 or page_size < 1:  # OFFSET/LIMIT would fail or mean nothing
+        raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")
+    where, params = _where(user, filters)
+    with db.transaction() as tx:  # one connection for both statements
+        total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {where}", params)[0][0])
+        df = _page(tx, where, params, page_size, (page - 1) * page_size, total)
+    return df, total
+
+
+def export_csv(db: Database, user: User, filters: Filters, mask: Callable[[pd.DataFrame],
+               pd.DataFrame] = lambda df: df, limit: int = MAX_EXPORT_ROWS) -> bytes:
+    """The filtered view as CSV (first ``limit`` rows, page order), passed through ``mask``."""
+    df, _ = list_issues(db, user, filters, 1, limit)
+    return mask(df).to_csv(index=False).encode()
+
+
+def table(view: pd.DataFrame) -> pd.DataFrame:
+    """The editor's rows from a ``list_issues`` frame (already masked for display).
+
+    Columns: select, severity, detector, account, building, meter, explorer (the link
+    ``explorer?issue=<issue_id>`` the meter explorer reads), start, magnitude (text with its
+    unit), status, note, duration_h, source, end. Indexed by ``issue_id`` (opaque).
+    """
+    magnitude = [
+        f"{m:,.1f} {u}" if pd.notna(m) else ""
+        for m, u in zip(view["magnitude"], view["magnitude_unit"], strict=True)
+    ]
+    out = pd.DataFrame({
+        "select": False, "severity": view["severity"], "detector": view["detector"],
+        "account": view["account_name"], "building": view["building_name"],
+        "meter": view["meter_id"], "explorer": "explorer?issue=" + view["issue_id"],
+        "start": view["start_ts"], "magnitude": magnitude, "status": view["status"],
+        "note": view["status_note"].fillna(""), "duration_h": view["duration_h"],
+        "source": view["source"], "end": view["end_ts"],
+    })
+    out.index = pd.Index(view["issue_id"], name="issue_id")
+    return out
+
+
+def changes(loaded: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]],
+            bulk_status: str | None = None, bulk_note: str | None = None) -> list[Change]:
+    """Triage changes from a data editor's ``edited_rows`` over the ``loaded`` page.
+
+    ``edited_rows`` maps row positions in ``loaded`` to edited ``status``/``note``/``select``
+    values. With ``bulk_status``, every selected row gets that status (and ``bulk_note`` when it
+    is not empty). Rows that end where they started are left out, so re-sending the same edits
+    changes nothing. Each change expects the ``status_at`` that was loaded: an issue someone else
+    changed since is refused by ``core.triage.apply`` instead of being overwritten.
+    """
+    out = []
+    for pos, edit in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
+        if not 0 <= int(pos) < len(loaded):
+            continue
+        row = loaded.iloc[int(pos)]
+        old_note = row["status_note"] if isinstance(row["status_note"], str) else None
+        status = edit.get("status") or row["status"]
+        note = edit.get("note", old_note) or None
+        if bulk_status and edit.get("select"):
+            status, note = bulk_status, bulk_note or note
+        if status == row["status"] and note == old_note:
+            continue
+        at = row["status_at"].to_pydatetime() if pd.notna(row["status_at"]) else None
+        out.append(Change(row["issue_id"], status, note, at))
+    return out
+
+
+def filter_options(db: Database, user: User) -> dict[str, Any]:
+    """Choices for the filter widgets, limited to the user's accounts.
+
+    Returns
+    -------
+    dict
+        ``detectors``, ``sources``, ``meter_kinds``, ``severities``, ``statuses`` (lists);
+        ``accounts`` ``{id: name}`` and ``buildings`` ``{id: (name, account_id)}``, by name;
+        ``issues``, how many meter issues the user can see.
+    """
+    scope, params = user.scope("account_id")
+    with db.transaction() as tx:  # one connection, three cheap statements
+        places = tx.fetch_all(
+            "SELECT building_id, max(building_name), max(account_id), max(account_name) "
+            f"FROM meters WHERE {scope} GROUP BY building_id",
+            params,
+        )
+        kinds = tx.fetch_all(f"SELECT DISTINCT kind FROM meters WHERE {scope}", params)
+        found = tx.fetch_all(
+            "SELECT detector, source, count(*) "
+            f"FROM dq_issues WHERE kind = 'meter' AND {scope} GROUP BY detector, source",
+            params,
+        )
+    places.sort(key=lambda r: (str(r[3] or r[2]), str(r[1] or r[0])))  # by account, building
+    detectors = {r[0] for r in found}
+    return {
+        "detectors": [d for d in REGISTRY if d in detectors] + sorted(detectors - set(REGISTRY)),
+        "sources": sorted({r[1] for r in found if r[1]}),
+        "meter_kinds": sorted(r[0] for r in kinds),
+        "severities": list(SEVERITIES),
+        "statuses": list(STATUSES),
+        "accounts": {r[2]: r[3] or r[2] for r in places},
+        "buildings": {r[0]: (r[1] or r[0], r[2]) for r in places},
+        "issues": sum(r[2] for r in found),
+    }

@@ -1,0 +1,197 @@
+"""Issues page: filters, triage edits (single, bulk, stale), scope, screen-share mode, bad input."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import auth, triage
+from core.auth import User
+from core.db import connect
+
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "issues.py")
+ADMIN = User("ada", "Ada", "admin", None)
+STAFF = User("sam", "Sam", "staff", frozenset({"acc-01"}))
+
+
+@pytest.fixture
+def wh(demo_warehouse_file, monkeypatch):
+    url, _ = demo_warehouse_file
+    monkeypatch.setenv("DQ_WAREHOUSE", url)
+    return connect(url)
+
+
+def _app(user=ADMIN, edits=None, **state):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if user is not None:
+        at.session_state["dq_user"] = user
+    if edits is not None:
+        _edit(at, edits)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def _edit(at, edited_rows):
+    at.session_state["issues_editor"] = {
+        "edited_rows": edited_rows, "added_rows": [], "deleted_rows": []
+    }
+
+
+def _rows(at):
+    return at.dataframe[0].value
+
+
+def _texts(at):
+    """Everything sent to the browser: every element's proto (labels, options, cells) and tables."""
+    out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
+    out += [df.value.to_csv() for df in at.dataframe]
+    return "\n".join(out)
+
+
+def _issue(db, issue_id):
+    return db.fetch_all(
+        "SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", (issue_id,)
+    )[0]
+
+
+def test_renders_the_open_work_across_accounts(wh):
+    at = _app().run()
+    assert not at.exception
+    rows = _rows(at)
+    todo = wh.fetch_value(
+        "SELECT count(*) FROM dq_issues WHERE kind = 'meter' AND status IN ('open', 'acknowledged')"
+    )
+    assert f"**{todo:,}** issues match" in at.caption[1].value
+    assert len(rows) == min(todo, 50) and set(rows["status"]) <= {"open", "acknowledged"}
+    assert rows["account"].nunique() > 1  # one list, not grouped by account
+    ranks = rows["severity"].map({"high": 0, "medium": 1, "low": 2}).tolist()
+    assert ranks == sorted(ranks)
+    assert rows["explorer"].iloc[0] == f"explorer?issue={rows.index[0]}"
+    assert at.button(key="issues_save") and at.get("download_button")
+
+
+def test_filters_change_rows(wh):
+    at = _app().run()
+    before = len(_rows(at))
+    at.multiselect(key="issues_detectors").set_value(["offline"]).run()
+    rows = _rows(at)
+    assert not at.exception and 0 < len(rows) < before and set(rows["detector"]) == {"offline"}
+    at.multiselect(key="issues_statuses").set_value(["not_an_issue"]).run()
+    assert not at.exception and any("No issues match" in i.value for i in at.info)
+
+
+def test_paging(wh, monkeypatch):
+    monkeypatch.setenv("DQ_PAGE_SIZE", "5")
+    at = _app().run()
+    first = list(_rows(at).index)
+    at.number_input(key="issues_page").set_value(2).run()
+    second = list(_rows(at).index)
+    assert len(first) == len(second) == 5 and not set(first) & set(second)
+    assert "page 2 of" in at.caption[1].value
+    at.multiselect(key="issues_detectors").set_value(["offline"]).run()  # new filters: page 1
+    assert at.number_input(key="issues_page").value == 1
+
+
+def test_status_edit_is_saved_with_the_username(wh):
+    at = _app(STAFF, edits={0: {"status": "acknowledged", "note": "x"}}).run()
+    issue_id = _rows(at).index[0]
+    at.button(key="issues_save").click().run()
+    assert not at.exception
+    assert _issue(wh, issue_id) == ("acknowledged", "sam", "x")
+    assert wh.fetch_all(
+        "SELECT changed_by, from_status, to_status, note FROM issue_events WHERE issue_id = ?",
+        (issue_id,),
+    ) == [("sam", "open", "acknowledged", "x")]
+    assert any("Saved 1 change" in s.value for s in at.success)
+    assert _rows(at).loc[issue_id, "status"] == "acknowledged"  # reloaded after the save
+
+
+def test_bulk_apply_to_selected(wh):
+    at = _app(edits={1: {"select": True}, 2: {"select": True}}).run()
+    first, *chosen = list(_rows(at).index[:3])
+    at.selectbox(key="issues_bulk_status").set_value("ignored")
+    at.text_input(key="issues_bulk_note").set_value("known outage")
+    at.button(key="issues_bulk_apply").click().run()
+    assert not at.exception
+    assert [_issue(wh, i) for i in chosen] == [("ignored", "ada", "known outage")] * 2
+    assert _issue(wh, first)[1] == "system"  # not selected, not changed
+    assert set(chosen).isdisjoint(_rows(at).index)  # ignored: off the open+acknowledged list
+
+
+def test_stale_edit_is_refused_and_not_overwritten(wh):
+    at = _app(STAFF).run()
+    issue_id = _rows(at).index[0]
+    triage.set_status(wh, User("bob", "Bob", "staff", None), issue_id, "acknowledged", "mine")
+    _edit(at, {0: {"status": "resolved", "note": "fixed"}})
+    at.button(key="issues_save").click().run()
+    assert not at.exception
+    assert any(issue_id in w.value and "after you loaded it" in w.value for w in at.warning)
+    assert _issue(wh, issue_id) == ("acknowledged", "bob", "mine")
+
+
+def test_staff_sees_nothing_of_other_accounts(wh):
+    at = _app(STAFF).run()
+    assert not at.exception and len(_rows(at))
+    others = wh.fetch_all(
+        "SELECT DISTINCT account_id, account_name, building_id, building_name, meter_id "
+        "FROM meters WHERE account_id <> 'acc-01'"
+    )
+    hidden = {v for row in others for v in row}
+    hidden |= {r[0] for r in wh.fetch_all("SELECT issue_id FROM dq_issues WHERE account_id <> 'acc-01'")}
+    text = _texts(at)
+    own = wh.fetch_value("SELECT max(account_name) FROM meters WHERE account_id = 'acc-01'")
+    assert own in text  # the check sees names at all
+    assert [v for v in hidden if v in text] == []
+    at.multiselect(key="issues_accounts").set_value(["acc-02"]).run()  # not an option: still scoped
+    assert not at.exception and [v for v in hidden if v in _texts(at)] == []
+
+
+def test_screen_share_mode_hides_real_names(wh):
+    at = _app(STAFF, dq_mask=True, dq_mask_salt="salt").run()
+    assert not at.exception
+    real = wh.fetch_all(
+        "SELECT DISTINCT account_id, account_name, building_id, building_name, meter_id "
+        "FROM meters WHERE account_id = 'acc-01'"
+    )
+    text = _texts(at)
+    assert [v for row in real for v in row if v in text] == []
+    rows = _rows(at)
+    assert rows["account"].str.startswith("Account ").all()
+    assert rows["meter"].str.startswith("Meter ").all()
+    assert rows["explorer"].iloc[0] == f"explorer?issue={rows.index[0]}"  # the link still works
+
+
+def test_role_that_cannot_triage_sees_a_read_only_table(wh, monkeypatch):
+    monkeypatch.setattr(auth, "TRIAGE_ROLES", ("admin",))
+    at = _app(STAFF).run()
+    assert not at.exception and len(_rows(at))
+    assert not [b for b in at.button if b.key in ("issues_save", "issues_bulk_apply")]
+    assert any("Read-only" in c.value for c in at.caption)
+    editor = at.dataframe[0].proto
+    assert editor.disabled and "select" not in editor.column_order
+
+
+def test_bse_cannot_open_the_page(wh):
+    at = _app(User("bea", "Bea", "bse", None)).run()
+    assert not at.exception and "cannot open this page" in at.error[0].value
+
+
+def test_backwards_date_range_is_an_error_not_a_traceback(wh):
+    at = _app().run()
+    at.date_input(key="issues_from").set_value(dt.date(2026, 3, 10))
+    at.date_input(key="issues_to").set_value(dt.date(2026, 3, 1)).run()
+    assert not at.exception
+    assert "backwards" in at.error[0].value and not at.dataframe
+
+
+def test_signed_out_session_gets_a_warning(wh):
+    at = _app(user=None).run()
+    assert not at.exception and "Sign in again" in at.warning[0].value
+
+
+def test_empty_warehouse_shows_an_info_message(db_path, monkeypatch):
+    monkeypatch.setenv("DQ_WAREHOUSE", db_path)
+    at = _app().run()
+    assert not at.exception and "No meter issues yet" in at.info[0].value
