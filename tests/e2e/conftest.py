@@ -75,7 +75,7 @@ def browser():
 def login(page, base: str, username: str, password: str = "demo") -> None:
     """Sign in through the real login form."""
     page.goto(base)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Login").click()
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
