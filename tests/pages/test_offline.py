@@ -1,45 +1,25 @@
 """The Offline devices page under AppTest, on the scored demo warehouse."""
 
-from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import auth, offline, triage
 from core.auth import User
 from core.db import open_warehouse
+from tests.pages.pagetest import app, rendered
 
-PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "offline.py")
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-01"}))
 EDITOR = "offline_editor"
 
 
 def _app(url, monkeypatch, user=STAFF_A, **state):
-    monkeypatch.setenv("DQ_WAREHOUSE", url)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    if user is not None:
-        at.session_state["dq_user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at
+    return app("offline", url, monkeypatch, user, **state)
 
 
 def _edits(rows):
     return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
-
-
-def _rendered(at):
-    """All prose on the page, and every dataframe cell, header and index value."""
-    kinds = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning")
-    text = [e.value for kind in kinds for e in getattr(at, kind)]
-    text += [f"{m.label} {m.value}" for m in at.metric] + [b.label for b in at.button]
-    cells = set()
-    for df in at.dataframe:
-        frame = df.value
-        cells |= {str(v) for v in frame.to_numpy().ravel()} | set(map(str, frame.columns))
-    return " ".join(text), cells
 
 
 def _other_accounts(url, granted):
@@ -71,7 +51,7 @@ def test_renders_the_daily_list(url, monkeypatch):
 def test_staff_sees_nothing_of_other_accounts(url, monkeypatch):
     at = _app(url, monkeypatch).run()
     assert not at.exception
-    text, cells = _rendered(at)
+    text, cells = rendered(at)
     assert len(at.dataframe[0].value) > 0
     leaks = {v for v in _other_accounts(url, "acc-01") if v in cells or v in text}
     assert not leaks
@@ -121,7 +101,7 @@ def test_screen_share_mode_hides_names_in_tables_and_download(url, monkeypatch):
     with patch("core.offline.csv_bytes", wraps=offline.csv_bytes) as csv:
         at = _app(url, monkeypatch, ADMIN, dq_mask=True, dq_mask_salt="k").run()
     assert not at.exception
-    text, cells = _rendered(at)
+    text, cells = rendered(at)
     assert any(c.startswith("Meter ") for c in cells)
     assert not {v for v in real if v in cells or v in text}
     download = offline.csv_bytes(*csv.call_args.args).decode()  # what the button offered

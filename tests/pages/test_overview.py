@@ -1,40 +1,19 @@
 """The DQ overview page under AppTest, on the scored demo warehouse."""
 
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import triage
 from core.auth import User
 from core.db import open_warehouse
+from tests.pages.pagetest import app, rendered
 
-PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "overview.py")
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-01"}))
 
 
 def _app(url, monkeypatch, user=STAFF_A, **state):
-    monkeypatch.setenv("DQ_WAREHOUSE", url)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    if user is not None:
-        at.session_state["dq_user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at
-
-
-def _rendered(at):
-    """All prose on the page, and every dataframe cell, header and index value."""
-    kinds = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning")
-    text = [e.value for kind in kinds for e in getattr(at, kind)]
-    text += [f"{m.label} {m.value}" for m in at.metric] + [e.label for e in at.expander]
-    cells = set()
-    for df in at.dataframe:
-        frame = df.value
-        cells |= {str(v) for v in frame.to_numpy().ravel()} | set(map(str, frame.columns))
-        cells |= set(map(str, frame.index))
-    return " ".join(text), cells
+    return app("overview", url, monkeypatch, user, **state)
 
 
 def _names(url, where="TRUE", params=()):
@@ -75,7 +54,7 @@ def test_renders_run_scores_and_counts(url, monkeypatch):
 def test_staff_sees_no_number_or_name_of_other_accounts(url, monkeypatch):
     at = _app(url, monkeypatch).run()
     assert not at.exception
-    text, cells = _rendered(at)
+    text, cells = rendered(at)
     assert not {v for v in _names(url, "account_id <> ?", ("acc-01",)) if v in cells or v in text}
     db = open_warehouse(url)
     scored = db.fetch_value(
@@ -92,7 +71,7 @@ def test_staff_sees_no_number_or_name_of_other_accounts(url, monkeypatch):
 def test_screen_share_mode_hides_names(url, monkeypatch):
     at = _app(url, monkeypatch, ADMIN, dq_mask=True, dq_mask_salt="k").run()
     assert not at.exception
-    text, cells = _rendered(at)
+    text, cells = rendered(at)
     assert any(c.startswith("Account ") for c in cells)
     assert not {v for v in _names(url) if v in cells or v in text}
 
@@ -147,4 +126,4 @@ def test_failed_meters_of_other_accounts_stay_hidden(url, monkeypatch):
     assert _metrics(at)["Status"] == "partial"
     assert "1 meter(s) failed" in at.expander[0].label
     failures = at.dataframe[0].value
-    assert failures["meter_id"].tolist() == [mine] and theirs not in _rendered(at)[0]
+    assert failures["meter_id"].tolist() == [mine] and theirs not in rendered(at)[0]

@@ -1,0 +1,32 @@
+"""Shared AppTest helpers for page tests: open a page as a user, and collect what it renders."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGES = Path(__file__).resolve().parents[2] / "app_pages"
+TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning")
+
+
+def app(page: str, url: str, monkeypatch, user=None, **state) -> AppTest:
+    """``app_pages/<page>.py`` on warehouse ``url``, signed in as ``user`` (None: signed out)."""
+    monkeypatch.setenv("DQ_WAREHOUSE", url)
+    at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=60)
+    if user is not None:
+        at.session_state["dq_user"] = user
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def rendered(at: AppTest) -> tuple[str, set[str]]:
+    """All prose, metric, button and expander labels; and every table cell, header and index."""
+    text = [e.value for kind in TEXT_KINDS for e in getattr(at, kind)]
+    text += [f"{m.label} {m.value}" for m in at.metric]
+    text += [b.label for b in at.button] + [e.label for e in at.expander]
+    cells = set()
+    for df in at.dataframe:
+        frame = df.value
+        cells |= {str(v) for v in frame.to_numpy().ravel()} | set(map(str, frame.columns))
+        cells |= set(map(str, frame.index))
+    return " ".join(text), cells
