@@ -1,10 +1,8 @@
-"""Read-only summaries of DQ results for the home page."""
+"""Read-only summary of the latest DQ run (the overview page scopes what it shows)."""
 
 from __future__ import annotations
 
 import json
-
-import pandas as pd
 
 from core.db.base import Database
 
@@ -21,12 +19,3 @@ def latest_run(db: Database, job: str = "dq") -> dict | None:
     run = df.iloc[0].to_dict()
     run["params"] = json.loads(run["params"] or "{}")
     return run
-
-
-def issue_counts(db: Database) -> pd.DataFrame:
-    """Meter issues by detector and severity, open ones only."""
-    return db.fetch_df(
-        "SELECT detector, severity, count(*) AS issues FROM dq_issues "
-        "WHERE kind = 'meter' AND status = 'open' GROUP BY detector, severity "
-        "ORDER BY detector, severity"
-    )
