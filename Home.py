@@ -32,6 +32,7 @@ authenticator = stauth.Authenticate(
     login_sleep_time=config.get("DQ_LOGIN_SLEEP_SECONDS"),
 )
 
+
 def sign_in() -> None:
     """The login form, served at every page's URL until the user is signed in."""
     st.title("DQ Hub")
@@ -43,6 +44,12 @@ def sign_in() -> None:
     if login.demo:
         st.info("Demo warehouse: sign in as admin, ds, staff or bse with password `demo`.")
 
+
+if st.session_state.get("authentication_status") and (
+    st.session_state.get("username") not in login.users  # removed since signing in
+):
+    authenticator.logout(location="unrendered")
+    st.session_state.pop(ui.USER_KEY, None)
 
 if not st.session_state.get("authentication_status"):
     # Register the sign-in form under every page's URL so a deep link such as

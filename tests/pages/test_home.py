@@ -100,3 +100,16 @@ def test_every_page_file_is_registered_in_home():
         assert f'"{key}": ("app_pages/' in home
     # A folder named pages/ would make Streamlit serve its files directly, past the login gate.
     assert not (ROOT / "pages").exists()
+
+
+def test_a_removed_user_is_signed_out_on_the_next_run(db_path, monkeypatch):
+    auth.add_user("alice", "pw", "staff", ["acc-01"])
+    auth.add_user("root", "pw", "admin", "all")
+    monkeypatch.setenv("DQ_COOKIE_KEY", "k" * 40)
+    at = _login(_app(db_path, monkeypatch), "alice", "pw")
+    assert at.session_state["dq_user"].username == "alice"
+    auth.remove_user("alice")
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.session_state["authentication_status"]
