@@ -464,8 +464,10 @@ def _bills(rng: np.random.Generator, m: pd.DataFrame, daily: np.ndarray, peak_kw
             n_missing = (e - s).days + 1 - (z - a)
             noise = rng.normal(1.0, 0.06, len(rows))
             usage = np.round(daily[rows, a:z].sum(axis=1) + mean_daily[rows] * n_missing * noise, 2)
-            kw = (peak_kw[rows, a:z].max(axis=1) if z > a
-                  else top_kw[rows] * rng.uniform(0.9, 1.04, len(rows)))
+            kw = top_kw[rows] * rng.uniform(0.9, 1.04, len(rows))  # months beyond the readings
+            if z > a:  # the covered days' peak, but never below the fleet-window peak when partial
+                covered = peak_kw[rows, a:z].max(axis=1)
+                kw = covered if n_missing == 0 else np.maximum(covered, kw)
             kw = np.round(kw, 1)
             frames.append(pd.DataFrame({
                 "bill_id": [f"bl-{mid[2:]}-{s:%Y%m}" for mid in m["meter_id"].iloc[rows]],
