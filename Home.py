@@ -13,6 +13,7 @@ PAGES = {
     "offline": ("app_pages/offline.py", "Offline devices", ":material/power_off:"),
     "overview": ("app_pages/overview.py", "DQ overview", ":material/monitoring:"),
     "explorer": ("app_pages/explorer.py", "Meter explorer", ":material/query_stats:"),
+    "bills": ("app_pages/bills.py", "Utility bills", ":material/receipt_long:"),
 }
 
 st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")

@@ -24,6 +24,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "offline": ("admin", "ds", "staff"),
     "overview": ROLES,
     "explorer": ROLES,
+    "bills": ("admin", "ds", "staff"),
 }
 TRIAGE_ROLES = ("admin", "ds", "staff")  # bse users read DQ issues but do not change them
 

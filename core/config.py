@@ -47,6 +47,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Results store URL: duckdb:///rel/path, duckdb:////abs/path or duckdb:///:memory:.",
     ),
     Setting(
+        "DQ_PLATFORM_DB_URL",
+        "",
+        str,
+        "Platform database the bill job reads bills and meters from (postgresql://user:pass@"
+        "host:5432/db); empty = the warehouse's own bills and meters tables.",
+    ),
+    Setting(
+        "DQ_PLATFORM_CONNECT_TIMEOUT_SECONDS",
+        10,
+        int,
+        "How long the bill job waits to connect to DQ_PLATFORM_DB_URL before failing the run.",
+    ),
+    Setting(
         "DQ_HISTORY_DAYS",
         28,
         int,
@@ -105,7 +118,14 @@ SETTINGS: tuple[Setting, ...] = (
         "DQ_PAGE_SIZE",
         50,
         int,
-        "Rows per page on the Issues page (paging happens in SQL).",
+        "Rows per page on the Issues and Utility bills pages (paging happens in SQL).",
+    ),
+    Setting(
+        "DQ_BILL_URL_TEMPLATE",
+        "",
+        str,
+        "Utility bills page: link to a bill in the platform, e.g. "
+        "https://platform.example/bills/{bill_id}; empty = no link.",
     ),
     Setting(
         "DQ_DEMO_SEED",

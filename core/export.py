@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pandas as pd
@@ -13,19 +14,25 @@ from core.errors import DQHubError
 FORMATS = ("csv", "json")
 
 
-def _issues(db: Database, day: date | None) -> pd.DataFrame:
-    cols = ", ".join(ISSUE_COLUMNS)
-    sql = f"SELECT {cols} FROM dq_issues WHERE kind = 'meter'"
-    params: list[object] = []
-    if day is not None:
-        sql += " AND start_ts < ? AND end_ts > ?"
-        params = [day + timedelta(days=1), day]
-    return db.fetch_df(sql + " ORDER BY start_ts, issue_id", params)
+def _issues_of(kind: str) -> Callable[[Database, date | None], pd.DataFrame]:
+    """Exporter of one issue kind: the ``dq_issues`` columns, optionally overlapping a day."""
+
+    def issues(db: Database, day: date | None) -> pd.DataFrame:
+        cols = ", ".join(ISSUE_COLUMNS)
+        sql = f"SELECT {cols} FROM dq_issues WHERE kind = ?"
+        params: list[object] = [kind]
+        if day is not None:
+            sql += " AND start_ts < ? AND end_ts > ?"
+            params += [day + timedelta(days=1), day]
+        return db.fetch_df(sql + " ORDER BY start_ts, issue_id", params)
+
+    return issues
 
 
-# One line per exportable result; later jobs add theirs (bills, overshoot, projects).
+# One line per exportable result; later jobs add theirs (overshoot, projects).
 EXPORTS = {
-    "issues": _issues,
+    "issues": _issues_of("meter"),
+    "bills": _issues_of("bill"),  # bill findings; --date keeps bills whose period covers it
 }
 
 

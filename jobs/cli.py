@@ -14,19 +14,21 @@ log = logging.getLogger("jobs")
 
 
 def _day(text: str) -> date | str:
-    if text in ("yesterday", "latest"):
+    if text in ("today", "yesterday", "latest"):
         return text
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; expected YYYY-MM-DD, 'yesterday' or 'latest'"
+            f"{text!r} is not a date; expected YYYY-MM-DD, 'today', 'yesterday' or 'latest'"
         ) from exc
 
 
 def _resolve_day(db: object, value: date | str) -> date:
     if isinstance(value, date):
         return value
+    if value == "today":
+        return datetime.now(UTC).date()
     if value == "yesterday":
         return datetime.now(UTC).date() - timedelta(days=1)
     latest = db.fetch_value("SELECT max(ts) FROM readings")  # type: ignore[attr-defined]
@@ -86,11 +88,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.job == "bills":
+        return _run_bills(args)
     from core.db import open_warehouse
     from core.dq import job
 
     db = open_warehouse()
-    day = _resolve_day(db, args.date)
+    day = _resolve_day(db, args.date or "yesterday")
     summary = job.run(db, day, history_days=args.history_days, progress=not args.quiet)
     _print_summary(day, summary)
     return 0 if summary.status == "ok" else 3
@@ -104,6 +108,30 @@ def _print_summary(day: date, summary: object) -> None:
     )
     for unit, reason in s.failures[:20]:  # type: ignore[attr-defined]
         print(f"  failed {unit}: {reason}")
+
+
+def _run_bills(args: argparse.Namespace) -> int:
+    from core.bills import job
+    from core.db import open_warehouse
+
+    if args.history_days is not None:
+        raise DQHubError("run bills: --history-days applies to run dq only")
+    if args.date == "latest":
+        raise DQHubError("run bills: --date latest applies to run dq only; give YYYY-MM-DD")
+    db = open_warehouse()
+    day = _resolve_day(db, args.date or "today")
+    s = job.run(db, day, progress=not args.quiet)
+    print(
+        f"bills {day}: run {s.run_id} {s.status}: {s.units_total} bills, {s.issues_found} issues, "
+        f"{s.skipped} bills skipped, {len({b for b, _ in s.notes})} bills normalised, "
+        f"{s.resolved} resolved, "
+        f"{s.units_failed} units failed"
+    )
+    for unit, reason in s.failures[:20]:
+        print(f"  failed {unit}: {reason}")
+    if len(s.failures) > 20:
+        print(f"  ... and {len(s.failures) - 20} more (dq_runs.error has them all)")
+    return 0 if s.status == "ok" else 3
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -200,13 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("run", help="run a job once")
-    s.add_argument("job", choices=["dq"], help="which job (bills and overshoot come later)")
+    s.add_argument(
+        "job",
+        choices=["dq", "bills"],
+        help="which job: dq (meter data quality) or bills (utility-bill checks)",
+    )
     s.add_argument(
         "--date",
         type=_day,
-        default="yesterday",
-        help="UTC day to score: YYYY-MM-DD, 'yesterday' (default) or 'latest' "
-        "(the last day with readings)",
+        default=None,
+        help="dq: UTC day to score, YYYY-MM-DD, 'yesterday' (default) or 'latest' (the last "
+        "day with readings); bills: run date bills are judged against, YYYY-MM-DD or "
+        "'today' (default, UTC)",
     )
     s.add_argument(
         "--history-days", type=int, help="history before the day (default: DQ_HISTORY_DAYS)"
@@ -228,11 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("export", help="print results as CSV or JSON")
-    s.add_argument("what", choices=["issues"], help="which results")
+    s.add_argument(
+        "what", choices=["issues", "bills"], help="which results: meter issues or bill issues"
+    )
     s.add_argument(
         "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
     )
-    s.add_argument("--date", type=date.fromisoformat, help="only issues overlapping this UTC day")
+    s.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        help="only issues overlapping this UTC day (bills: whose period covers it)",
+    )
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("users", help="add, list or remove app users (DQ_USERS_FILE)")

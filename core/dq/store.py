@@ -33,6 +33,12 @@ ISSUE_COLUMNS = [
     "status_note",
 ]
 FOLLOW_UP_COLUMNS = ["owner", "next_step"]  # set by people (offline devices); a rerun keeps them
+# What a job decides about an issue; the run and status bookkeeping columns are added here.
+_FOUND_COLUMNS = [
+    c
+    for c in ISSUE_COLUMNS
+    if c not in ("first_seen_run", "last_seen_run", "status_by", "status_at")
+]
 SYSTEM = "system"
 _ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
 
@@ -41,6 +47,12 @@ def issue_id(meter_id: str, detector: str, source: str, start_ts: pd.Timestamp) 
     """Stable id: the same meter, detector, source and start give the same id on every run."""
     key = f"{meter_id}|{detector}|{source}|{pd.Timestamp(start_ts).isoformat()}"
     return hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def bill_issue_id(check: str, bill_id: object, meter_id: object) -> str:
+    """Stable id of a bill finding: same check and bill (or meter, when no bill) -> same id."""
+    key = bill_id if isinstance(bill_id, str) and bill_id else meter_id
+    return hashlib.sha1(f"bill|{check}|{key}".encode()).hexdigest()[:20]
 
 
 def _batches(ids: list[str]) -> Iterator[tuple[list[str], str]]:
@@ -94,15 +106,9 @@ def continue_clipped(tx: Transaction, events: pd.DataFrame) -> pd.DataFrame:
 def upsert_issues(
     tx: Transaction, events: pd.DataFrame, meters: pd.DataFrame, run: Run
 ) -> pd.DataFrame:
-    """Write events as ``dq_issues`` rows; a status set by a person is never changed.
-
-    Rows are replaced by issue_id (delete + insert in the caller's transaction). For an existing
-    issue the first_seen_run, owner and next_step are kept, and so are status, status_by,
-    status_at and status_note unless the status is still the system's own.
-    """
+    """Write meter events as ``dq_issues`` rows (kind ``meter``) with ``upsert_rows``' rules."""
     if events.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    now = utcnow()
     ev = events.merge(meters[["meter_id", "account_id", "building_id"]], on="meter_id", how="left")
     ev["issue_id"] = [
         issue_id(m, d, s, t)
@@ -113,6 +119,30 @@ def upsert_issues(
         json.dumps({"slots": int(n), "hours": float(h)})
         for n, h in zip(ev.slots, ev.hours, strict=True)
     ]
+    ev["kind"] = "meter"
+    ev["bill_id"] = None
+    return upsert_rows(tx, ev, run)
+
+
+def upsert_rows(tx: Transaction, found: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """Write a job's findings as ``dq_issues`` rows; a status set by a person is never changed.
+
+    Shared by every issue kind. Rows are replaced by issue_id (delete + insert in the caller's
+    transaction). For an existing issue the first_seen_run, owner and next_step are kept, and so
+    are status, status_by, status_at and status_note unless the status is still the system's own.
+
+    Parameters
+    ----------
+    found : pd.DataFrame
+        One row per unique ``issue_id`` with the columns a job decides: ``issue_id``, ``kind``,
+        ``detector``, ids, ``source``, ``start_ts``, ``end_ts``, ``severity``, ``magnitude``,
+        ``details`` (JSON text) and the proposed ``status`` / ``status_note``. Other columns
+        are ignored.
+    """
+    if found.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    now = utcnow()
+    ev = found[_FOUND_COLUMNS]
     ids = ev["issue_id"].tolist()
     old = _in_batches(
         tx,
@@ -129,8 +159,6 @@ def upsert_issues(
     ev["status_note"] = ev["status_note_old"].where(person, ev["status_note"])
     ev["status_by"] = ev["status_by"].where(person, SYSTEM)
     ev["status_at"] = ev["status_at"].where(person | unchanged, now)
-    ev["kind"] = "meter"
-    ev["bill_id"] = None
     ev["last_seen_run"] = run.run_id
     rows = ev[ISSUE_COLUMNS + FOLLOW_UP_COLUMNS]
     for batch, marks in _batches(ids):
@@ -161,6 +189,14 @@ def resolve_missing(
         prefix=[SYSTEM, end, start],
     )
     ids = sorted(set(stale.get("issue_id", [])) - set(seen.get("issue_id", [])))
+    return resolve(tx, ids, run)
+
+
+def resolve(tx: Transaction, ids: list[str], run: Run) -> int:
+    """Resolve ``ids`` as no longer detected by ``run`` and log each change in ``issue_events``.
+
+    The caller picks the ids: only open issues the system owns.
+    """
     now = utcnow()
     note = f"no longer detected by run {run.run_id}"
     for batch, marks in _batches(ids):

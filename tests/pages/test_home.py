@@ -10,7 +10,8 @@ from core import auth
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "Home.py")
-TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview", "explorer": "Meter explorer"}
+TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview", "explorer": "Meter explorer",
+          "bills": "Utility bills"}
 
 
 def _app(url, monkeypatch):
@@ -45,8 +46,8 @@ def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypa
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
-        ("admin", {"Issues", "Offline devices", "DQ overview", "Meter explorer"}),
-        ("staff", {"Issues", "Offline devices", "DQ overview", "Meter explorer"}),
+        ("admin", {"Issues", "Offline devices", "DQ overview", "Meter explorer", "Utility bills"}),
+        ("staff", {"Issues", "Offline devices", "DQ overview", "Meter explorer", "Utility bills"}),
         ("bse", {"DQ overview", "Meter explorer"}),
     ],
 )

@@ -1,0 +1,554 @@
+"""Utility-bill findings: filters, a scoped paged query, bill history, chart and platform links.
+
+The query joins each finding to its bill's figures; a meter's bill history feeds a small chart.
+
+Bill findings are ``dq_issues`` rows with ``kind = 'bill'`` (``detector`` = the check's name),
+written by ``python -m jobs run bills``. Every query is limited to the user's accounts with
+``User.scope`` and takes its values as ``?`` parameters; sorting and paging happen in the
+warehouse. Figures come from ``bills`` (the bill as stored now), falling back to the copy the
+check wrote into ``details`` when the bill row is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core import config, masking
+from core.auth import User
+from core.db.base import Database
+from core.errors import ConfigError
+from core.explorer import NotFoundError, meter
+from core.issues import DEFAULT_STATUSES, SEVERITIES, FilterError
+from core.triage import STATUSES
+
+__all__ = [
+    "CHECKS", "COLUMNS", "DEFAULT_STATUSES", "FilterError", "Filters", "NotFoundError",
+    "bill_history", "bill_url", "describe", "export_csv", "figures_markdown", "filter_options",
+    "history_charts", "list_bill_issues", "mask_ids", "table",
+]
+
+# Check name -> what a finding means, for an analyst (names are a contract; order = filter order).
+CHECKS: dict[str, str] = {
+    "bill_gap": "Days between this bill and the meter's previous one that no bill covers.",
+    "bill_overlap": "This bill's period overlaps another bill of the same meter.",
+    "bill_duplicate": "Same meter, period and amounts as another bill under another id.",
+    "period_length": "Period outside 25-35 days for a monthly bill, or a single bill over 65.",
+    "zero_usage": "The bill reports zero usage.",
+    "negative_value": "Usage, cost or demand below zero.",
+    "usage_outlier": "Use per day far from this meter's history (same month last year "
+                     "where it exists, recent bills otherwise).",
+    "unit_rate_outlier": "Cost per unit far from this meter's history.",
+    "demand_impossible": "Billed energy above demand (kW) x hours in the period.",
+    "stale_bill": "No bill for this meter ended within 45 days of the run date.",
+    "estimated_streak": "3 or more estimated bills in a row, or the same use per day "
+                        "repeated 3 times without the estimated flag.",
+    "bill_interval_mismatch": "Billed usage more than 10% from the sum of the meter's "
+                              "interval readings over the same days.",
+    "future_period": "The period ends after the run date.",
+}
+MAX_EXPORT_ROWS = 100_000  # CSV download cap; narrow the filters past it
+
+# Columns of ``list_bill_issues`` (and of the CSV export), in display order.
+COLUMNS = [
+    "issue_id", "severity", "detector", "account_id", "account_name", "building_id",
+    "building_name", "meter_id", "bill_id", "commodity", "period_start", "period_end", "days",
+    "usage", "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
+    "magnitude", "details", "status", "status_note", "status_by", "status_at",
+]
+# The bill's figures, which the job copies into details and the table shows in their own columns.
+FIGURES = ("period", "period_start", "period_end", "days", "usage", "usage_unit", "cost",
+           "demand_kw", "estimated", "use_per_day", "cost_per_unit")
+_SELECT = (
+    "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.bill_id, "
+    "i.start_ts, i.end_ts, i.magnitude, i.details, i.status, i.status_note, i.status_by, "
+    "i.status_at"
+)
+# Severity rank for ORDER BY; unknown severities sort last. A constant: no user value in it.
+_RANK = "CASE i.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+_ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # oldest bill first; id breaks ties
+_DAY = pd.Timedelta(days=1)
+HISTORY_COLOURS = {"this bill": "#eb5757", "other finding": "#f2994a", "no finding": "#2f80ed"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the Utility bills page shows. Empty tuples mean "all"; lists are kept as tuples.
+
+    Parameters
+    ----------
+    checks, severities, statuses, accounts, buildings : tuple of str
+        Allowed check names, severities, statuses, account ids and building ids.
+    start, end : date, optional
+        Billing-period range, both days inclusive: a finding is shown when its bill's period
+        overlaps it.
+
+    Raises
+    ------
+    FilterError
+        For a backwards period range or an unknown status or severity.
+    """
+
+    checks: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    buildings: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list | set | frozenset):
+                object.__setattr__(self, f.name, tuple(value))
+        if self.start and self.end and self.start > self.end:
+            raise FilterError(
+                f"The billing-period range is backwards: from {self.start:%Y-%m-%d} is after "
+                f"to {self.end:%Y-%m-%d}. Pick a start on or before the end."
+            )
+        for name, allowed in (("statuses", STATUSES), ("severities", SEVERITIES)):
+            unknown = sorted(set(getattr(self, name)) - set(allowed))
+            if unknown:
+                raise FilterError(
+                    f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}"
+                )
+
+
+def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause (alias ``i`` = dq_issues) and its parameters."""
+    scope, params = user.scope("i.account_id")
+    clauses = ["i.kind = 'bill'", scope]
+
+    def one_of(column: str, values: Iterable[Any]) -> None:
+        values = list(values)
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+
+    one_of("i.detector", f.checks)
+    one_of("i.severity", f.severities)
+    one_of("i.status", f.statuses)
+    one_of("i.account_id", f.accounts)
+    one_of("i.building_id", f.buildings)
+    if f.end:  # the period starts on or before `end` (start_ts = period start)
+        clauses.append("i.start_ts < ?")
+        params.append(datetime.combine(f.end + timedelta(days=1), time()))
+    if f.start:  # and ends on or after `start` (end_ts = period end + 1 day)
+        clauses.append("(i.end_ts IS NULL OR i.end_ts > ?)")
+        params.append(datetime.combine(f.start, time()))
+    return " AND ".join(clauses), params
+
+
+def list_bill_issues(
+    db: Database, user: User, filters: Filters, page: int = 1, page_size: int = 50
+) -> tuple[pd.DataFrame, int]:
+    """One page of the user's bill findings matching ``filters``, and how many match in all.
+
+    Sorted by severity (high, medium, low), then oldest billing period first. Each row carries
+    the bill's figures (``usage`` in ``usage_unit``, ``cost``, ``use_per_day``,
+    ``cost_per_unit``, ``demand_kw``, ``estimated``) and the account and building names.
+
+    Parameters
+    ----------
+    page : int
+        1-based; a page past the end returns no rows (the total still counts every match).
+    page_size : int
+        Rows per page.
+
+    Returns
+    -------
+    (DataFrame, int)
+        ``COLUMNS`` (``details`` parsed to a dict), and the number of matching findings.
+
+    Raises
+    ------
+    FilterError
+        If ``page`` or ``page_size`` is below 1.
+    """
+    if page < 1 or page_size < 1:
+        raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")
+    where, params = _where(user, filters)
+    scope, scope_params = user.scope("account_id")
+    with db.transaction() as tx:  # one connection for both statements
+        total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {where}", params)[0][0])
+        # Sort and cut the page on dq_issues alone, then join figures and names for its rows.
+        df = tx.fetch_df(
+            "SELECT p.*, b.commodity, b.period_start, b.period_end, b.usage, b.usage_unit, "
+            "b.cost, b.demand_kw, b.estimated, n.building_name, n.account_name "
+            f"FROM (SELECT {_SELECT}, {_RANK} AS sev_rank FROM dq_issues i WHERE {where} "
+            f"ORDER BY {_ORDER} LIMIT ? OFFSET ?) p "
+            "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
+            "LEFT JOIN (SELECT building_id, max(building_name) AS building_name, "
+            f"max(account_name) AS account_name FROM meters WHERE {scope} GROUP BY building_id) n "
+            f"ON n.building_id = p.building_id ORDER BY {_ORDER}",
+            [*params, page_size, (page - 1) * page_size, *scope_params],
+        )
+    return _finish(df), total
+
+
+def _details(text: object) -> dict[str, Any]:
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"details": text}
+    return value if isinstance(value, dict) else {"details": value}
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Parse details, fill figures of a vanished bill from them, derive the per-day figures."""
+    df["details"] = [_details(t) for t in df["details"]]
+    for column in ("usage", "cost", "usage_unit", "estimated"):
+        copied = pd.Series([d.get(column) for d in df["details"]], index=df.index, dtype=object)
+        df[column] = df[column].astype(object).where(df[column].notna(), copied)
+    for column in ("usage", "cost", "demand_kw"):
+        df[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
+    df["estimated"] = df["estimated"].astype("boolean")
+    # No bill row: the finding's own span is the period (end_ts = period end + 1 day).
+    df["period_start"] = pd.to_datetime(df["period_start"]).fillna(df["start_ts"].dt.floor("D"))
+    df["period_end"] = pd.to_datetime(df["period_end"]).fillna(df["end_ts"] - _DAY)
+    return _per_day(df)[COLUMNS].reset_index(drop=True)
+
+
+def _per_day(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``days`` (inclusive), ``use_per_day`` and ``cost_per_unit`` (NaN where undefined)."""
+    df["days"] = ((df["period_end"] - df["period_start"]).dt.days + 1).astype("Int64")
+    days = df["days"].astype(float).where(df["days"] > 0)
+    df["use_per_day"] = df["usage"] / days
+    df["cost_per_unit"] = df["cost"] / df["usage"].where(df["usage"] > 0)
+    return df
+
+
+def bill_history(db: Database, user: User, meter_id: str) -> pd.DataFrame:
+    """Every bill of the meter, oldest period first, with its findings.
+
+    Returns
+    -------
+    DataFrame
+        ``bill_id, commodity, period_start, period_end, days, usage, usage_unit, use_per_day,
+        cost, cost_per_unit, demand_kw, estimated, checks`` (comma-separated check names of the
+        bill's findings in the user's accounts, "" for none).
+
+    Raises
+    ------
+    NotFoundError
+        ``Meter X does not exist`` if unknown or outside the user's accounts (as the explorer).
+    """
+    meter(db, user, meter_id)
+    scope, params = user.scope("account_id")
+    with db.transaction() as tx:
+        bills = tx.fetch_df(
+            "SELECT bill_id, commodity, period_start, period_end, usage, usage_unit, cost, "
+            f"demand_kw, estimated FROM bills WHERE meter_id = ? AND {scope} "
+            "ORDER BY period_start, bill_id",
+            [meter_id, *params],
+        )
+        found = tx.fetch_all(
+            "SELECT bill_id, detector FROM dq_issues WHERE kind = 'bill' AND meter_id = ? "
+            f"AND {scope} ORDER BY detector",
+            [meter_id, *params],
+        )
+    checks: dict[str, list[str]] = {}
+    for bill_id, detector in found:
+        checks.setdefault(bill_id, []).append(detector)
+    for column in ("period_start", "period_end"):
+        bills[column] = pd.to_datetime(bills[column])
+    for column in ("usage", "cost", "demand_kw"):
+        bills[column] = bills[column].astype(float)
+    bills["checks"] = [", ".join(checks.get(b, [])) for b in bills["bill_id"]]
+    order = ["bill_id", "commodity", "period_start", "period_end", "days", "usage",
+             "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
+             "checks"]
+    return _per_day(bills)[order]
+
+
+def history_charts(
+    history: pd.DataFrame, bill_id: str | None = None
+) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """Use per day, and cost per unit, over the billing periods with ``bill_id`` marked in red.
+
+    Two charts on the same time axis (each stretches to its container; a concatenated chart
+    would not). Each bill is a point at its period's middle, joined by a line; the flagged
+    bill's period is shaded, other bills with findings are orange and estimated bills are
+    hollow diamonds. Cost per unit is not drawn from zero, so a rate change shows. Only
+    periods and figures go into the chart data (no ids or names: safe in screen-share mode).
+    """
+    unit = _unit(history["usage_unit"])
+    data = history.assign(
+        mid=history["period_start"] + (history["period_end"] + _DAY - history["period_start"]) / 2,
+        end=history["period_end"] + _DAY,
+        bill=np.select([history["bill_id"] == bill_id, history["checks"] != ""],
+                       ["this bill", "other finding"], "no finding"),
+        period=history["period_start"].dt.strftime("%Y-%m-%d") + " to "
+        + history["period_end"].dt.strftime("%Y-%m-%d"),
+        estimated=history["estimated"].fillna(False).astype(bool),
+    )[["period_start", "end", "mid", "period", "days", "usage", "cost", "use_per_day",
+       "cost_per_unit", "estimated", "checks", "bill"]]
+    colour = alt.Color("bill:N", legend=None, scale=alt.Scale(
+        domain=list(HISTORY_COLOURS), range=list(HISTORY_COLOURS.values())))
+    tooltip = ["period:N", "days:Q", alt.Tooltip("usage:Q", title=f"usage ({unit})", format=",.0f"),
+               alt.Tooltip("cost:Q", format="$,.2f"),
+               alt.Tooltip("use_per_day:Q", title=f"{unit}/day", format=",.1f"),
+               alt.Tooltip("cost_per_unit:Q", title=f"$/{unit}", format="$,.4f"),
+               "estimated:N", alt.Tooltip("checks:N", title="findings")]
+    x = alt.X("mid:T", title="Billing period", axis=alt.Axis(format="%b %Y"))
+    base = alt.Chart(data)
+    flagged = base.transform_filter(alt.datum.bill == "this bill").mark_rect(
+        opacity=0.15, color=HISTORY_COLOURS["this bill"]).encode(x="period_start:T", x2="end:T")
+
+    def panel(field: str, title: str, fmt: str, zero: bool) -> alt.LayerChart:
+        y = alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt),
+                  scale=alt.Scale(zero=zero))
+        line = base.mark_line(color="#9aa5b1").encode(x=x, y=y)
+        shape = alt.Shape("estimated:N", legend=None, scale=alt.Scale(
+            domain=[False, True], range=["circle", "diamond"]))
+        points = base.mark_point(size=70, strokeWidth=2).encode(
+            x=x, y=y, color=colour, shape=shape, tooltip=tooltip,
+            fill=alt.when(alt.datum.estimated).then(alt.value("white")).otherwise(colour),
+        )
+        return alt.layer(flagged, line, points).properties(height=160)
+
+    # No legends (the page's caption explains the marks): both panels keep the same plot width,
+    # so their time axes line up.
+    return (panel("use_per_day", f"{unit} per day", ",.0f", True),
+            panel("cost_per_unit", f"$ per {unit}", "$,.3f", False))
+
+
+def _unit(units: pd.Series) -> str:
+    """The usage unit of a meter's bills ("units" when they disagree or are missing)."""
+    found = set(units.dropna())
+    return found.pop() if len(found) == 1 else "units"
+
+
+def bill_url(bill_id: object) -> str | None:
+    """The bill's page in the platform, from ``DQ_BILL_URL_TEMPLATE`` (None when unset).
+
+    The id is URL-quoted (``/``, ``?``, ``#``, spaces... cannot change the link's target).
+
+    Raises
+    ------
+    ConfigError
+        If the template lacks ``{bill_id}`` or is not an http(s) URL.
+    """
+    template = config.get("DQ_BILL_URL_TEMPLATE").strip()
+    if not template or bill_id is None or (isinstance(bill_id, float) and np.isnan(bill_id)):
+        return None
+    if "{bill_id}" not in template or not template.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"DQ_BILL_URL_TEMPLATE={template!r} must be an http(s) URL containing {{bill_id}}, "
+            "e.g. https://platform.example/bills/{bill_id}"
+        )
+    return template.replace("{bill_id}", quote(str(bill_id), safe=""))
+
+
+def _id_kind(key: str) -> str | None:
+    """"Bill", "Meter", "Building" or "Account" when a details key names such ids."""
+    return next((k.capitalize() for k in ("bill", "meter", "building", "account")
+                 if k in key.lower()), None)
+
+
+def _label_ids(details: dict[str, Any], label: Callable[[str, object], str],
+               known: dict[str, str]) -> dict[str, Any]:
+    """``details`` with its ids through ``label``.
+
+    An id is a string (alone or in a list) that ``known`` (id -> kind) lists, or that sits under
+    a key naming ids, such as ``previous_bill_id``.
+    """
+    out = {}
+    for key, value in details.items():
+        def one(v: object, key: str = key) -> object:
+            kind = known.get(v) if isinstance(v, str) else None
+            kind = kind or (_id_kind(key) if isinstance(v, str) else None)
+            return label(kind, v) if kind else v
+
+        out[key] = [one(v) for v in value] if isinstance(value, list) else one(value)
+    return out
+
+
+def _known_ids(db: Database, values: set[str]) -> dict[str, str]:
+    """Which of ``values`` are bill, meter, building or account ids: ``{value: kind}``.
+
+    Not scoped on purpose: the answer only decides what screen-share mode hides, never shows.
+    """
+    known: dict[str, str] = {}
+    values_list = sorted(values)
+    for i in range(0, len(values_list), 500):
+        chunk = values_list[i:i + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for kind, sql in (
+            ("Account", f"SELECT DISTINCT account_id FROM meters WHERE account_id IN ({marks})"),
+            ("Building", f"SELECT DISTINCT building_id FROM meters WHERE building_id IN ({marks})"),
+            ("Meter", f"SELECT meter_id FROM meters WHERE meter_id IN ({marks})"),
+            ("Bill", f"SELECT bill_id FROM bills WHERE bill_id IN ({marks})"),
+        ):
+            known.update({r[0]: kind for r in db.fetch_all(sql, chunk)})
+    return known
+
+
+def describe(details: dict[str, Any], skip: Iterable[str] = FIGURES) -> str:
+    """A finding's details as one line, e.g. ``gap_days: 3 · score: 6.12``.
+
+    The bill's own figures (``skip``; the table shows them in their own columns) and the
+    check's internals (``check_*``, ``magnitude_field``) are left out.
+    """
+    parts = []
+    for key, value in details.items():
+        if key in skip or key.startswith("check_") or key == "magnitude_field" or value is None:
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else _number(value)
+        parts.append(f"{key}: {shown}")
+    return " · ".join(parts)
+
+
+def _number(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def figures_markdown(row: pd.Series, finding: str = "") -> str:
+    """A finding as Markdown: its check and what it means, the bill's figures, then ``finding``.
+
+    No names or ids: ``finding`` (the described details) comes masked from the caller.
+    """
+    unit = row["usage_unit"] if isinstance(row["usage_unit"], str) else "units"
+
+    def num(value: object, fmt: str, before: str = "", after: str = "") -> str:
+        return "n/a" if value is None or pd.isna(value) else f"{before}{value:{fmt}}{after}"
+
+    period = "n/a"
+    if pd.notna(row["period_start"]) and pd.notna(row["period_end"]):
+        period = f"{row['period_start']:%Y-%m-%d} to {row['period_end']:%Y-%m-%d}"
+        period += f" ({row['days']} days)"
+    estimated = "n/a" if pd.isna(row["estimated"]) else "yes" if row["estimated"] else "no"
+    check = row["detector"]
+    lines = [
+        f"**{check}** ({row['severity']}): {CHECKS.get(check, '')}\n",
+        f"**Billing period** {period}",
+        f"**Usage** {num(row['usage'], ',.0f', after=f' {unit}')} · "
+        f"{num(row['use_per_day'], ',.1f', after=f' {unit}/day')}",
+        f"**Cost** {num(row['cost'], ',.2f', '$')} · "
+        + ("cost per unit n/a" if pd.isna(row["cost_per_unit"])
+           else f"${row['cost_per_unit']:,.4f} per {unit}"),
+        f"**Demand** {num(row['demand_kw'], ',.1f', after=' kW')} · **Estimated read** {estimated}",
+    ]
+    if finding:
+        lines.append(f"**Details** {finding}")
+    return "  \n".join(lines)
+
+
+def mask_ids(db: Database, df: pd.DataFrame, salt: str | None) -> pd.DataFrame:
+    """``df`` with bill ids as ``Bill 3F2A91`` pseudonyms (unchanged when ``salt`` is None).
+
+    Bill ids are the platform's invoice numbers and often embed the meter or utility account:
+    screen-share mode hides them like meter ids, in ``bill_id`` and wherever ``details`` names
+    an id (another bill, a meter); the names themselves are masked by ``core.ui.mask``.
+    """
+    if salt is None:
+        return df
+    out = df.copy()
+    if "bill_id" in out.columns:
+        out["bill_id"] = [masking.pseudonym("Bill", b, salt) for b in df["bill_id"]]
+    if "details" in out.columns:
+        strings = {v for d in df["details"] if isinstance(d, dict) for x in d.values()
+                   for v in (x if isinstance(x, list) else [x]) if isinstance(v, str)}
+        known = _known_ids(db, strings) if strings else {}
+
+        def label(kind: str, value: object) -> str:
+            return masking.pseudonym(kind, value, salt)
+
+        out["details"] = [_label_ids(d, label, known) if isinstance(d, dict) else d
+                          for d in df["details"]]
+    return out
+
+
+def export_csv(db: Database, user: User, filters: Filters,
+               mask: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+               salt: str | None = None, limit: int = MAX_EXPORT_ROWS) -> bytes:
+    """The filtered findings as CSV (first ``limit`` rows, page order).
+
+    Names go through ``mask`` (``core.ui.masker()``) and ids through ``mask_ids`` with
+    ``salt`` (screen-share mode); ``details`` is written as JSON text.
+    """
+    df = mask_ids(db, mask(list_bill_issues(db, user, filters, 1, limit)[0]), salt)
+    df["details"] = [json.dumps(d, default=str) for d in df["details"]]
+    return df.to_csv(index=False).encode()
+
+
+def table(view: pd.DataFrame, finding: list[str], links: list[str | None] | None) -> pd.DataFrame:
+    """The editor's rows from a (masked) ``list_bill_issues`` frame, indexed by ``issue_id``.
+
+    Columns in order: what and where, the bill's figures, status and note (on a laptop screen
+    without scrolling), then the details, meter, bill id and link, account and period length.
+
+    ``finding`` is the one-line text of each row's details; ``links`` the bill URLs (None:
+    no link column).
+    """
+    period = (view["period_start"].dt.strftime("%Y-%m-%d") + " to "
+              + view["period_end"].dt.strftime("%Y-%m-%d"))
+    out = pd.DataFrame({
+        "severity": view["severity"], "check": view["detector"],
+        "building": view["building_name"].fillna(view["building_id"]),
+        "period": period.fillna(""), "usage": view["usage"], "unit": view["usage_unit"],
+        "use_per_day": view["use_per_day"], "cost": view["cost"],
+        "cost_per_unit": view["cost_per_unit"], "estimated": view["estimated"],
+        "status": view["status"], "note": view["status_note"].fillna(""), "finding": finding,
+        "meter": view["meter_id"].where(view["meter_id"].fillna("") != "", "—"),
+        "bill": view["bill_id"], "account": view["account_name"].fillna(view["account_id"]),
+        "days": view["days"],
+    })
+    if links is not None:
+        out.insert(out.columns.get_loc("bill") + 1, "link", links)
+    out.index = pd.Index(view["issue_id"], name="issue_id")
+    return out
+
+
+def filter_options(db: Database, user: User) -> dict[str, Any]:
+    """Choices for the filter widgets, from the bill findings in the user's accounts.
+
+    Returns
+    -------
+    dict
+        ``checks``, ``severities``, ``statuses`` (lists); ``accounts`` ``{id: name}`` and
+        ``buildings`` ``{id: (name, account_id)}`` holding findings, by name; ``findings``,
+        how many bill findings the user can see.
+    """
+    scope, params = user.scope("account_id")
+    with db.transaction() as tx:
+        found = tx.fetch_all(
+            "SELECT detector, account_id, building_id, count(*) FROM dq_issues "
+            f"WHERE kind = 'bill' AND {scope} GROUP BY detector, account_id, building_id",
+            params,
+        )
+        names = tx.fetch_all(
+            "SELECT building_id, max(building_name), max(account_id), max(account_name) "
+            f"FROM meters WHERE {scope} GROUP BY building_id",
+            params,
+        )
+    building_names = {r[0]: r[1] for r in names if r[1]}
+    account_names = {r[2]: r[3] for r in names if r[3]}
+    places = {(r[1], r[2]) for r in found if r[1] is not None}
+    accounts = {a: account_names.get(a, a) for a, _ in places}
+    buildings = {b: (building_names.get(b, b), a) for a, b in places if b is not None}
+    detectors = {r[0] for r in found}
+    return {
+        "checks": [c for c in CHECKS if c in detectors] + sorted(detectors - set(CHECKS)),
+        "severities": list(SEVERITIES),
+        "statuses": list(STATUSES),
+        "accounts": dict(sorted(accounts.items(), key=lambda kv: str(kv[1]))),
+        "buildings": dict(sorted(buildings.items(),
+                                 key=lambda kv: (str(accounts.get(kv[1][1])), str(kv[1][0])))),
+        "findings": sum(r[3] for r in found),
+    }
