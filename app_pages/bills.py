@@ -49,21 +49,14 @@ masked = ui.masking_on()
 salt = st.session_state.get(ui.SALT_KEY, "") if masked else None  # bill-id pseudonyms
 
 
-def keyed(name: str) -> str:
-    """A key per screen-share mode (a kept key keeps a real name on screen), choice carried over."""
-    key, other = f"bills_{name}" + "_masked" * masked, f"bills_{name}" + "_masked" * (not masked)
-    if other in st.session_state and key not in st.session_state:
-        st.session_state[key] = st.session_state[other]
-    return key
-
-
 def pick(col, label: str, options, key: str, names: dict | None = None, default=()) -> list:
     """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
     def fmt(v: str) -> str:
         return ui.label(label, v) if masked else str(names.get(v, v))
 
     return col.multiselect(label, options, default or None, format_func=fmt if names else str,
-                           key=keyed(key) if names else f"bills_{key}", placeholder="All")
+                           key=ui.mode_key(f"bills_{key}") if names else f"bills_{key}",
+                           placeholder="All")
 
 
 row1, row2 = st.columns(4), st.columns(4)
@@ -137,8 +130,11 @@ st.download_button(
 
 st.subheader("Bill history")
 chosen = st.selectbox(
-    "Finding on this page", list(table.index), key=keyed("pick"), format_func=lambda i: " · ".join(
-        str(table.at[i, c]) for c in ("check", "severity", "period", "meter", "building")))
+    "Finding on this page", list(table.index), key=ui.mode_key("bills_pick"),
+    format_func=lambda i: " · ".join(
+        str(table.at[i, c]) for c in ("check", "severity", "period", "meter", "building")
+    ),
+)
 facts, pos = df.set_index("issue_id").loc[chosen], list(table.index).index(chosen)
 left, right = st.columns([1, 2])
 left.markdown(bi.figures_markdown(facts, table.at[chosen, "finding"]))

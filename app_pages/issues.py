@@ -42,7 +42,8 @@ def pick(col: st.delta_generator.DeltaGenerator, label: str, options: list, key:
         return ui.label(label, v) if ui.masking_on() else str(names.get(v, v))
 
     return col.multiselect(label, options, default, format_func=fmt if names else str,
-                           key=f"issues_{key}", placeholder="All")
+                           key=ui.mode_key(f"issues_{key}") if names else f"issues_{key}",
+                           placeholder="All")
 
 
 accounts, buildings = opts["accounts"], opts["buildings"]

@@ -75,3 +75,16 @@ def label(kind: str, value: object) -> str:
     if not masking_on():
         return "" if value is None else str(value)
     return masking.pseudonym(kind, value, st.session_state.get(SALT_KEY, ""))
+
+
+def mode_key(key: str) -> str:
+    """A widget key per screen-share mode, the current choice carried over.
+
+    The browser keeps a picked option's label while a widget keeps its key, so a filter that
+    showed a real account name would go on showing it after screen-share mode is switched on.
+    """
+    masked = masking_on()
+    own, other = key + "_masked" * masked, key + "_masked" * (not masked)
+    if other in st.session_state and own not in st.session_state:
+        st.session_state[own] = st.session_state[other]
+    return own

@@ -195,3 +195,15 @@ def test_empty_warehouse_shows_an_info_message(db_path, monkeypatch):
     monkeypatch.setenv("DQ_WAREHOUSE", db_path)
     at = _app().run()
     assert not at.exception and "No meter issues yet" in at.info[0].value
+
+
+def test_account_filter_gets_a_new_widget_when_screen_share_mode_switches(wh):
+    at = _app().run()
+    account = next(iter(at.multiselect(key="issues_accounts").options))
+    at.multiselect(key="issues_accounts").select(account).run()
+    at.session_state["dq_mask"] = True
+    at.run()
+    assert not at.exception
+    masked = at.multiselect(key="issues_accounts_masked")
+    assert masked.value == [account]  # the choice carried over to the new widget
+    assert all(o.startswith("Account ") for o in masked.options)

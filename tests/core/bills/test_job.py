@@ -16,7 +16,7 @@ import pytest
 
 from core import triage
 from core.auth import User
-from core.bills import job
+from core.bills import interval, job
 from core.bills.base import RESULT_COLUMNS
 from core.dq import store
 
@@ -364,7 +364,7 @@ def test_interval_usage_counts_local_days_and_coverage(fresh_db):
             "period_end": pd.to_datetime(["2026-03-31", "2026-03-31", "2026-03-31"]),
         }
     )
-    out = job.interval_usage(fresh_db, bills, METERS).set_index("bill_id")
+    out = interval.interval_usage(fresh_db, bills, METERS).set_index("bill_id")
     assert list(out.index) == ["MAR"]
     # New York in March 2026: DST starts on the 8th, so 31 local days are 743 hours.
     assert out.loc["MAR", "expected"] == 743
