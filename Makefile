@@ -13,9 +13,10 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-demo: setup  ## seed the embedded demo warehouse if empty, then score its last day
+demo: setup  ## seed the embedded demo warehouse if empty, score its last day, check its bills
 	$(PY) -m jobs demo --if-empty
 	$(PY) -m jobs run dq --date latest
+	$(PY) -m jobs run bills -q
 
 run: demo  ## set up, seed, score, and open the app on http://127.0.0.1:8501
 	$(PY) -m streamlit run Home.py
