@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core import bill_charts, config, issues, triage, ui
 from core import bill_issues as bi
-from core import config, issues, triage, ui
 from core.errors import DQHubError
 
 EDITOR, PAGE, LOADED, FLASH, SAVES = (
@@ -148,7 +148,7 @@ else:
     except DQHubError as exc:  # the meter left the meters table since the check ran
         right.error(str(exc))
         st.stop()
-    for chart in bi.history_charts(history, facts["bill_id"]):
+    for chart in bill_charts.history_charts(history, facts["bill_id"]):
         right.altair_chart(chart, width="stretch")
     right.caption(f"{len(history)} bills of meter {table.at[chosen, 'meter']}: this bill red and "
                   "shaded, other bills with findings orange, estimated reads hollow diamonds. "

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -27,13 +26,14 @@ from core.auth import User
 from core.db.base import Database
 from core.errors import ConfigError
 from core.explorer import NotFoundError, meter
-from core.issues import DEFAULT_STATUSES, SEVERITIES, FilterError
+from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, tidy
+from core.issues import DEFAULT_STATUSES
 from core.triage import STATUSES
 
 __all__ = [
     "CHECKS", "COLUMNS", "DEFAULT_STATUSES", "FilterError", "Filters", "NotFoundError",
     "bill_history", "bill_url", "describe", "export_csv", "figures_markdown", "filter_options",
-    "history_charts", "list_bill_issues", "mask_ids", "table",
+    "list_bill_issues", "mask_ids", "table",
 ]
 
 # Check name -> what a finding means, for an analyst (names are a contract; order = filter order).
@@ -73,10 +73,8 @@ _SELECT = (
     "i.status_at"
 )
 # Severity rank for ORDER BY; unknown severities sort last. A constant: no user value in it.
-_RANK = "CASE i.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 _ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # oldest bill first; id breaks ties
 _DAY = pd.Timedelta(days=1)
-HISTORY_COLOURS = {"this bill": "#eb5757", "other finding": "#f2994a", "no finding": "#2f80ed"}
 
 
 @dataclass(frozen=True)
@@ -106,46 +104,20 @@ class Filters:
     end: date | None = None
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, list | set | frozenset):
-                object.__setattr__(self, f.name, tuple(value))
-        if self.start and self.end and self.start > self.end:
-            raise FilterError(
-                f"The billing-period range is backwards: from {self.start:%Y-%m-%d} is after "
-                f"to {self.end:%Y-%m-%d}. Pick a start on or before the end."
-            )
-        for name, allowed in (("statuses", STATUSES), ("severities", SEVERITIES)):
-            unknown = sorted(set(getattr(self, name)) - set(allowed))
-            if unknown:
-                raise FilterError(
-                    f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}"
-                )
+        tidy(self, "billing-period range")
 
 
 def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause (alias ``i`` = dq_issues) and its parameters."""
-    scope, params = user.scope("i.account_id")
-    clauses = ["i.kind = 'bill'", scope]
-
-    def one_of(column: str, values: Iterable[Any]) -> None:
-        values = list(values)
-        if values:
-            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-            params.extend(values)
-
-    one_of("i.detector", f.checks)
-    one_of("i.severity", f.severities)
-    one_of("i.status", f.statuses)
-    one_of("i.account_id", f.accounts)
-    one_of("i.building_id", f.buildings)
-    if f.end:  # the period starts on or before `end` (start_ts = period start)
-        clauses.append("i.start_ts < ?")
-        params.append(datetime.combine(f.end + timedelta(days=1), time()))
-    if f.start:  # and ends on or after `start` (end_ts = period end + 1 day)
-        clauses.append("(i.end_ts IS NULL OR i.end_ts > ?)")
-        params.append(datetime.combine(f.start, time()))
-    return " AND ".join(clauses), params
+    where = Where(user, "bill")
+    where.one_of("i.detector IN ({marks})", f.checks)
+    where.one_of("i.severity IN ({marks})", f.severities)
+    where.one_of("i.status IN ({marks})", f.statuses)
+    where.one_of("i.account_id IN ({marks})", f.accounts)
+    where.one_of("i.building_id IN ({marks})", f.buildings)
+    # start_ts = period start, end_ts = period end + 1 day: overlap with the billing period
+    where.overlaps(f.start, f.end)
+    return where.sql()
 
 
 def list_bill_issues(
@@ -184,7 +156,7 @@ def list_bill_issues(
         df = tx.fetch_df(
             "SELECT p.*, b.commodity, b.period_start, b.period_end, b.usage, b.usage_unit, "
             "b.cost, b.demand_kw, b.estimated, n.building_name, n.account_name "
-            f"FROM (SELECT {_SELECT}, {_RANK} AS sev_rank FROM dq_issues i WHERE {where} "
+            f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
             f"ORDER BY {_ORDER} LIMIT ? OFFSET ?) p "
             "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
             "LEFT JOIN (SELECT building_id, max(building_name) AS building_name, "
@@ -270,64 +242,6 @@ def bill_history(db: Database, user: User, meter_id: str) -> pd.DataFrame:
              "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
              "checks"]
     return _per_day(bills)[order]
-
-
-def history_charts(
-    history: pd.DataFrame, bill_id: str | None = None
-) -> tuple[alt.LayerChart, alt.LayerChart]:
-    """Use per day, and cost per unit, over the billing periods with ``bill_id`` marked in red.
-
-    Two charts on the same time axis (each stretches to its container; a concatenated chart
-    would not). Each bill is a point at its period's middle, joined by a line; the flagged
-    bill's period is shaded, other bills with findings are orange and estimated bills are
-    hollow diamonds. Cost per unit is not drawn from zero, so a rate change shows. Only
-    periods and figures go into the chart data (no ids or names: safe in screen-share mode).
-    """
-    unit = _unit(history["usage_unit"])
-    data = history.assign(
-        mid=history["period_start"] + (history["period_end"] + _DAY - history["period_start"]) / 2,
-        end=history["period_end"] + _DAY,
-        bill=np.select([history["bill_id"] == bill_id, history["checks"] != ""],
-                       ["this bill", "other finding"], "no finding"),
-        period=history["period_start"].dt.strftime("%Y-%m-%d") + " to "
-        + history["period_end"].dt.strftime("%Y-%m-%d"),
-        estimated=history["estimated"].fillna(False).astype(bool),
-    )[["period_start", "end", "mid", "period", "days", "usage", "cost", "use_per_day",
-       "cost_per_unit", "estimated", "checks", "bill"]]
-    colour = alt.Color("bill:N", legend=None, scale=alt.Scale(
-        domain=list(HISTORY_COLOURS), range=list(HISTORY_COLOURS.values())))
-    tooltip = ["period:N", "days:Q", alt.Tooltip("usage:Q", title=f"usage ({unit})", format=",.0f"),
-               alt.Tooltip("cost:Q", format="$,.2f"),
-               alt.Tooltip("use_per_day:Q", title=f"{unit}/day", format=",.1f"),
-               alt.Tooltip("cost_per_unit:Q", title=f"$/{unit}", format="$,.4f"),
-               "estimated:N", alt.Tooltip("checks:N", title="findings")]
-    x = alt.X("mid:T", title="Billing period", axis=alt.Axis(format="%b %Y"))
-    base = alt.Chart(data)
-    flagged = base.transform_filter(alt.datum.bill == "this bill").mark_rect(
-        opacity=0.15, color=HISTORY_COLOURS["this bill"]).encode(x="period_start:T", x2="end:T")
-
-    def panel(field: str, title: str, fmt: str, zero: bool) -> alt.LayerChart:
-        y = alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt),
-                  scale=alt.Scale(zero=zero))
-        line = base.mark_line(color="#9aa5b1").encode(x=x, y=y)
-        shape = alt.Shape("estimated:N", legend=None, scale=alt.Scale(
-            domain=[False, True], range=["circle", "diamond"]))
-        points = base.mark_point(size=70, strokeWidth=2).encode(
-            x=x, y=y, color=colour, shape=shape, tooltip=tooltip,
-            fill=alt.when(alt.datum.estimated).then(alt.value("white")).otherwise(colour),
-        )
-        return alt.layer(flagged, line, points).properties(height=160)
-
-    # No legends (the page's caption explains the marks): both panels keep the same plot width,
-    # so their time axes line up.
-    return (panel("use_per_day", f"{unit} per day", ",.0f", True),
-            panel("cost_per_unit", f"$ per {unit}", "$,.3f", False))
-
-
-def _unit(units: pd.Series) -> str:
-    """The usage unit of a meter's bills ("units" when they disagree or are missing)."""
-    found = set(units.dropna())
-    return found.pop() if len(found) == 1 else "units"
 
 
 def bill_url(bill_id: object) -> str | None:

@@ -7,9 +7,9 @@ so a page costs the same on 100 issues and on 1,000,000.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -17,10 +17,9 @@ import pandas as pd
 from core.auth import User
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
-from core.errors import DQHubError
+from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, tidy
 from core.triage import STATUSES, Change
 
-SEVERITIES = ("high", "medium", "low")  # sort order: most urgent first
 DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
 MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow the filters past it
 
@@ -34,14 +33,8 @@ _SELECT = (
     "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.source, "
     "i.start_ts, i.end_ts, i.magnitude, i.status, i.status_note, i.status_by, i.status_at"
 )
-# Severity rank for ORDER BY; unknown severities sort last. A constant: no user value in it.
-_RANK = "CASE i.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 _ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # issue_id breaks ties: pages never overlap
 _REVERSED = "sev_rank DESC, start_ts DESC NULLS FIRST, issue_id DESC"
-
-
-class FilterError(DQHubError):
-    """Filters or paging that cannot be applied; the message says which value and why."""
 
 
 @dataclass(frozen=True)
@@ -75,53 +68,27 @@ class Filters:
     min_hours: float | None = None
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, list | set | frozenset):
-                object.__setattr__(self, f.name, tuple(value))
-        if self.start and self.end and self.start > self.end:
-            raise FilterError(
-                f"The date range is backwards: from {self.start:%Y-%m-%d} is after "
-                f"to {self.end:%Y-%m-%d}. Pick a start on or before the end."
-            )
+        tidy(self, "date range")
         if self.min_hours is not None and self.min_hours < 0:
             raise FilterError(f"Minimum duration must be 0 hours or more, not {self.min_hours:g}")
-        for name, allowed in (("statuses", STATUSES), ("severities", SEVERITIES)):
-            unknown = sorted(set(getattr(self, name)) - set(allowed))
-            if unknown:
-                raise FilterError(
-                    f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}"
-                )
 
 
 def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause (alias ``i`` = dq_issues) and its parameters."""
-    scope, params = user.scope("i.account_id")
-    clauses = ["i.kind = 'meter'", scope]
-
-    def one_of(sql: str, values: Iterable[Any]) -> None:
-        values = list(values)
-        if values:
-            clauses.append(sql.format(marks=", ".join("?" for _ in values)))
-            params.extend(values)
-
-    one_of("i.detector IN ({marks})", f.detectors)
-    one_of("i.severity IN ({marks})", f.severities)
-    one_of("i.status IN ({marks})", f.statuses)
-    one_of("i.account_id IN ({marks})", f.accounts)
-    one_of("i.building_id IN ({marks})", f.buildings)
-    one_of("i.source IN ({marks})", f.sources)
-    one_of("i.meter_id IN (SELECT meter_id FROM meters WHERE kind IN ({marks}))", f.meter_kinds)
-    if f.end:  # starts before the day after `end`
-        clauses.append("i.start_ts < ?")
-        params.append(datetime.combine(f.end + timedelta(days=1), time()))
-    if f.start:  # still running at the start of `start` (no end = still running)
-        clauses.append("(i.end_ts IS NULL OR i.end_ts > ?)")
-        params.append(datetime.combine(f.start, time()))
+    where = Where(user, "meter")
+    where.one_of("i.detector IN ({marks})", f.detectors)
+    where.one_of("i.severity IN ({marks})", f.severities)
+    where.one_of("i.status IN ({marks})", f.statuses)
+    where.one_of("i.account_id IN ({marks})", f.accounts)
+    where.one_of("i.building_id IN ({marks})", f.buildings)
+    where.one_of("i.source IN ({marks})", f.sources)
+    kinds = "i.meter_id IN (SELECT meter_id FROM meters WHERE kind IN ({marks}))"
+    where.one_of(kinds, f.meter_kinds)
+    where.overlaps(f.start, f.end)
     if f.min_hours:
-        clauses.append("i.end_ts - i.start_ts >= ?")
-        params.append(timedelta(hours=f.min_hours))
-    return " AND ".join(clauses), params
+        where.clauses.append("i.end_ts - i.start_ts >= ?")
+        where.params.append(timedelta(hours=f.min_hours))
+    return where.sql()
 
 
 def _page(tx: Transaction, where: str, params: list[Any], limit: int, offset: int,
@@ -134,7 +101,7 @@ def _page(tx: Transaction, where: str, params: list[Any], limit: int, offset: in
         order, offset = _REVERSED, after
     df = tx.fetch_df(
         f"SELECT p.*, m.account_name, m.building_name, m.kind AS meter_kind, m.unit "
-        f"FROM (SELECT {_SELECT}, {_RANK} AS sev_rank FROM dq_issues i WHERE {where} "
+        f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
         f"ORDER BY {order} LIMIT ? OFFSET ?) p "
         f"LEFT JOIN meters m ON m.meter_id = p.meter_id ORDER BY {_ORDER}",
         [*params, limit, offset],

@@ -6,8 +6,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from core import bill_charts, issues, masking, triage
 from core import bill_issues as bi
-from core import issues, masking, triage
 from core.auth import User
 from core.bill_issues import Filters
 from core.errors import ConfigError, DQHubError
@@ -219,7 +219,7 @@ def test_bill_history(db):
 
 def test_history_charts_mark_the_flagged_bill_and_carry_no_ids(db):
     h = bi.bill_history(db, ADMIN, "m1")
-    use, rate = (c.to_dict() for c in bi.history_charts(h, ODD_ID))
+    use, rate = (c.to_dict() for c in bill_charts.history_charts(h, ODD_ID))
     assert "kWh per day" in json.dumps(use) and "$ per kWh" in json.dumps(rate)
     for spec in (use, rate):
         rows = next(iter(spec["datasets"].values()))
