@@ -1,0 +1,1 @@
+"""Morning-overshoot detection, AFDD fault rows and project sync (issue 5)."""
