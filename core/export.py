@@ -29,20 +29,58 @@ def _issues_of(kind: str) -> Callable[[Database, date | None], pd.DataFrame]:
     return issues
 
 
-# One line per exportable result; later jobs add theirs (overshoot, projects).
+def _monthly(table: str, columns: list[str], order: str) -> Callable[..., pd.DataFrame]:
+    """Exporter of a monthly table; ``month`` (or the month of ``day``) filters it."""
+
+    def rows(db: Database, day: date | None, month: str | None = None) -> pd.DataFrame:
+        month = month or (day.strftime("%Y-%m") if day is not None else None)
+        sql = f"SELECT {', '.join(columns)} FROM {table}"
+        params: list[object] = []
+        if month is not None:
+            sql += " WHERE month = ?"
+            params.append(month)
+        return db.fetch_df(f"{sql} ORDER BY {order}", params)
+
+    return rows
+
+
+FAULT_EXPORT_COLUMNS = [
+    "fault_id", "building_id", "account_id", "month", "overshoot_days", "top_hits",
+    "worst_day", "worst_excess_kw", "est_monthly_cost", "reason", "details", "run_id",
+    "created_at",
+]
+PROJECT_EXPORT_COLUMNS = [
+    "project_id", "building_id", "type", "status", "title", "summary", "est_monthly_cost",
+    "updated_at", "updated_by", "source_fault_id", "account_id", "month", "void",
+]
+
+# One line per exportable result.
 EXPORTS = {
     "issues": _issues_of("meter"),
     "bills": _issues_of("bill"),  # bill findings; --date keeps bills whose period covers it
+    "overshoot": _monthly(
+        "afdd_faults", FAULT_EXPORT_COLUMNS, "month, est_monthly_cost DESC, building_id"
+    ),
+    "projects": _monthly(
+        "projects", PROJECT_EXPORT_COLUMNS, "est_monthly_cost DESC, building_id"
+    ),
 }
+_MONTHLY = ("overshoot", "projects")
 
 
-def export(db: Database, what: str, fmt: str, day: date | None = None) -> str:
-    """Render ``what`` as ``fmt`` text; ``day`` keeps issues that overlap that UTC day."""
+def export(
+    db: Database, what: str, fmt: str, day: date | None = None, month: str | None = None
+) -> str:
+    """Render ``what`` as ``fmt`` text; ``day`` keeps issues that overlap that UTC day.
+
+    For ``overshoot`` and ``projects``, ``month`` (``YYYY-MM``, or the month of ``day``)
+    keeps that month's rows.
+    """
     if what not in EXPORTS:
         raise DQHubError(f"Unknown export {what!r}; expected {', '.join(EXPORTS)}")
     if fmt not in FORMATS:
         raise DQHubError(f"Unknown format {fmt!r}; expected {', '.join(FORMATS)}")
-    df = EXPORTS[what](db, day)
+    df = EXPORTS[what](db, day, month) if what in _MONTHLY else EXPORTS[what](db, day)
     if fmt == "csv":
         return df.to_csv(index=False)
     return df.to_json(orient="records", date_format="iso", indent=1) + "\n"

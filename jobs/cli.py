@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 
@@ -87,7 +88,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> str:
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not a month; expected YYYY-MM")
+
+
+def _last_full_month() -> str:
+    first = datetime.now(UTC).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _run_overshoot(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.overshoot import job
+
+    if args.date is not None or args.history_days is not None:
+        raise DQHubError("run overshoot: use --month YYYY-MM (--date/--history-days are for dq)")
+    month = args.month or _last_full_month()
+    s = job.run(open_warehouse(), month)
+    counts = ", ".join(f"{k} {v}" for k, v in s.projects.items())
+    print(
+        f"overshoot {month}: run {s.run_id} {s.status}: {s.units_total} buildings, "
+        f"{s.faults} faults, {s.units_failed} buildings failed; projects: {counts}"
+    )
+    for unit, reason in s.failures[:20]:
+        print(f"  failed {unit}: {reason}")
+    return 0 if s.status == "ok" else 3
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.job == "overshoot":
+        return _run_overshoot(args)
+    if args.month is not None:
+        raise DQHubError(f"run {args.job}: --month applies to run overshoot only")
     if args.job == "bills":
         return _run_bills(args)
     from core.db import open_warehouse
@@ -155,7 +189,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from core.db import open_warehouse
     from core.export import export
 
-    sys.stdout.write(export(open_warehouse(), args.what, args.format, args.date))
+    sys.stdout.write(
+        export(open_warehouse(), args.what, args.format, args.date, month=args.month)
+    )
     return 0
 
 
@@ -230,8 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run a job once")
     s.add_argument(
         "job",
-        choices=["dq", "bills"],
-        help="which job: dq (meter data quality) or bills (utility-bill checks)",
+        choices=["dq", "bills", "overshoot"],
+        help="which job: dq (meter data quality), bills (utility-bill checks) or overshoot "
+        "(monthly morning-overshoot scan, AFDD faults and project sync)",
+    )
+    s.add_argument(
+        "--month",
+        type=_month,
+        default=None,
+        help="overshoot: local month to scan, YYYY-MM (default: the last full month, UTC)",
     )
     s.add_argument(
         "--date",
@@ -262,7 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="print results as CSV or JSON")
     s.add_argument(
-        "what", choices=["issues", "bills"], help="which results: meter issues or bill issues"
+        "what",
+        choices=["issues", "bills", "overshoot", "projects"],
+        help="which results: meter issues, bill issues, overshoot (afdd_faults rows) or "
+        "projects",
+    )
+    s.add_argument(
+        "--month", type=_month, help="overshoot/projects: only this month, YYYY-MM"
     )
     s.add_argument(
         "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"

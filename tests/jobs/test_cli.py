@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from jobs.cli import main
 
@@ -174,3 +175,32 @@ def test_run_bills_defaults_to_today_and_rejects_dq_options(monkeypatch, capsys)
     assert "--history-days applies to run dq only" in capsys.readouterr().err
     assert main(["run", "bills", "--date", "latest"]) == 2
     assert "--date latest applies to run dq only" in capsys.readouterr().err
+
+
+def test_run_and_export_overshoot(capsys):
+    from core.db import open_warehouse
+    from tests.core.overshoot.test_job import build
+
+    build(open_warehouse())
+    assert main(["run", "overshoot", "--month", "2026-03"]) == 0
+    out = capsys.readouterr().out
+    assert "overshoot 2026-03: run" in out and " ok: 3 buildings, 2 faults" in out
+    assert main(["export", "overshoot", "--format", "json", "--month", "2026-03"]) == 0
+    faults = json.loads(capsys.readouterr().out)
+    assert [f["building_id"] for f in faults] == ["A", "C"]
+    assert {"overshoot_days", "top_hits", "est_monthly_cost", "details"} <= set(faults[0])
+    assert main(["export", "projects", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("project_id,building_id,type,status,title,summary,")
+    assert len(lines) == 3
+    with pytest.raises(SystemExit):
+        main(["run", "overshoot", "--month", "2026-3"])
+
+
+def test_run_overshoot_default_month_and_bad_flags(capsys):
+    from jobs import cli
+
+    assert len(cli._last_full_month()) == 7
+    assert main(["run", "overshoot", "--date", "2026-03-01"]) == 2
+    assert "--month" in capsys.readouterr().err
+    assert main(["run", "dq", "--month", "2026-03"]) == 2

@@ -1,0 +1,199 @@
+"""The monthly overshoot job: load month -> building days -> faults -> store -> sync projects.
+
+Each stage writes in its own short transaction: ``overshoot_days`` (the month's rows of the
+scanned buildings replaced), ``afdd_faults`` (likewise), then ``projects`` together with the
+run record. Reruns of a month give the same rows (``run_id`` aside; a fault keeps its first
+``created_at``; an unchanged project is not rewritten).
+
+A building whose data makes :func:`building_days` raise is recorded as a failed unit and the
+rest goes on: the whole batch is tried first, then each time zone group, then each building
+of a failing group.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import runs
+from core.db.base import Database, Transaction
+from core.overshoot import detect, sync
+from core.overshoot.demand import load_month
+
+log = logging.getLogger(__name__)
+
+JOB = "overshoot"
+DAY_COLUMNS = [
+    "building_id", "month", "day", "completeness", "blocked", "counted", "morning_peak_kw",
+    "plateau_median_kw", "excess_kw", "daily_peak_kw", "overshoot", "startup_time", "run_id",
+]
+FAULT_TABLE_COLUMNS = [
+    "fault_id", "building_id", "account_id", "month", "overshoot_days", "top_hits",
+    "worst_day", "worst_excess_kw", "est_monthly_cost", "reason", "details", "run_id",
+    "created_at",
+]
+_DETAIL_COLUMNS = [c for c in detect.FAULT_COLUMNS if c not in FAULT_TABLE_COLUMNS]
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What an overshoot run did, for the CLI and tests."""
+
+    run_id: str
+    month: str
+    status: str
+    units_total: int
+    units_failed: int
+    faults: int
+    projects: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _check_month(month: str) -> str:
+    try:
+        pd.Period(month, freq="M")
+        if len(month) != 7 or month[4] != "-":
+            raise ValueError
+    except ValueError as exc:
+        from core.errors import DQHubError
+
+        raise DQHubError(f"{month!r} is not a month; expected YYYY-MM") from exc
+    return month
+
+
+def _days_isolating(
+    demand: pd.DataFrame, blocked: pd.DataFrame, p: detect.Params, run: runs.Run
+) -> list[pd.DataFrame]:
+    """``building_days`` on the batch; on failure per time zone, then per building."""
+    if demand.empty:
+        return []
+    try:
+        return [detect.building_days(demand, p, blocked)]
+    except Exception:  # noqa: BLE001 - isolate below
+        log.warning("overshoot: batch failed; retrying per time zone", exc_info=True)
+    out: list[pd.DataFrame] = []
+    for _, zone in demand.groupby("timezone", sort=True):
+        try:
+            out.append(detect.building_days(zone, p, blocked))
+            continue
+        except Exception:  # noqa: BLE001
+            pass
+        for building, part in zone.groupby("building_id", sort=True):
+            try:
+                out.append(detect.building_days(part, p, blocked))
+            except Exception as exc:  # noqa: BLE001 - recorded as a unit failure
+                run.fail_unit(str(building), f"building_days: {type(exc).__name__}: {exc}")
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    if isinstance(v, pd.Timestamp | np.datetime64):
+        return str(pd.Timestamp(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _delete_month(tx: Transaction, table: str, month: str, buildings: list[str]) -> None:
+    for i in range(0, len(buildings), _IN_CHUNK):
+        chunk = buildings[i : i + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        tx.execute(
+            f"DELETE FROM {table} WHERE month = ? AND building_id IN ({marks})", (month, *chunk)
+        )
+
+
+def run(db: Database, month: str, params: detect.Params | None = None) -> RunSummary:
+    """Scan local ``month`` (``YYYY-MM``) for every eligible building; store and sync."""
+    month = _check_month(month)
+    p = params or detect.Params()
+    run = runs.Run(JOB, {"month": month})
+    runs.start(db, run)
+    try:
+        return _run(db, month, p, run)
+    except BaseException as exc:
+        runs.fail(db, run, exc)
+        raise
+
+
+def _run(db: Database, month: str, p: detect.Params, run: runs.Run) -> RunSummary:
+    demand, blocked, buildings = load_month(db, month, p)
+    run.units_total = len(buildings)
+    parts = _days_isolating(demand, blocked, p, run)
+    days = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
+    failed = {u for u, _ in run.failures}
+    scanned = buildings[~buildings["building_id"].astype(str).isin(failed)]
+    scanned_ids = sorted(scanned["building_id"].astype(str))
+    fault_rows = detect.faults(days, month, p) if len(days) else pd.DataFrame(
+        columns=detect.FAULT_COLUMNS
+    )
+    run.issues_found = len(fault_rows)
+    now = runs.utcnow()
+
+    month_days = days[days["month"] == month].copy() if len(days) else days
+    month_days["day"] = pd.to_datetime(month_days["day"]).dt.date
+    month_days["run_id"] = run.run_id
+    month_days = month_days[DAY_COLUMNS].sort_values(["building_id", "day"], ignore_index=True)
+    with db.transaction() as tx:
+        _delete_month(tx, "overshoot_days", month, scanned_ids)
+        tx.insert_df("overshoot_days", month_days)
+
+    faults = _fault_table(db, fault_rows, buildings, month, run.run_id, now)
+    with db.transaction() as tx:
+        _delete_month(tx, "afdd_faults", month, scanned_ids)
+        tx.insert_df("afdd_faults", faults)
+
+    with db.transaction() as tx:
+        sync_in = fault_rows.assign(
+            fault_id=faults["fault_id"].to_numpy() if len(faults) else [],
+            account_id=faults["account_id"].to_numpy() if len(faults) else [],
+        )
+        counts = sync.sync_projects(tx, sync_in, scanned, month, run.run_id, now)
+        runs.finish(tx, run)
+    log.info("overshoot %s: %s, %d faults, projects %s", month, run.status, len(faults), counts)
+    return RunSummary(
+        run.run_id, month, run.status, run.units_total, len(failed), len(faults), counts,
+        run.failures,
+    )
+
+
+def _fault_table(
+    db: Database,
+    fault_rows: pd.DataFrame,
+    buildings: pd.DataFrame,
+    month: str,
+    run_id: str,
+    now: Any,
+) -> pd.DataFrame:
+    if fault_rows.empty:
+        return pd.DataFrame(columns=FAULT_TABLE_COLUMNS)
+    f = fault_rows.reset_index(drop=True).copy()
+    f["fault_id"] = [sync.fault_id(str(b), month) for b in f["building_id"]]
+    accounts = buildings.set_index("building_id")["account_id"]
+    f["account_id"] = accounts.reindex(f["building_id"]).to_numpy()
+    f["details"] = [
+        json.dumps({c: _json_value(row[c]) for c in _DETAIL_COLUMNS}, sort_keys=True)
+        for _, row in f.iterrows()
+    ]
+    f["run_id"] = run_id
+    old = db.fetch_df("SELECT fault_id, created_at FROM afdd_faults WHERE month = ?", (month,))
+    first = old.drop_duplicates("fault_id").set_index("fault_id")["created_at"]
+    created = pd.to_datetime(first.reindex(f["fault_id"]).to_numpy())
+    f["created_at"] = pd.Series(created).fillna(pd.Timestamp(now)).to_numpy()
+    f["worst_day"] = pd.to_datetime(f["worst_day"]).dt.date
+    f["overshoot_days"] = f["overshoot_days"].astype(int)
+    f["top_hits"] = f["top_hits"].astype(int)
+    return f[FAULT_TABLE_COLUMNS]
