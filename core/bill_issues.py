@@ -26,7 +26,7 @@ from core.auth import User
 from core.db.base import Database
 from core.errors import ConfigError
 from core.explorer import NotFoundError, meter
-from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, tidy
+from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
 from core.issues import DEFAULT_STATUSES
 from core.triage import STATUSES
 
@@ -146,8 +146,7 @@ def list_bill_issues(
     FilterError
         If ``page`` or ``page_size`` is below 1.
     """
-    if page < 1 or page_size < 1:
-        raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")
+    check_page(page, page_size)
     where, params = _where(user, filters)
     scope, scope_params = user.scope("account_id")
     with db.transaction() as tx:  # one connection for both statements

@@ -76,3 +76,9 @@ class Where:
     def sql(self) -> tuple[str, list[Any]]:
         """The clause text and its parameters."""
         return " AND ".join(self.clauses), self.params
+
+
+def check_page(page: int, page_size: int) -> None:
+    """Refuse a page or page size below 1 with a ``FilterError``."""
+    if page < 1 or page_size < 1:
+        raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")

@@ -17,7 +17,7 @@ import pandas as pd
 from core.auth import User
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
-from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, tidy
+from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
 from core.triage import STATUSES, Change
 
 DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
@@ -149,8 +149,7 @@ def list_issues(
     FilterError
         If ``page`` or ``page_size`` is below 1.
     """
-    if page < 1 or page_size < 1:  # OFFSET/LIMIT would fail or mean nothing
-        raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")
+    check_page(page, page_size)  # OFFSET/LIMIT would fail or mean nothing
     where, params = _where(user, filters)
     with db.transaction() as tx:  # one connection for both statements
         total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {where}", params)[0][0])

@@ -41,6 +41,11 @@ class Run:
         self.failures.append((str(unit_id), reason))
 
     @property
+    def units_failed(self) -> int:
+        """Distinct units that failed."""
+        return len({unit for unit, _ in self.failures})
+
+    @property
     def status(self) -> str:
         """``ok`` or ``partial`` (``failed`` is set by ``fail``)."""
         return "partial" if self.failures else "ok"
@@ -70,7 +75,7 @@ def finish(tx: Transaction, run: Run) -> None:
             utcnow(),
             run.status,
             run.units_total,
-            len({u for u, _ in run.failures}),
+            run.units_failed,
             run.issues_found,
             run.error_text(),
             run.run_id,

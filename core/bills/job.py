@@ -142,7 +142,7 @@ def _run(
         run.run_id,
         run.status,
         run.units_total,
-        len({u for u, _ in run.failures}),
+        run.units_failed,
         run.issues_found,
         run.failures,
         len(skipped),

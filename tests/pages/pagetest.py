@@ -30,3 +30,15 @@ def rendered(at: AppTest) -> tuple[str, set[str]]:
         cells |= {str(v) for v in frame.to_numpy().ravel()} | set(map(str, frame.columns))
         cells |= set(map(str, frame.index))
     return " ".join(text), cells
+
+
+def edit(at: AppTest, key: str, edited_rows: dict) -> None:
+    """Set a data editor's pending edits (AppTest cannot type into the grid)."""
+    at.session_state[key] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+
+
+def sent(at: AppTest) -> str:
+    """Everything sent to the browser: every element's proto (labels, options, cells, charts)."""
+    out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
+    out += [df.value.to_csv() for df in at.dataframe]
+    return "\n".join(out)

@@ -8,7 +8,7 @@ from core import auth, triage
 from core.auth import User
 from core.db import open_warehouse
 from tests.core.test_bill_issues import ADMIN, ODD_ID, STAFF_A, seed
-from tests.pages.pagetest import app
+from tests.pages.pagetest import app, edit, sent
 
 BEA = User("bea", "Bea", "bse", None)
 B_SECRETS = ("Beta Corp", "Beta Plaza", "bl-m3-", "acc-b", "unit_rate_outlier", "f-beta")
@@ -24,25 +24,12 @@ def wh(tmp_path):
 def _page(wh, monkeypatch, user=ADMIN, edits=None, **state):
     at = app("bills", wh[0], monkeypatch, user, **state)
     if edits is not None:
-        _edit(at, edits)
+        edit(at, "bills_editor", edits)
     return at
-
-
-def _edit(at, edited_rows):
-    at.session_state["bills_editor"] = {
-        "edited_rows": edited_rows, "added_rows": [], "deleted_rows": []
-    }
 
 
 def _rows(at):
     return at.dataframe[0].value
-
-
-def _texts(at):
-    """Everything sent to the browser: every element's proto (labels, options, cells, chart)."""
-    out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
-    out += [df.value.to_csv() for df in at.dataframe]
-    return "\n".join(out)
 
 
 def _status(db, issue_id):
@@ -125,7 +112,7 @@ def test_stale_edit_is_refused_and_not_overwritten(wh, monkeypatch):
     db = wh[1]
     at = _page(wh, monkeypatch, STAFF_A).run()
     triage.set_status(db, User("bob", "Bob", "staff", None), "f-out", "acknowledged", "mine")
-    _edit(at, {0: {"status": "resolved"}})
+    edit(at, "bills_editor", {0: {"status": "resolved"}})
     at.button(key="bills_save").click().run()
     assert not at.exception
     assert any("f-out" in w.value and "after you loaded it" in w.value for w in at.warning)
@@ -135,7 +122,7 @@ def test_stale_edit_is_refused_and_not_overwritten(wh, monkeypatch):
 def test_staff_sees_nothing_of_other_accounts_anywhere(wh, monkeypatch):
     at = _page(wh, monkeypatch, STAFF_A).run()
     assert not at.exception and len(_rows(at)) == 5
-    text = _texts(at)
+    text = sent(at)
     assert "Alpha Corp" in text and "kWh per day" in text  # the check sees names and the chart
     assert [s for s in B_SECRETS if s in text] == []
     options = at.selectbox(key="bills_pick").options
@@ -143,16 +130,16 @@ def test_staff_sees_nothing_of_other_accounts_anywhere(wh, monkeypatch):
     for option in range(len(options)):  # every finding's details and history
         at.selectbox(key="bills_pick").set_value(at.selectbox(key="bills_pick").options[option])
         at.run()
-        assert not at.exception and [s for s in B_SECRETS if s in _texts(at)] == []
+        assert not at.exception and [s for s in B_SECRETS if s in sent(at)] == []
     at.multiselect(key="bills_accounts").set_value(["acc-b"]).run()  # not an option: still scoped
-    assert not at.exception and [s for s in B_SECRETS if s in _texts(at)] == []
+    assert not at.exception and [s for s in B_SECRETS if s in sent(at)] == []
 
 
 def test_screen_share_mode_hides_names_and_bill_ids(wh, monkeypatch):
     monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/bills/{bill_id}")
     at = _page(wh, monkeypatch, STAFF_A, dq_mask=True, dq_mask_salt="salt").run()
     assert not at.exception
-    text = _texts(at)
+    text = sent(at)
     real = ("Alpha Corp", "Alpha Tower", "Alpha Depot", "acc-a", "bl-m1", "bl-m2", "INV",
             "platform.example", "of m1")
     assert [v for v in real if v in text] == []
@@ -222,7 +209,7 @@ def test_switching_screen_share_mode_on_keeps_the_choices_under_new_widgets(wh, 
     assert at.multiselect(key="bills_buildings_masked").value == ["b1"]
     pick = at.selectbox(key="bills_pick_masked")
     assert pick.value == "f-gap" and "Alpha Tower" not in str(pick.proto)
-    assert "Alpha Tower" not in _texts(at)
+    assert "Alpha Tower" not in sent(at)
     assert sorted(_rows(at).index) == ["f-gap", "f-gone", "f-neg", "f-out"]  # still only b1
 
 

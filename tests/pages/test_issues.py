@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core import auth, triage
 from core.auth import User
 from core.db import connect
+from tests.pages.pagetest import edit, sent
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "issues.py")
 ADMIN = User("ada", "Ada", "admin", None)
@@ -27,27 +28,14 @@ def _app(user=ADMIN, edits=None, **state):
     if user is not None:
         at.session_state["dq_user"] = user
     if edits is not None:
-        _edit(at, edits)
+        edit(at, "issues_editor", edits)
     for key, value in state.items():
         at.session_state[key] = value
     return at
 
 
-def _edit(at, edited_rows):
-    at.session_state["issues_editor"] = {
-        "edited_rows": edited_rows, "added_rows": [], "deleted_rows": []
-    }
-
-
 def _rows(at):
     return at.dataframe[0].value
-
-
-def _texts(at):
-    """Everything sent to the browser: every element's proto (labels, options, cells) and tables."""
-    out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
-    out += [df.value.to_csv() for df in at.dataframe]
-    return "\n".join(out)
 
 
 def _issue(db, issue_id):
@@ -124,7 +112,7 @@ def test_stale_edit_is_refused_and_not_overwritten(wh):
     at = _app(STAFF).run()
     issue_id = _rows(at).index[0]
     triage.set_status(wh, User("bob", "Bob", "staff", None), issue_id, "acknowledged", "mine")
-    _edit(at, {0: {"status": "resolved", "note": "fixed"}})
+    edit(at, "issues_editor", {0: {"status": "resolved", "note": "fixed"}})
     at.button(key="issues_save").click().run()
     assert not at.exception
     assert any(issue_id in w.value and "after you loaded it" in w.value for w in at.warning)
@@ -140,12 +128,12 @@ def test_staff_sees_nothing_of_other_accounts(wh):
     )
     hidden = {v for row in others for v in row}
     hidden |= {r[0] for r in wh.fetch_all("SELECT issue_id FROM dq_issues WHERE account_id <> 'acc-01'")}
-    text = _texts(at)
+    text = sent(at)
     own = wh.fetch_value("SELECT max(account_name) FROM meters WHERE account_id = 'acc-01'")
     assert own in text  # the check sees names at all
     assert [v for v in hidden if v in text] == []
     at.multiselect(key="issues_accounts").set_value(["acc-02"]).run()  # not an option: still scoped
-    assert not at.exception and [v for v in hidden if v in _texts(at)] == []
+    assert not at.exception and [v for v in hidden if v in sent(at)] == []
 
 
 def test_screen_share_mode_hides_real_names(wh):
@@ -155,7 +143,7 @@ def test_screen_share_mode_hides_real_names(wh):
         "SELECT DISTINCT account_id, account_name, building_id, building_name, meter_id "
         "FROM meters WHERE account_id = 'acc-01'"
     )
-    text = _texts(at)
+    text = sent(at)
     assert [v for row in real for v in row if v in text] == []
     rows = _rows(at)
     assert rows["account"].str.startswith("Account ").all()
