@@ -54,10 +54,76 @@ SETTINGS: tuple[Setting, ...] = (
         "host:5432/db); empty = the warehouse's own bills and meters tables.",
     ),
     Setting(
-        "DQ_PLATFORM_CONNECT_TIMEOUT_SECONDS",
+        "DQ_PROJECTS_DB_URL",
+        "",
+        str,
+        "Where AFDD faults and projects live: empty = the warehouse; postgresql://user:pass@"
+        "host:5432/db = that PostgreSQL database (as in production).",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_MORNING_HOURS",
+        "04:00-11:00",
+        str,
+        "Overshoot: local morning window [start-end) where a startup peak is looked for.",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_PLATEAU_HOURS",
+        "11:00-16:00",
+        str,
+        "Overshoot: local plateau window [start-end) whose median is normal occupied demand.",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_MIN_RATIO",
+        0.10,
+        float,
+        "Overshoot: the morning peak must exceed the plateau median by this fraction (0.10 = 10%).",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_FLOOR_KW",
+        5.0,
+        float,
+        "Overshoot: ... and by at least max(this many kW, DQ_OVERSHOOT_FLOOR_PEAK_FRACTION x the "
+        "month's peak).",
+        allow_zero=True,
+    ),
+    Setting(
+        "DQ_OVERSHOOT_FLOOR_PEAK_FRACTION",
+        0.02,
+        float,
+        "Overshoot: share of the building's monthly peak used in the absolute floor (0.02 = 2%).",
+        allow_zero=True,
+    ),
+    Setting(
+        "DQ_OVERSHOOT_MIN_COMPLETE",
+        0.90,
+        float,
+        "Overshoot: a day counts only if at least this share of its slots is present.",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_MIN_DAYS",
+        3,
+        int,
+        "Overshoot: a building-month with at least this many overshoot days is a fault.",
+    ),
+    Setting(
+        "DQ_OVERSHOOT_TOP_FRACTION",
+        0.15,
+        float,
+        "Overshoot: ... or with one overshoot whose morning peak is in this top share of the "
+        "month's daily peaks.",
+    ),
+    Setting(
+        "DQ_DEMAND_RATE_PER_KW",
+        15.0,
+        float,
+        "Demand charge in $/kW per month: estimated cost = worst excess kW x this rate.",
+    ),
+    Setting(
+        "DQ_CONNECT_TIMEOUT_SECONDS",
         10,
         int,
-        "How long the bill job waits to connect to DQ_PLATFORM_DB_URL before failing the run.",
+        "Seconds any PostgreSQL connection (DQ_PLATFORM_DB_URL, DQ_PROJECTS_DB_URL) waits to "
+        "connect before it fails.",
     ),
     Setting(
         "DQ_HISTORY_DAYS",

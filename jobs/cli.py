@@ -8,8 +8,13 @@ import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from typing import TYPE_CHECKING
+
 from core import config
 from core.errors import DQHubError
+
+if TYPE_CHECKING:
+    from core.db import Database
 
 log = logging.getLogger("jobs")
 
@@ -185,12 +190,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return worst
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _results_db(what: str) -> Database:
+    """Where ``what`` is stored: faults and projects may live in DQ_PROJECTS_DB_URL."""
     from core.db import open_warehouse
+    from core.overshoot.store import projects_db
+
+    db = open_warehouse()
+    return projects_db(db) if what in ("overshoot", "projects") else db
+
+
+def cmd_export(args: argparse.Namespace) -> int:
     from core.export import export
 
     sys.stdout.write(
-        export(open_warehouse(), args.what, args.format, args.date, month=args.month)
+        export(_results_db(args.what), args.what, args.format, args.date, month=args.month)
     )
     return 0
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from core import config
 from core.db.base import Database
+from core.db.postgres import redact
 from core.errors import ConfigError, DQHubError
 
 # Canonical columns (DESIGN.md "Canonical data"); both sources return exactly these.
@@ -96,7 +97,7 @@ def _postgres(_db: Database, url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     import psycopg  # only when the platform is configured: the embedded default needs no driver
 
     queries = platform_queries()
-    timeout = config.get("DQ_PLATFORM_CONNECT_TIMEOUT_SECONDS")
+    timeout = config.get("DQ_CONNECT_TIMEOUT_SECONDS")
     try:
         with psycopg.connect(url, connect_timeout=timeout) as con:
             # One read-only snapshot: bills and meters agree even while the platform writes.
@@ -124,11 +125,6 @@ def _typed(bills: pd.DataFrame) -> pd.DataFrame:
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col])
     return out.reset_index(drop=True)
-
-
-def redact(url: str) -> str:
-    """``url`` with its password replaced by ``***``, for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 # URL scheme -> loader; one line per source, drivers imported only when their scheme is used.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import config
 from core.db.base import Database, Transaction
+from core.db.postgres import redact
 from core.errors import ConfigError
 
 __all__ = ["Database", "Transaction", "connect", "open_warehouse"]
@@ -15,9 +16,17 @@ def _duckdb(url: str) -> Database:
     return DuckDBDatabase(url)
 
 
+def _postgres(url: str) -> Database:
+    from core.db.postgres import PostgresDatabase
+
+    return PostgresDatabase(url)
+
+
 # One line per backend; drivers are imported only when their scheme is used.
 BACKENDS = {
     "duckdb": _duckdb,
+    "postgresql": _postgres,
+    "postgres": _postgres,
 }
 
 
@@ -34,7 +43,7 @@ def connect(url: str | None = None) -> Database:
     factory = BACKENDS.get(scheme)
     if factory is None:
         raise ConfigError(
-            f"Unknown warehouse scheme {scheme!r} in DQ_WAREHOUSE={url!r}; "
+            f"Unknown database scheme {scheme!r} in {redact(url)!r}; "
             f"expected {', '.join(BACKENDS)}"
         )
     return factory(url)

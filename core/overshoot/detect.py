@@ -66,6 +66,58 @@ class Params:
     demand_rate_per_kw: float = 15.0
     default_slot_minutes: int = 15
 
+    @classmethod
+    def from_settings(cls) -> Params:
+        """The defaults as configured (``DQ_OVERSHOOT_*``, ``DQ_DEMAND_RATE_PER_KW``).
+
+        Raises
+        ------
+        ConfigError
+            If a window is not ``HH:MM-HH:MM`` with start before end, or a share is above 1.
+        """
+        from core import config
+
+        m0, m1 = _window("DQ_OVERSHOOT_MORNING_HOURS", config.get("DQ_OVERSHOOT_MORNING_HOURS"))
+        p0, p1 = _window("DQ_OVERSHOOT_PLATEAU_HOURS", config.get("DQ_OVERSHOOT_PLATEAU_HOURS"))
+        shares = {
+            name: config.get(name)
+            for name in (
+                "DQ_OVERSHOOT_FLOOR_PEAK_FRACTION", "DQ_OVERSHOOT_MIN_COMPLETE",
+                "DQ_OVERSHOOT_TOP_FRACTION",
+            )
+        }
+        for name, value in shares.items():
+            if value > 1:
+                from core.errors import ConfigError
+
+                raise ConfigError(f"Setting {name}={value} must be a share between 0 and 1")
+        return cls(
+            morning_start_h=m0, morning_end_h=m1, plateau_start_h=p0, plateau_end_h=p1,
+            night_end_h=m0,
+            min_ratio=config.get("DQ_OVERSHOOT_MIN_RATIO"),
+            floor_kw=config.get("DQ_OVERSHOOT_FLOOR_KW"),
+            floor_peak_fraction=shares["DQ_OVERSHOOT_FLOOR_PEAK_FRACTION"],
+            min_complete=shares["DQ_OVERSHOOT_MIN_COMPLETE"],
+            min_days=config.get("DQ_OVERSHOOT_MIN_DAYS"),
+            top_fraction=shares["DQ_OVERSHOOT_TOP_FRACTION"],
+            demand_rate_per_kw=config.get("DQ_DEMAND_RATE_PER_KW"),
+        )
+
+
+def _window(name: str, text: str) -> tuple[float, float]:
+    """``"04:00-11:00"`` -> ``(4.0, 11.0)`` local hours."""
+    from core.errors import ConfigError
+
+    try:
+        start, end = (
+            int(h) + int(m) / 60 for h, m in (part.strip().split(":") for part in text.split("-"))
+        )
+    except ValueError as exc:
+        raise ConfigError(f"Setting {name}={text!r}: expected HH:MM-HH:MM") from exc
+    if not 0 <= start < end <= 24:
+        raise ConfigError(f"Setting {name}={text!r}: the window must start before it ends")
+    return start, end
+
 
 def _local_times(ts: np.ndarray, zones: pd.Series) -> np.ndarray:
     """Naive local wall-clock ``datetime64[ns]`` of naive UTC ``ts``, per row's zone."""

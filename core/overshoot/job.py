@@ -1,8 +1,8 @@
 """The monthly overshoot job: load month -> building days -> faults -> store -> sync projects.
 
 Each stage writes in its own short transaction: ``overshoot_days`` (the month's rows of the
-scanned buildings replaced), ``afdd_faults`` (likewise), then ``projects`` together with the
-run record. Reruns of a month give the same rows (``run_id`` aside; a fault keeps its first
+scanned buildings replaced), ``afdd_faults`` (likewise), ``projects``, then the run record.
+Faults and projects go to :func:`store.projects_db` (the warehouse, or ``DQ_PROJECTS_DB_URL``). Reruns of a month give the same rows (``run_id`` aside; a fault keeps its first
 ``created_at``; an unchanged project is not rewritten).
 
 A building whose data makes :func:`building_days` raise is recorded as a failed unit and the
@@ -23,7 +23,7 @@ import pandas as pd
 
 from core import runs
 from core.db.base import Database, Transaction
-from core.overshoot import detect, sync
+from core.overshoot import detect, store, sync
 from core.overshoot.demand import load_month
 
 log = logging.getLogger(__name__)
@@ -116,20 +116,32 @@ def _delete_month(tx: Transaction, table: str, month: str, buildings: list[str])
         )
 
 
-def run(db: Database, month: str, params: detect.Params | None = None) -> RunSummary:
-    """Scan local ``month`` (``YYYY-MM``) for every eligible building; store and sync."""
+def run(
+    db: Database,
+    month: str,
+    params: detect.Params | None = None,
+    projects: Database | None = None,
+) -> RunSummary:
+    """Scan local ``month`` (``YYYY-MM``) for every eligible building; store and sync.
+
+    ``projects`` holds ``afdd_faults`` and ``projects`` (default: :func:`store.projects_db`,
+    the warehouse unless ``DQ_PROJECTS_DB_URL`` is set).
+    """
     month = _check_month(month)
-    p = params or detect.Params()
+    p = params or detect.Params.from_settings()
+    pdb = projects or store.projects_db(db)
     run = runs.Run(JOB, {"month": month})
     runs.start(db, run)
     try:
-        return _run(db, month, p, run)
+        return _run(db, pdb, month, p, run)
     except BaseException as exc:
         runs.fail(db, run, exc)
         raise
 
 
-def _run(db: Database, month: str, p: detect.Params, run: runs.Run) -> RunSummary:
+def _run(
+    db: Database, pdb: Database, month: str, p: detect.Params, run: runs.Run
+) -> RunSummary:
     demand, blocked, buildings = load_month(db, month, p)
     run.units_total = len(buildings)
     parts = _days_isolating(demand, blocked, p, run)
@@ -151,17 +163,18 @@ def _run(db: Database, month: str, p: detect.Params, run: runs.Run) -> RunSummar
         _delete_month(tx, "overshoot_days", month, scanned_ids)
         tx.insert_df("overshoot_days", month_days)
 
-    faults = _fault_table(db, fault_rows, buildings, month, run.run_id, now)
-    with db.transaction() as tx:
+    faults = _fault_table(pdb, fault_rows, buildings, month, run.run_id, now)
+    with pdb.transaction() as tx:
         _delete_month(tx, "afdd_faults", month, scanned_ids)
         tx.insert_df("afdd_faults", faults)
 
-    with db.transaction() as tx:
+    with pdb.transaction() as tx:
         sync_in = fault_rows.assign(
             fault_id=faults["fault_id"].to_numpy() if len(faults) else [],
             account_id=faults["account_id"].to_numpy() if len(faults) else [],
         )
         counts = sync.sync_projects(tx, sync_in, scanned, month, run.run_id, now)
+    with db.transaction() as tx:
         runs.finish(tx, run)
     log.info("overshoot %s: %s, %d faults, projects %s", month, run.status, len(faults), counts)
     return RunSummary(

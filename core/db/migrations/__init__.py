@@ -19,7 +19,10 @@ from core.errors import MigrationError
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(sql|py)$")
 
-_CREATE_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+PROJECTS_DIR = MIGRATIONS_DIR / "projects"  # the schema of a separate DQ_PROJECTS_DB_URL
+TABLE = "schema_migrations"
+
+_CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
     version INTEGER NOT NULL, name VARCHAR(256) NOT NULL, applied_at TIMESTAMP NOT NULL)"""
 
 
@@ -73,31 +76,35 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-def applied_versions(db: Database) -> set[int]:
-    """Versions recorded in ``schema_migrations`` (empty when the table does not exist)."""
-    if not db.table_exists("schema_migrations"):
+def applied_versions(db: Database, table: str = TABLE) -> set[int]:
+    """Versions recorded in ``table`` (empty when the table does not exist)."""
+    if not db.table_exists(table):
         return set()
-    return {row[0] for row in db.fetch_all("SELECT version FROM schema_migrations")}
+    return {row[0] for row in db.fetch_all(f"SELECT version FROM {table}")}
 
 
-def pending(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def pending(db: Database, directory: Path = MIGRATIONS_DIR, table: str = TABLE) -> list[Migration]:
     """Migrations not yet applied; reads only."""
-    done = applied_versions(db)
+    done = applied_versions(db, table)
     return [m for m in discover(directory) if m.version not in done]
 
 
-def apply(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply every pending migration, each in its own transaction; return those applied."""
-    todo = pending(db, directory)
+def apply(db: Database, directory: Path = MIGRATIONS_DIR, table: str = TABLE) -> list[Migration]:
+    """Apply every pending migration, each in its own transaction; return those applied.
+
+    ``directory`` and ``table`` name a migration set and where its applied versions are
+    recorded (the warehouse's, or the separate projects database's).
+    """
+    todo = pending(db, directory, table)
     if not todo:
         return []
-    db.execute(_CREATE_TABLE)
+    db.execute(_CREATE_TABLE.format(table=table))
     for migration in todo:
         try:
             with db.transaction() as tx:
                 migration.run(tx)
                 tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    f"INSERT INTO {table} (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)),
                 )
         except MigrationError:
@@ -109,6 +116,6 @@ def apply(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return todo
 
 
-def current_version(db: Database) -> int:
+def current_version(db: Database, table: str = TABLE) -> int:
     """Highest applied version, 0 for an empty warehouse."""
-    return max(applied_versions(db), default=0)
+    return max(applied_versions(db, table), default=0)

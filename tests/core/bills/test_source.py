@@ -96,7 +96,7 @@ def test_the_sql_file_has_both_named_queries():
 
 def test_unreachable_platform_is_a_source_error_naming_it(fresh_db, monkeypatch):
     pytest.importorskip("psycopg")
-    monkeypatch.setenv("DQ_PLATFORM_CONNECT_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("DQ_CONNECT_TIMEOUT_SECONDS", "2")
     url = "postgresql://bills:hunter2@127.0.0.1:1/platform"  # nothing listens on port 1
     with pytest.raises(source.SourceError) as err:
         source.load_bills(fresh_db, url)

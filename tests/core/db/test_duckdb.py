@@ -31,7 +31,7 @@ def test_default_warehouse_url(monkeypatch):
 
 
 def test_unknown_scheme_is_a_config_error():
-    with pytest.raises(ConfigError, match="Unknown warehouse scheme 'mysql'.*expected duckdb"):
+    with pytest.raises(ConfigError, match="Unknown database scheme 'mysql'.*expected duckdb"):
         connect("mysql://x")
 
 

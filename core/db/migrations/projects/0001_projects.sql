@@ -1,24 +1,9 @@
--- Morning-overshoot results: per building-day statistics, monthly AFDD fault rows, the
--- projects BSEs act on, and an audit log of project status changes.
+-- The AFDD fault rows and the projects BSEs act on, with the audit log of project status
+-- changes. Part of the warehouse (migration 0003) by default, or the whole schema of the
+-- PostgreSQL database named by DQ_PROJECTS_DB_URL. IF NOT EXISTS: both may be one database.
 -- Common SQL subset: no ON CONFLICT; uniqueness kept by delete+insert in one transaction.
 
-CREATE TABLE overshoot_days (
-    building_id VARCHAR(256) NOT NULL,
-    month VARCHAR(7) NOT NULL,
-    day DATE NOT NULL,
-    completeness DOUBLE PRECISION,
-    blocked BOOLEAN NOT NULL,
-    counted BOOLEAN NOT NULL,
-    morning_peak_kw DOUBLE PRECISION,
-    plateau_median_kw DOUBLE PRECISION,
-    excess_kw DOUBLE PRECISION,
-    daily_peak_kw DOUBLE PRECISION,
-    overshoot BOOLEAN NOT NULL,
-    startup_time TIMESTAMP,
-    run_id VARCHAR(64)
-);
-
-CREATE TABLE afdd_faults (
+CREATE TABLE IF NOT EXISTS afdd_faults (
     fault_id VARCHAR(64) NOT NULL,
     building_id VARCHAR(256) NOT NULL,
     account_id VARCHAR(256),
@@ -34,7 +19,7 @@ CREATE TABLE afdd_faults (
     created_at TIMESTAMP NOT NULL
 );
 
-CREATE TABLE projects (
+CREATE TABLE IF NOT EXISTS projects (
     project_id VARCHAR(64) NOT NULL,
     building_id VARCHAR(256) NOT NULL,
     account_id VARCHAR(256),
@@ -50,7 +35,7 @@ CREATE TABLE projects (
     updated_by VARCHAR(256) NOT NULL
 );
 
-CREATE TABLE project_events (
+CREATE TABLE IF NOT EXISTS project_events (
     project_id VARCHAR(64) NOT NULL,
     changed_at TIMESTAMP NOT NULL,
     changed_by VARCHAR(256) NOT NULL,
