@@ -44,7 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DQ_WAREHOUSE",
         "duckdb:///data/dqhub.duckdb",
         str,
-        "Results store URL: duckdb:///rel/path, duckdb:////abs/path or duckdb:///:memory:.",
+        "Results store URL: duckdb:///rel/path, duckdb:////abs/path, duckdb:///:memory:, "
+        "postgresql://user:pass@host:5432/db or redshift://user:pass@host:5439/db.",
     ),
     Setting(
         "DQ_PLATFORM_DB_URL",
@@ -52,6 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Platform database the bill job reads bills and meters from (postgresql://user:pass@"
         "host:5432/db); empty = the warehouse's own bills and meters tables.",
+    ),
+    Setting(
+        "DQ_REDSHIFT_INSERT_BATCH_ROWS",
+        1000,
+        int,
+        "Redshift warehouse: rows per multi-row INSERT statement (no COPY FROM STDIN there).",
     ),
     Setting(
         "DQ_PROJECTS_DB_URL",
@@ -148,6 +155,38 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         int,
         "Import: a timestamp this close to its slot boundary is snapped onto it.",
+    ),
+    Setting(
+        "DQ_SCHEDULE_DQ",
+        "30 2 * * *",
+        str,
+        "Worker: crontab (minute hour day month weekday) of the DQ job; scores the latest full "
+        "day with readings.",
+    ),
+    Setting(
+        "DQ_SCHEDULE_BILLS",
+        "0 3 * * *",
+        str,
+        "Worker: crontab of the bill checks; run date = the day of the tick.",
+    ),
+    Setting(
+        "DQ_SCHEDULE_OVERSHOOT",
+        "0 4 2 * *",
+        str,
+        "Worker: crontab of the overshoot scan; scans the month before the tick (the 2nd: the "
+        "last full month).",
+    ),
+    Setting(
+        "DQ_SCHEDULE_TIMEZONE",
+        "UTC",
+        str,
+        "Worker: IANA time zone the DQ_SCHEDULE_* expressions are read in.",
+    ),
+    Setting(
+        "DQ_WORKER_POLL_SECONDS",
+        5.0,
+        float,
+        "Worker: how often it looks for queued run-now requests (Admin page).",
     ),
     Setting(
         "DQ_USERS_FILE",

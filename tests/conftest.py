@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
 from core.db import open_warehouse
@@ -67,3 +70,73 @@ def demo_warehouse_file(scored_demo, tmp_path):
     dst = tmp_path / "copy.duckdb"
     shutil.copy(src, dst)
     return f"duckdb:///{dst}", day
+
+
+PG_ADMIN_URL = os.environ.get(
+    "DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_admin():
+    """An autocommit connection to the test server, or skip (fail when services are required)."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        message = (
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} (start it with "
+            f"scripts/start-services.sh, or set DQ_TEST_POSTGRES_URL): {exc}"
+        )
+        if os.environ.get("DQ_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_server_db():
+    """One throwaway database on the local PostgreSQL server for the session; dropped after."""
+    from psycopg import sql
+
+    admin = _pg_admin()
+    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture
+def pg_url(pg_server_db):
+    """URL of an empty schema of its own (search_path) in the session's test database."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_db, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{pg_server_db}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(pg_server_db, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+BACKENDS = ("duckdb", "postgres")
+
+
+@pytest.fixture(params=BACKENDS)
+def any_url(request, tmp_path):
+    """A migrated warehouse URL on each backend: a DuckDB file, and a PostgreSQL schema."""
+    if request.param == "duckdb":
+        url = f"duckdb:///{tmp_path}/dq.duckdb"
+    else:
+        url = request.getfixturevalue("pg_url")
+    open_warehouse(url)
+    return url
+
+
+@pytest.fixture
+def any_db(any_url):
+    """A migrated warehouse on each backend (the results-store suite runs on both)."""
+    db = open_warehouse(any_url)
+    yield db
+    db.close()

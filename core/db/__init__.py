@@ -22,11 +22,18 @@ def _postgres(url: str) -> Database:
     return PostgresDatabase(url)
 
 
+def _redshift(url: str) -> Database:
+    from core.db.redshift import RedshiftDatabase
+
+    return RedshiftDatabase(url)
+
+
 # One line per backend; drivers are imported only when their scheme is used.
 BACKENDS = {
     "duckdb": _duckdb,
     "postgresql": _postgres,
     "postgres": _postgres,
+    "redshift": _redshift,
 }
 
 

@@ -1,7 +1,7 @@
 """PostgreSQL warehouse (psycopg 3): one short connection per transaction, COPY for bulk writes.
 
-SQL in this codebase uses ``?`` placeholders (DuckDB's); :func:`to_pyformat` turns them into
-psycopg's ``%s`` (and doubles literal ``%``) outside quoted strings and identifiers.
+SQL in this codebase uses ``?`` placeholders (DuckDB's); :func:`to_pyformat` turns those outside
+quoted strings and identifiers into psycopg's ``%s`` and doubles every literal ``%``.
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ _DATE_OID = 1082
 
 
 def to_pyformat(sql: str) -> str:
-    """``?`` -> ``%s`` and ``%`` -> ``%%`` outside quotes, for psycopg's parameter syntax."""
+    """``?`` -> ``%s`` outside quotes, and every ``%`` -> ``%%``: psycopg's parameter syntax."""
 
     def sub(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "?":
             return "%s"
-        if token == "%":
-            return "%%"
-        return token
+        return token.replace("%", "%%")  # psycopg reads % even inside quotes
 
     return _TOKENS.sub(sub, sql)
 
@@ -55,50 +53,69 @@ def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
 
 
 class PostgresTransaction(Transaction):
-    """One psycopg connection inside a transaction block."""
+    """One DB-API connection inside a transaction block (psycopg, or Redshift's driver)."""
 
     def __init__(self, con: Any) -> None:
         self.con = con
 
     def execute(self, sql: str, params: Params = ()) -> None:
         """Run one statement."""
-        self.con.execute(to_pyformat(sql), list(params))
+        with self._cursor() as cur:
+            cur.execute(to_pyformat(sql), list(params))
 
     def fetch_df(self, sql: str, params: Params = ()) -> pd.DataFrame:
         """Run one query into a DataFrame; DATE columns become datetime64 like DuckDB's."""
-        with self.con.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute(to_pyformat(sql), list(params))
             if cur.description is None:
                 return pd.DataFrame()
-            names = [d.name for d in cur.description]
+            names = [d[0] for d in cur.description]
             df = pd.DataFrame(cur.fetchall(), columns=names)
             for d in cur.description:
-                if d.type_code == _DATE_OID:
-                    df[d.name] = pd.to_datetime(df[d.name])
+                if d[1] == _DATE_OID:
+                    df[d[0]] = pd.to_datetime(df[d[0]])
             return df
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
         """Run one query into tuples."""
-        with self.con.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute(to_pyformat(sql), list(params))
-            return cur.fetchall() if cur.description is not None else []
+            return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Bulk insert with ``COPY ... FROM STDIN`` (one round trip per buffer, not per row)."""
         if df.empty:
             return 0
         cols = ", ".join(f'"{c}"' for c in df.columns)
-        with self.con.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        with self._cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in _python_rows(df):
                 copy.write_row(row)
         return len(df)
 
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        cur = self.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
 
 class PostgresDatabase(Database):
-    """A PostgreSQL database addressed as ``postgresql://user:pass@host:5432/db``."""
+    """A PostgreSQL database addressed as ``postgresql://user:pass@host:5432/db``.
+
+    Attributes
+    ----------
+    TRANSACTION : type
+        The transaction class (Redshift swaps in its own bulk insert).
+    SUPPORTS_COPY_STDIN : bool
+        Whether ``COPY ... FROM STDIN`` is available for bulk writes.
+    """
 
     DIALECT = "postgres"
     SUPPORTS_MERGE = True
+    SUPPORTS_COPY_STDIN = True
+    TRANSACTION: type[PostgresTransaction] = PostgresTransaction
 
     def connect(self) -> Any:
         """Open a connection (UTC session) or raise WarehouseError naming the redacted URL."""
@@ -106,10 +123,10 @@ class PostgresDatabase(Database):
 
         try:
             con = psycopg.connect(
-                self.url,
-                connect_timeout=config.get("DQ_CONNECT_TIMEOUT_SECONDS"),
-                options="-c TimeZone=UTC",
+                self.url, connect_timeout=config.get("DQ_CONNECT_TIMEOUT_SECONDS")
             )
+            con.execute("SET TIME ZONE 'UTC'")  # naive timestamps are UTC everywhere
+            con.commit()
         except psycopg.Error as exc:
             raise WarehouseError(
                 f"Cannot connect to {redact(self.url)}: {type(exc).__name__}: {str(exc).strip()}"
@@ -118,11 +135,15 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresTransaction]:
-        """Open, begin, yield, commit (or roll back on error), close."""
+        """Open, begin (the driver's implicit BEGIN), yield, commit or roll back, close."""
         con = self.connect()
         try:
-            with con.transaction():
-                yield PostgresTransaction(con)
+            try:
+                yield self.TRANSACTION(con)
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
         finally:
             con.close()
 

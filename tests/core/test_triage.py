@@ -12,15 +12,15 @@ BSE = User("bea", "Bea", "bse", None)
 
 
 @pytest.fixture
-def db(fresh_db):
+def db(any_db):
     for issue, account in (("i1", "acc-a"), ("i2", "acc-b")):
-        fresh_db.execute(
+        any_db.execute(
             "INSERT INTO dq_issues (issue_id, kind, detector, account_id, meter_id, severity, "
             "first_seen_run, last_seen_run, status, status_by, status_at) VALUES "
             "(?, 'meter', 'offline', ?, 'm1', 'high', 'r', 'r', 'open', 'system', ?)",
             (issue, account, LOADED_AT),
         )
-    return fresh_db
+    return any_db
 
 
 def _events(db):

@@ -19,14 +19,14 @@ CONTRACT_COLUMNS = {
 }
 
 
-def test_fresh_warehouse_has_contract_columns(fresh_db):
+def test_fresh_warehouse_has_contract_columns(any_db):
     for table, cols in CONTRACT_COLUMNS.items():
-        have = set(fresh_db.fetch_df(f"SELECT * FROM {table} LIMIT 0").columns)
+        have = set(any_db.fetch_df(f"SELECT * FROM {table} LIMIT 0").columns)
         assert set(cols.split()) <= have, table
 
 
-def test_apply_is_idempotent_and_recorded(db_path):
-    db = connect(db_path)
+def test_apply_is_idempotent_and_recorded(any_url):
+    db = connect(any_url)
     assert migrations.pending(db) == []
     assert migrations.apply(db) == []
     versions = db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")

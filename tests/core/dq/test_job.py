@@ -102,19 +102,19 @@ def test_infinite_reading_fails_only_that_meter(demo_warehouse_file):
     assert "non-finite" in summary.failures[0][1]
 
 
-def test_job_failure_marks_the_run_failed(fresh_db, monkeypatch):
+def test_job_failure_marks_the_run_failed(any_db, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("source down")
 
     monkeypatch.setattr("core.sources.embedded.EmbeddedSource.eligible_meters", boom)
     with pytest.raises(RuntimeError):
-        job.run(fresh_db, pd.Timestamp("2026-01-01").date())
-    row = fresh_db.fetch_all("SELECT status, error FROM dq_runs")
+        job.run(any_db, pd.Timestamp("2026-01-01").date())
+    row = any_db.fetch_all("SELECT status, error FROM dq_runs")
     assert row == [("failed", "RuntimeError: source down")]
 
 
-def test_empty_warehouse_runs_ok(fresh_db):
-    summary = job.run(fresh_db, pd.Timestamp("2026-01-01").date())
+def test_empty_warehouse_runs_ok(any_db):
+    summary = job.run(any_db, pd.Timestamp("2026-01-01").date())
     assert (summary.status, summary.units_total, summary.issues_found) == ("ok", 0, 0)
 
 

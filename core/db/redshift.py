@@ -1,0 +1,122 @@
+"""Amazon Redshift warehouse: the PostgreSQL SQL through redshift-connector, with its gaps.
+
+A thin subclass of :class:`PostgresDatabase`: the SQL is shared (and tested on PostgreSQL);
+what differs is the driver, the connection options and bulk writes, since Redshift has no
+``COPY ... FROM STDIN``. Writes go as multi-row ``INSERT`` statements in batches of
+``DQ_REDSHIFT_INSERT_BATCH_ROWS``; large loads should stage Parquet in S3 and run
+:meth:`RedshiftDatabase.copy_from_s3` (docs/warehouse.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pandas as pd
+
+from core import config
+from core.db.postgres import PostgresDatabase, PostgresTransaction, _python_rows, redact
+from core.errors import ConfigError, WarehouseError
+
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!\-_.*()/=]*)?$")
+_IAM_ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_\-/]+$")
+_TABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def connect_args(url: str) -> dict[str, Any]:
+    """Keyword arguments for ``redshift_connector.connect`` from ``redshift://u:p@h:5439/db``.
+
+    Query options: ``sslmode`` (default ``verify-ca``). SSL is always on.
+
+    Raises
+    ------
+    ConfigError
+        If the host or database is missing.
+    """
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database:
+        raise ConfigError(f"{redact(url)}: expected redshift://user:password@host:5439/database")
+    options = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 5439,
+        "database": database,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "ssl": True,
+        "sslmode": options.get("sslmode", "verify-ca"),
+        "timeout": config.get("DQ_CONNECT_TIMEOUT_SECONDS"),
+        "application_name": "dqhub",
+    }
+
+
+class RedshiftTransaction(PostgresTransaction):
+    """A redshift-connector connection in a transaction; bulk writes as batched INSERTs."""
+
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Insert ``df`` as multi-row ``INSERT ... VALUES`` statements, one batch at a time."""
+        if df.empty:
+            return 0
+        batch = config.get("DQ_REDSHIFT_INSERT_BATCH_ROWS")
+        cols = ", ".join(f'"{c}"' for c in df.columns)
+        row_marks = "(" + ", ".join(["%s"] * len(df.columns)) + ")"
+        rows = list(_python_rows(df))
+        with self._cursor() as cur:
+            for i in range(0, len(rows), batch):
+                chunk = rows[i : i + batch]
+                sql = f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([row_marks] * len(chunk))
+                cur.execute(sql, [v for row in chunk for v in row])
+        return len(rows)
+
+
+class RedshiftDatabase(PostgresDatabase):
+    """A Redshift cluster addressed as ``redshift://user:password@host:5439/database``."""
+
+    DIALECT = "redshift"
+    SUPPORTS_MERGE = True
+    SUPPORTS_COPY_STDIN = False
+    TRANSACTION = RedshiftTransaction
+
+    def connect(self) -> Any:
+        """Open a connection with SSL and the UTC time zone, or raise WarehouseError."""
+        import redshift_connector  # only when a Redshift URL is configured
+
+        try:
+            con = redshift_connector.connect(**connect_args(self.url))
+            con.autocommit = False
+            cur = con.cursor()
+            cur.execute("SET timezone TO 'UTC'")
+            cur.close()
+            con.commit()
+        except redshift_connector.Error as exc:
+            raise WarehouseError(
+                f"Cannot connect to {redact(self.url)}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return con
+
+    @staticmethod
+    def copy_sql(table: str, s3_uri: str, iam_role: str) -> str:
+        """The ``COPY`` statement loading Parquet files under ``s3_uri`` into ``table``.
+
+        COPY takes no bind parameters, so every part is validated before it is quoted.
+
+        Raises
+        ------
+        ConfigError
+            If the table, S3 URI or IAM role ARN is malformed.
+        """
+        if not _TABLE.match(table):
+            raise ConfigError(f"COPY: {table!r} is not a table name")
+        if not _S3_URI.match(s3_uri):
+            raise ConfigError(f"COPY: {s3_uri!r} is not an s3://bucket/prefix URI")
+        if not _IAM_ROLE.match(iam_role):
+            raise ConfigError(f"COPY: {iam_role!r} is not an IAM role ARN")
+        return f"COPY {table} FROM '{s3_uri}' IAM_ROLE '{iam_role}' FORMAT AS PARQUET"
+
+    def copy_from_s3(self, table: str, s3_uri: str, iam_role: str) -> None:
+        """Load Parquet files already staged under ``s3_uri`` into ``table`` in one transaction."""
+        sql = self.copy_sql(table, s3_uri, iam_role)
+        with self.transaction() as tx, tx._cursor() as cur:
+            cur.execute(sql)
