@@ -1,6 +1,8 @@
-"""Morning-overshoot results: per building-day statistics in the warehouse, plus the AFDD
-fault and project tables (``projects/0001_projects.sql``, shared with a separate projects
-database when ``DQ_PROJECTS_DB_URL`` is set, so the DDL lives in one place)."""
+"""Morning-overshoot results: per building-day statistics, AFDD faults and projects.
+
+The fault and project tables come from ``projects/0001_projects.sql``, shared with a separate
+projects database when ``DQ_PROJECTS_DB_URL`` is set, so their DDL lives in one place.
+"""
 
 from core.db.base import Transaction
 from core.db.migrations import MIGRATIONS_DIR, split_statements
