@@ -135,12 +135,16 @@ def set_status(
 
 
 def apply(db: Database, user: User, changes: list[Change]) -> BulkResult:
-    """Apply several changes, each in its own transaction; one refusal does not stop the rest."""
+    """Apply several changes, each in its own transaction; one refusal does not stop the rest.
+
+    Refusals include a stale cached view (:class:`core.db.cache.StaleCacheError`) and an
+    unreachable warehouse: each is reported against its issue, nothing half-written.
+    """
     result = BulkResult()
     for change in changes:
         try:
             _apply_one(db, user, change)
-        except TriageError as exc:
+        except DQHubError as exc:
             result.refused.append((change.issue_id, str(exc)))
         else:
             result.saved.append(change.issue_id)

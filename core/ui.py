@@ -7,6 +7,7 @@ expired session and masking the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -14,20 +15,43 @@ import streamlit as st
 from core import config, masking
 from core.auth import User
 from core.db import Database, open_warehouse
+from core.db.cache import CachedWarehouse, is_remote
 
 USER_KEY = "dq_user"
 MASK_KEY = "dq_mask"
 SALT_KEY = "dq_mask_salt"
 
 
-@st.cache_resource(show_spinner=False)
-def _warehouse(url: str) -> Database:
-    return open_warehouse(url)
+@st.cache_resource(show_spinner="Copying the warehouse into the local cache...")
+def _warehouse(url: str, cache_path: str) -> Database:
+    db = open_warehouse(url)
+    if cache_path and is_remote(url):
+        return CachedWarehouse(db, cache_path)
+    return db
 
 
 def warehouse() -> Database:
-    """The warehouse of the ``DQ_WAREHOUSE`` setting (migrated once per process and URL)."""
-    return _warehouse(config.get("DQ_WAREHOUSE"))
+    """The warehouse of ``DQ_WAREHOUSE`` (migrated once per process and URL).
+
+    A remote warehouse is read through its local cache (``DQ_CACHE_PATH``), refreshed in the
+    background when older than ``DQ_CACHE_REFRESH_SECONDS``.
+    """
+    db = _warehouse(config.get("DQ_WAREHOUSE"), config.get("DQ_CACHE_PATH"))
+    if isinstance(db, CachedWarehouse):
+        db.refresh_if_old()
+    return db
+
+
+def cache_note() -> str | None:
+    """How fresh the cached data is ("Data as of ..."), or None when pages read live data."""
+    db = warehouse()
+    if not isinstance(db, CachedWarehouse):
+        return None
+    at = db.refreshed_at()
+    if at is None:
+        return "Data: no cached copy yet"
+    age = (datetime.now(UTC).replace(tzinfo=None) - at).total_seconds() / 60
+    return f"Data as of {at:%Y-%m-%d %H:%M} UTC ({age:.0f} min ago; cached copy)"
 
 
 def current_user(page: str | None = None) -> User:

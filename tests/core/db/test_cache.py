@@ -1,0 +1,139 @@
+"""The local cache of a remote warehouse (the real local PostgreSQL server as the remote)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from core import triage
+from core.auth import User
+from core.db import open_warehouse
+from core.db.cache import CachedWarehouse, StaleCacheError, is_remote, refresh, refreshed_at
+from core.errors import WarehouseError
+
+LOADED_AT = pd.Timestamp("2026-01-01").to_pydatetime()
+ALICE = User("alice", "Alice", "staff", None)
+
+
+@pytest.fixture
+def remote(pg_url):
+    db = open_warehouse(pg_url)
+    db.execute(
+        "INSERT INTO dq_issues (issue_id, kind, detector, account_id, meter_id, severity, "
+        "first_seen_run, last_seen_run, status, status_by, status_at) VALUES "
+        "('i1', 'meter', 'offline', 'acc-a', 'm1', 'high', 'r', 'r', 'open', 'system', ?)",
+        (LOADED_AT,),
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    db.insert_df("readings", pd.DataFrame({
+        "meter_id": "m1", "ts": [now - timedelta(days=90), now - timedelta(days=1)],
+        "value": [1.0, 2.0], "source": "platform",
+    }))
+    return db
+
+
+@pytest.fixture
+def cached(remote, tmp_path):
+    return CachedWarehouse(remote, tmp_path / "cache.duckdb")
+
+
+def _status(db):
+    return db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = 'i1'")
+
+
+def test_only_embedded_duckdb_is_local():
+    assert not is_remote("duckdb:///data/dqhub.duckdb")
+    assert is_remote("postgresql://h/db") and is_remote("redshift://h:5439/db")
+
+
+def test_first_use_copies_the_warehouse_with_recent_readings_only(cached):
+    assert cached.fetch_value("SELECT count(*) FROM dq_issues") == 1
+    assert cached.fetch_all("SELECT value FROM readings") == [(2.0,)]
+    assert cached.refreshed_at() > datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
+
+
+def test_reads_come_from_the_copy_until_a_refresh(cached, remote, monkeypatch):
+    remote.execute("UPDATE dq_issues SET status = 'resolved' WHERE issue_id = 'i1'")
+    assert _status(cached) == "open"  # the copy, not the warehouse
+
+    def down(*a, **k):
+        raise WarehouseError("warehouse unreachable")
+
+    monkeypatch.setattr(type(remote), "connect", down)
+    assert _status(cached) == "open"  # reads never touch the warehouse
+    monkeypatch.undo()
+    refresh(remote, cached.path)
+    assert _status(cached) == "resolved"
+
+
+def test_triage_edit_lands_in_the_warehouse_then_the_copy(cached, remote):
+    triage.set_status(cached, ALICE, "i1", "acknowledged", note="called the site",
+                      expected_status_at=LOADED_AT)
+    for db in (remote, cached):
+        assert _status(db) == "acknowledged"
+        assert db.fetch_all("SELECT changed_by, to_status, note FROM issue_events") == [
+            ("alice", "acknowledged", "called the site")
+        ]
+
+
+def test_edit_based_on_a_stale_copy_is_refused_and_writes_nothing(cached, remote):
+    # Another app instance assigned an owner since the copy was made: the edit read stale rows.
+    remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")
+    with pytest.raises(StaleCacheError, match="Reload the page"):
+        triage.set_status(cached, ALICE, "i1", "acknowledged")
+    assert remote.fetch_all("SELECT status, owner FROM dq_issues") == [("open", "bob")]
+    assert remote.fetch_value("SELECT count(*) FROM issue_events") == 0
+    assert _status(cached) == "open"
+
+
+def test_failed_warehouse_write_changes_neither(cached, remote, monkeypatch):
+    def fail_insert(self, table, df):
+        raise WarehouseError("connection dropped")
+
+    monkeypatch.setattr("core.db.postgres.PostgresTransaction.insert_df", fail_insert)
+    with pytest.raises(WarehouseError):
+        with cached.transaction() as tx:
+            tx.execute("UPDATE dq_issues SET status = 'resolved' WHERE issue_id = ?", ("i1",))
+            tx.insert_df("issue_events", pd.DataFrame({"issue_id": ["i1"]}))
+    assert _status(remote) == "open" and _status(cached) == "open"
+
+
+def test_refresh_swaps_the_file_whole(cached, remote, tmp_path):
+    before = refreshed_at(cached.path)
+    refresh(remote, cached.path)
+    assert refreshed_at(cached.path) >= before
+    assert not (tmp_path / "cache.duckdb.new").exists()
+
+
+def test_old_copy_is_refreshed_in_the_background(cached, remote, monkeypatch):
+    monkeypatch.setenv("DQ_CACHE_REFRESH_SECONDS", "3600")
+    assert cached.refresh_if_old() is False
+    remote.execute("UPDATE dq_issues SET status = 'resolved' WHERE issue_id = 'i1'")
+    monkeypatch.setenv("DQ_CACHE_REFRESH_SECONDS", "1")
+    cached.cache.execute("UPDATE dq_cache_meta SET refreshed_at = ?", (LOADED_AT,))
+    assert cached.refresh_if_old() is True
+    import time
+
+    deadline = time.monotonic() + 20
+    while _status(cached) != "resolved" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _status(cached) == "resolved"
+
+
+def test_bulk_triage_reports_a_stale_row_and_saves_the_rest(cached, remote):
+    remote.execute(
+        "INSERT INTO dq_issues (issue_id, kind, detector, account_id, meter_id, severity, "
+        "first_seen_run, last_seen_run, status, status_by, status_at) VALUES "
+        "('i2', 'meter', 'spike', 'acc-a', 'm1', 'low', 'r', 'r', 'open', 'system', ?)",
+        (LOADED_AT,),
+    )
+    refresh(remote, cached.path)
+    remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")
+    result = triage.apply(cached, ALICE, [
+        triage.Change("i1", "acknowledged"), triage.Change("i2", "acknowledged"),
+    ])
+    assert result.saved == ["i2"]
+    assert [(i, "Reload the page" in msg) for i, msg in result.refused] == [("i1", True)]
+    assert remote.fetch_all("SELECT issue_id, status FROM dq_issues ORDER BY 1") == [
+        ("i1", "open"), ("i2", "acknowledged"),
+    ]
