@@ -224,3 +224,20 @@ class CachedWarehouse(Database):
             refresh(self.remote, self.path)
         except Exception:  # noqa: BLE001 - a failed background refresh keeps the old copy
             log.warning("cache refresh failed; pages keep the previous copy", exc_info=True)
+
+
+def refresh_after_job(db: Database) -> bool:
+    """Refresh the app's cache after a job wrote to remote warehouse ``db``; True if done.
+
+    A no-op for the embedded warehouse or when ``DQ_CACHE_PATH`` is empty. A failed refresh
+    is logged, never raised: the job's results are already safe in the warehouse.
+    """
+    path = config.get("DQ_CACHE_PATH")
+    if not path or not is_remote(db.url):
+        return False
+    try:
+        refresh(db, path)
+    except Exception:  # noqa: BLE001
+        log.warning("the job's results are stored; refreshing the app cache failed", exc_info=True)
+        return False
+    return True

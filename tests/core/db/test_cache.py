@@ -137,3 +137,15 @@ def test_bulk_triage_reports_a_stale_row_and_saves_the_rest(cached, remote):
     assert remote.fetch_all("SELECT issue_id, status FROM dq_issues ORDER BY 1") == [
         ("i1", "open"), ("i2", "acknowledged"),
     ]
+
+
+def test_jobs_refresh_the_copy_of_a_remote_warehouse_only(remote, tmp_path, monkeypatch, fresh_db):
+    from core.db.cache import refresh_after_job
+
+    path = tmp_path / "after.duckdb"
+    monkeypatch.setenv("DQ_CACHE_PATH", str(path))
+    assert refresh_after_job(fresh_db) is False and not path.exists()
+    assert refresh_after_job(remote) is True
+    assert refreshed_at(path) is not None
+    monkeypatch.setenv("DQ_CACHE_PATH", "")
+    assert refresh_after_job(remote) is False
