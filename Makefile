@@ -8,9 +8,9 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)  ## create .venv and install pinned requirements (no-op when up to date)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 demo: setup  ## seed the embedded demo warehouse if empty, score its last day, check its bills
@@ -24,8 +24,8 @@ run: demo  ## set up, seed, score, and open the app on http://127.0.0.1:8501
 services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when installed)
 	@scripts/start-services.sh
 
-test: setup services  ## run the whole test suite, as CI does
-	$(PY) -m pytest
+test: setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
+	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest
 
 bench: setup  ## run the benchmarks (prints numbers; not tests)
 	$(PY) -m bench
