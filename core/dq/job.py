@@ -10,16 +10,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from core import config, runs
-from core.db.base import Database
+from core import config, runs, sources
+from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
 from core.detectors.base import Grid
 from core.dq import events as ev
 from core.dq import postprocess, store
 from core.dq.grid import GroupFailure, Window, build_grids
-from core.sources.embedded import EmbeddedSource
 
 log = logging.getLogger(__name__)
+
+_ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def run(
     Parameters
     ----------
     db : Database
-        The warehouse (results are written here; readings come from its embedded tables).
+        The warehouse: results are written here and meters read from it; readings come from
+        the sources chosen by DQ_PLATFORM_READINGS and DQ_RAW_READINGS (core.sources).
     day : date
         The scored UTC day (the partition key: reruns of the same day are idempotent).
     history_days : int, optional
@@ -119,19 +121,25 @@ def run(
 def _run(
     db: Database, window: Window, run: runs.Run, chunk_meters: int, progress: bool
 ) -> RunSummary:
-    source = EmbeddedSource(db)
-    meters = source.eligible_meters()
+    readings = sources.from_settings(db, report=run.fail_unit)
+    meters = sources.eligible_meters(db)
     run.units_total = len(meters)
     found: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
+    raw_down: list[str] = []  # meters scored without their raw feed (its source was down)
     chunks = range(0, len(meters), chunk_meters)
     bar = tqdm(
         total=len(meters), unit="meter", desc=f"dq {window.day.date()}", disable=not progress
     )
     for offset in chunks:
         chunk = meters.iloc[offset : offset + chunk_meters].reset_index(drop=True)
-        block = source.load(chunk.meter_id.to_numpy(), window.start, window.end)
-        for item in build_grids(chunk, block, window):
+        loaded = readings.load(chunk.meter_id.to_numpy(), window.start, window.end)
+        bar.update(len(chunk))
+        if "platform" in loaded.down:
+            continue  # never score a meter without its platform readings: it would look empty
+        if "raw" in loaded.down:
+            raw_down += list(chunk.meter_id)
+        for item in build_grids(chunk, loaded.block, window):
             if isinstance(item, GroupFailure):
                 for meter_id in item.meter_ids:
                     run.fail_unit(meter_id, item.reason)
@@ -140,8 +148,9 @@ def _run(
             f, d = _detect_isolating(grid, src, run)
             found += f
             days += d
-        bar.update(len(chunk))
     bar.close()
+    for label, reason in readings.outages():
+        run.fail_unit(label, reason)
     issues = pd.concat(
         [f for f in found if len(f)] or [postprocess.run(pd.DataFrame(columns=ev.EVENT_COLUMNS))],
         ignore_index=True,
@@ -152,7 +161,11 @@ def _run(
         stored = store.upsert_issues(tx, issues, meters, run)
         run.issues_found = len(stored)
         scored = sorted(meter_days["meter_id"].unique()) if len(meter_days) else []
-        store.resolve_missing(tx, (window.day, window.end), scored, stored, run)
+        kept_ids, kept_days = _kept_raw_results(tx, window.day, sorted(set(raw_down) & set(scored)))
+        seen = stored if kept_ids.empty else pd.concat([stored[["issue_id"]], kept_ids])
+        store.resolve_missing(tx, (window.day, window.end), scored, seen, run)
+        if len(kept_days):
+            meter_days = pd.concat([meter_days, kept_days], ignore_index=True)
         store.replace_meter_days(tx, window.day, meter_days, scored)
         runs.finish(tx, run)
     log.info("dq %s: %s, %d issues", window.day.date(), run.status, run.issues_found)
@@ -164,6 +177,42 @@ def _run(
         run.issues_found,
         run.failures,
     )
+
+
+def _kept_raw_results(
+    tx: Transaction, day: pd.Timestamp, meter_ids: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Open raw issues and raw meter-days of meters scored while the raw source was down.
+
+    Storing a run replaces a scored meter's results for the day; without these the outage
+    would resolve its raw issues and drop its raw scores. Returns ``(issue ids, meter-days)``
+    to count as seen and to write back unchanged.
+    """
+    ids: list[pd.DataFrame] = []
+    rows: list[pd.DataFrame] = []
+    for i in range(0, len(meter_ids), _ID_BATCH):
+        batch = meter_ids[i : i + _ID_BATCH]
+        marks = ", ".join("?" for _ in batch)
+        ids.append(
+            tx.fetch_df(
+                "SELECT issue_id FROM dq_issues WHERE kind = 'meter' AND source = 'raw' "
+                f"AND status = 'open' AND meter_id IN ({marks})",
+                batch,
+            )
+        )
+        rows.append(
+            tx.fetch_df(
+                "SELECT * FROM dq_meter_days WHERE day = ? AND source = 'raw' "
+                f"AND meter_id IN ({marks})",
+                [day.date(), *batch],
+            )
+        )
+    ids = [i for i in ids if len(i)]
+    rows = [r for r in rows if len(r)]
+    kept = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if len(kept):
+        kept["day"] = day.date()  # engines return DATE differently; insert it as a date
+    return (pd.concat(ids, ignore_index=True) if ids else pd.DataFrame(columns=["issue_id"])), kept
 
 
 def _meter_days(
