@@ -94,6 +94,7 @@ def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None
 def _apply_one(db: Database, user: User, change: Change) -> datetime:
     now = utcnow()
     with db.transaction() as tx:
+        tx.lock("dq_issues")  # the stale check and the write see the same row
         old, owner, next_step = _check(tx, user, change)
         owner = owner if change.owner is None else change.owner
         next_step = next_step if change.next_step is None else change.next_step

@@ -31,6 +31,14 @@ class Transaction(ABC):
         """Run one query and return its rows as tuples."""
         return list(self.fetch_df(sql, params).itertuples(index=False, name=None))
 
+    def lock(self, table: str) -> None:  # noqa: B027 - a no-op where writers are serialised
+        """Hold off other writers of ``table`` until this transaction ends.
+
+        Read-decide-write sequences (the job keeping a person's status, a triage stale check)
+        call this first. DuckDB already serialises writers (one process holds the file), so the
+        default does nothing; multi-writer engines lock the table.
+        """
+
     def replace_rows(self, table: str, where: str, params: Params, df: pd.DataFrame) -> int:
         """Delete the rows matching ``where`` and insert ``df``: the portable upsert.
 

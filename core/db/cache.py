@@ -139,6 +139,10 @@ class CachedTransaction(Transaction):
         self._begin_remote().execute(sql, params)
         self.writes.append(("execute", sql, tuple(params)))
 
+    def lock(self, table: str) -> None:
+        """Lock ``table`` on the remote (begins the remote transaction, like a write)."""
+        self._begin_remote().lock(table)
+
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Insert on the remote now; replayed on the cache after the remote commits."""
         n = self._begin_remote().insert_df(table, df)

@@ -82,6 +82,12 @@ class PostgresTransaction(Transaction):
             cur.execute(to_pyformat(sql), list(params))
             return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
 
+    LOCK_SQL = "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"  # readers go on, writers wait
+
+    def lock(self, table: str) -> None:
+        """Block other writers of ``table`` (not readers) until this transaction ends."""
+        self.execute(self.LOCK_SQL.format(table=table))
+
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Bulk insert with ``COPY ... FROM STDIN`` (one round trip per buffer, not per row)."""
         if df.empty:

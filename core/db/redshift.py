@@ -55,6 +55,8 @@ def connect_args(url: str) -> dict[str, Any]:
 class RedshiftTransaction(PostgresTransaction):
     """A redshift-connector connection in a transaction; bulk writes as batched INSERTs."""
 
+    LOCK_SQL = "LOCK {table}"  # Redshift has one lock mode: exclusive
+
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Insert ``df`` as multi-row ``INSERT ... VALUES`` statements, one batch at a time."""
         if df.empty:

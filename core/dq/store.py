@@ -144,6 +144,7 @@ def upsert_rows(tx: Transaction, found: pd.DataFrame, run: Run) -> pd.DataFrame:
     now = utcnow()
     ev = found[_FOUND_COLUMNS]
     ids = ev["issue_id"].tolist()
+    tx.lock("dq_issues")  # a person's edit committed after this read would be overwritten
     old = _in_batches(
         tx,
         "SELECT issue_id, first_seen_run, status, status_by, status_at, status_note, owner, "

@@ -76,14 +76,22 @@ def test_triage_edit_lands_in_the_warehouse_then_the_copy(cached, remote):
         ]
 
 
-def test_edit_based_on_a_stale_copy_is_refused_and_writes_nothing(cached, remote):
-    # Another app instance assigned an owner since the copy was made: the edit read stale rows.
+def test_write_based_on_a_stale_copy_is_refused_and_writes_nothing(cached, remote):
+    # Another app instance assigned an owner since the copy was made.
     remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")
     with pytest.raises(StaleCacheError, match="Reload the page"):
-        triage.set_status(cached, ALICE, "i1", "acknowledged")
-    assert remote.fetch_all("SELECT status, owner FROM dq_issues") == [("open", "bob")]
-    assert remote.fetch_value("SELECT count(*) FROM issue_events") == 0
-    assert _status(cached) == "open"
+        with cached.transaction() as tx:
+            owner = tx.fetch_all("SELECT owner FROM dq_issues WHERE issue_id = 'i1'")[0][0]
+            tx.execute("UPDATE dq_issues SET next_step = ? WHERE issue_id = 'i1'",
+                       (f"ask {owner or 'nobody'}",))
+    assert remote.fetch_all("SELECT owner, next_step FROM dq_issues") == [("bob", None)]
+
+
+def test_triage_locks_and_reads_the_warehouse_so_a_newer_change_is_kept(cached, remote):
+    remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")
+    triage.set_status(cached, ALICE, "i1", "acknowledged")
+    for db in (remote, cached):
+        assert db.fetch_all("SELECT status, owner FROM dq_issues") == [("acknowledged", "bob")]
 
 
 def test_failed_warehouse_write_changes_neither(cached, remote, monkeypatch):
@@ -120,23 +128,15 @@ def test_old_copy_is_refreshed_in_the_background(cached, remote, monkeypatch):
     assert _status(cached) == "resolved"
 
 
-def test_bulk_triage_reports_a_stale_row_and_saves_the_rest(cached, remote):
-    remote.execute(
-        "INSERT INTO dq_issues (issue_id, kind, detector, account_id, meter_id, severity, "
-        "first_seen_run, last_seen_run, status, status_by, status_at) VALUES "
-        "('i2', 'meter', 'spike', 'acc-a', 'm1', 'low', 'r', 'r', 'open', 'system', ?)",
-        (LOADED_AT,),
-    )
-    refresh(remote, cached.path)
-    remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")
-    result = triage.apply(cached, ALICE, [
-        triage.Change("i1", "acknowledged"), triage.Change("i2", "acknowledged"),
-    ])
-    assert result.saved == ["i2"]
-    assert [(i, "Reload the page" in msg) for i, msg in result.refused] == [("i1", True)]
-    assert remote.fetch_all("SELECT issue_id, status FROM dq_issues ORDER BY 1") == [
-        ("i1", "open"), ("i2", "acknowledged"),
-    ]
+def test_bulk_triage_reports_an_unreachable_warehouse_per_row(cached, remote, monkeypatch):
+    def down(*a, **k):
+        raise WarehouseError("Cannot connect to postgresql://dq:***@db/wh")
+
+    monkeypatch.setattr(type(remote), "connect", down)
+    result = triage.apply(cached, ALICE, [triage.Change("i1", "acknowledged")])
+    assert result.saved == [] and result.refused[0][0] == "i1"
+    assert "Cannot connect" in result.refused[0][1]
+    assert _status(cached) == "open"
 
 
 def test_jobs_refresh_the_copy_of_a_remote_warehouse_only(remote, tmp_path, monkeypatch, fresh_db):

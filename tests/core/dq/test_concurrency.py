@@ -1,14 +1,18 @@
-"""A triage write from another process while the DQ job runs must land (DuckDB single-writer)."""
+"""A triage write made while the DQ job runs must land (DuckDB single writer; PostgreSQL locks)."""
 
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from core import triage
 from core.auth import User
 from core.db import connect
+from core.dq import job, store
 
 ALICE = User("alice", "Alice", "staff", None)
 
@@ -48,3 +52,33 @@ def test_triage_write_lands_while_job_runs(demo_warehouse_file, monkeypatch):
     assert row == [("alice", f"edit {writes - 1}")]  # the job kept the person's last edit
     runs = db.fetch_all("SELECT status FROM dq_runs ORDER BY started_at DESC LIMIT 1")
     assert runs == [("ok",)]
+
+
+@pytest.mark.parametrize("any_url", ["postgres"], indirect=True)
+def test_edit_committed_during_the_jobs_write_is_kept_on_postgresql(fleet_db, monkeypatch):
+    """PostgreSQL lets writers overlap: the job locks dq_issues before reading statuses, so an
+    edit made meanwhile waits for the job's commit and lands on the job's rows (not lost)."""
+    db, day = fleet_db
+    job.run(db, day)
+    issue = db.fetch_value("SELECT issue_id FROM dq_issues WHERE status = 'open' LIMIT 1")
+    original = store._in_batches
+    editor: list[threading.Thread] = []
+
+    def read_then_let_a_person_edit(tx, sql, ids, prefix=None):
+        rows = original(tx, sql, ids, prefix)
+        if "first_seen_run" in sql and not editor:  # the job just read the current statuses
+            t = threading.Thread(
+                target=triage.set_status, args=(db, ALICE, issue, "acknowledged", "mine")
+            )
+            editor.append(t)
+            t.start()
+            t.join(timeout=1.0)  # without the lock the edit commits here, before the job writes
+        return rows
+
+    monkeypatch.setattr(store, "_in_batches", read_then_let_a_person_edit)
+    assert job.run(db, day).status == "ok"
+    editor[0].join(timeout=30)
+    assert db.fetch_all(
+        "SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", (issue,)
+    ) == [("acknowledged", "alice", "mine")]
+    assert db.fetch_value("SELECT count(*) FROM issue_events WHERE issue_id = ?", (issue,)) == 1

@@ -12,20 +12,8 @@ import pytest
 from core import triage
 from core.auth import User
 from core.dq import job, store
-from core.ingest import import_frames
 
 ALICE = User("alice", "Alice", "staff", None)
-BUILDINGS = 3  # a small slice of the demo fleet keeps the PostgreSQL import quick
-
-
-@pytest.fixture
-def fleet_db(any_db, demo_fleet):
-    keep = sorted(demo_fleet.meters["building_id"].unique())[:BUILDINGS]
-    meters = demo_fleet.meters[demo_fleet.meters["building_id"].isin(keep)]
-    readings = demo_fleet.readings[demo_fleet.readings["meter_id"].isin(meters["meter_id"])]
-    since = pd.Timestamp(demo_fleet.last_day) - pd.Timedelta(days=30)
-    import_frames(any_db, meters=meters, readings=readings[readings["ts"] >= since])
-    return any_db, demo_fleet.last_day
 
 
 def _issues(db):
