@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import config, projects, ui
+from core import config, project_evidence, projects, ui
 from core import project_charts as charts
 from core.auth import User
 from core.db import Database
@@ -42,9 +42,9 @@ def projects_db(_db: Database, warehouse_url: str, url: str) -> Database:
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Loading the month's demand ...")
 def evidence(_db: Database, _pdb: Database, user: User, pid: str,
-             key: tuple) -> projects.Evidence:
-    """``projects.evidence``, kept (up to 10 minutes) while its month, fault and databases stay."""
-    return projects.evidence(_db, _pdb, user, pid)
+             key: tuple) -> project_evidence.Evidence:
+    """A project's evidence, kept (up to 10 minutes) while its month, fault and databases stay."""
+    return project_evidence.evidence(_db, _pdb, user, pid)
 
 
 user = ui.current_user("projects")
@@ -111,7 +111,7 @@ st.subheader(f"{shown['building']} · {kind} · {facts['month']}")
 st.caption(f"{shown['account']} · status **{shown['status']}**"
            + (" · void: no overshoot in a later scan" if facts["void"] else "")
            + f" · times are local to the building ({ev.timezone})")
-for col, figure in zip(st.columns(5), projects.figures(ev), strict=False):
+for col, figure in zip(st.columns(5), project_evidence.figures(ev), strict=False):
     col.metric(**figure, delta_color="off")
 if not f:
     st.warning("This month was scanned again and no longer shows a fault for this building.")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import project_charts, projects
+from core import project_charts, project_evidence, projects
 from core.auth import User
 from core.overshoot import job, store, sync
 
@@ -104,7 +104,7 @@ def test_bse_of_account_a_sees_nothing_of_b(wh):
     assert "Beta" not in repr(opts)
     assert _list(wh, BSE_A, accounts=["acc-b"]).empty  # asking for B does not widen the scope
     with pytest.raises(projects.ProjectError, match=f"Project {pid('B')} does not exist"):
-        projects.evidence(wh, wh, BSE_A, pid("B"))
+        project_evidence.evidence(wh, wh, BSE_A, pid("B"))
     with pytest.raises(projects.ProjectError, match="does not exist"):
         projects.history(wh, BSE_A, pid("B"))
 
@@ -234,7 +234,7 @@ def test_a_persons_change_survives_a_rerun_of_the_job(wh):
 # --- evidence, figures and charts -----------------------------------------------------------
 
 def test_evidence_in_local_time(wh):
-    ev = projects.evidence(wh, wh, BSE_A, pid("A"))
+    ev = project_evidence.evidence(wh, wh, BSE_A, pid("A"))
     assert ev.timezone == "America/New_York"
     assert ev.fault["overshoot_days"] == 4 and ev.fault["counted_days"] == 22
     assert ev.fault["top_threshold_kw"] == pytest.approx(142.5)  # 85th pct of 18x100, 4x150
@@ -253,26 +253,26 @@ def test_evidence_in_local_time(wh):
 
 
 def test_figures_for_the_page(wh):
-    figures = projects.figures(projects.evidence(wh, wh, ADMIN, pid("A")))
+    figures = project_evidence.figures(project_evidence.evidence(wh, wh, ADMIN, pid("A")))
     got = {f["label"]: f["value"] for f in figures}
     assert got == {"Est. cost / month": "$750", "Worst morning excess": "+50.0 kW",
                    "Overshoot mornings": "4 of 22", "Top 15% hits": "4",
                    "Startup on Mon 02 Mar": "06:00"}
     assert figures[-1]["delta"] == "as usual" and figures[-1]["delta_arrow"] == "off"
-    assert projects.clock(395) == "06:35" and projects.clock(None) == "—"
+    assert project_evidence.clock(395) == "06:35" and project_evidence.clock(None) == "—"
 
 
 def test_evidence_without_its_fault_row(wh):
     wh.execute("DELETE FROM afdd_faults WHERE building_id = 'A'")
-    ev = projects.evidence(wh, wh, ADMIN, pid("A"))
+    ev = project_evidence.evidence(wh, wh, ADMIN, pid("A"))
     assert ev.fault is None and len(ev.days) == 31
-    assert [f["label"] for f in projects.figures(ev)] == ["Est. cost / month"]
+    assert [f["label"] for f in project_evidence.figures(ev)] == ["Est. cost / month"]
     project_charts.peak_chart(ev.days, None, 0.15).to_dict()
     project_charts.startup_chart(ev.days, None).to_dict()
 
 
 def test_charts_carry_figures_not_names(wh):
-    ev = projects.evidence(wh, wh, ADMIN, pid("A"))
+    ev = project_evidence.evidence(wh, wh, ADMIN, pid("A"))
     specs = [
         project_charts.profile_chart(ev.profiles, ev.days, ev.params).to_dict(),
         project_charts.peak_chart(ev.days, ev.fault["top_threshold_kw"], 0.15).to_dict(),
@@ -326,6 +326,6 @@ def test_projects_in_their_own_postgresql_database(fresh_db, projects_pg):
     with pytest.raises(projects.ProjectError, match="does not exist"):
         projects.set_status(pdb, BSE_A, pid("B"), "IN_PROGRESS")
     assert list(projects.history(pdb, BSE_A, pid("A"))["changed_by"]) == ["bea", "system"]
-    ev = projects.evidence(fresh_db, pdb, BSE_A, pid("A"))
+    ev = project_evidence.evidence(fresh_db, pdb, BSE_A, pid("A"))
     assert ev.fault["overshoot_days"] == 4 and len(ev.days) == 31
     assert fresh_db.fetch_value("SELECT count(*) FROM projects") == 0  # not in the warehouse
