@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint demo services clean
+.PHONY: setup run test bench lint demo services worker clean
 
 setup: $(STAMP)  ## create .venv and install pinned requirements (no-op when up to date)
 
@@ -26,6 +26,9 @@ services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when insta
 
 test: setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
 	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest
+
+worker: setup  ## run the job worker (schedules + Admin run-now requests) until Ctrl-C
+	$(PY) -m jobs serve
 
 bench: setup  ## run the benchmarks (prints numbers; not tests)
 	$(PY) -m bench

@@ -7,7 +7,6 @@ import logging
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
-
 from typing import TYPE_CHECKING
 
 from core import config
@@ -30,20 +29,14 @@ def _day(text: str) -> date | str:
         ) from exc
 
 
-def _resolve_day(db: object, value: date | str) -> date:
-    if isinstance(value, date):
-        return value
-    if value == "today":
-        return datetime.now(UTC).date()
-    if value == "yesterday":
-        return datetime.now(UTC).date() - timedelta(days=1)
-    latest = db.fetch_value("SELECT max(ts) FROM readings")  # type: ignore[attr-defined]
-    if latest is None:
-        raise DQHubError(
-            "--date latest: the warehouse has no readings yet "
-            "(run `python -m jobs demo` or `python -m jobs import`)"
-        )
-    return latest.date()
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _resolve_day(db: Database, value: date | str) -> date:
+    from core.worker import partitions
+
+    return partitions.resolve_day(db, value, _today())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -100,8 +93,9 @@ def _month(text: str) -> str:
 
 
 def _last_full_month() -> str:
-    first = datetime.now(UTC).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+    from core.worker import partitions
+
+    return partitions.last_full_month(_today())
 
 
 def _run_overshoot(args: argparse.Namespace) -> int:
@@ -246,6 +240,15 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.worker import service
+
+    if not args.verbose:
+        logging.getLogger("core.worker").setLevel(logging.INFO)  # what ran, and how it ended
+    return service.main(open_warehouse(), once=args.once)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for s in config.SETTINGS:
         print(f"{s.name}={config.get(s.name)!s}\n    {s.help} (default {s.default!s})")
@@ -347,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of standard input instead of prompting",
     )
     s.set_defaults(func=cmd_users)
+
+    s = sub.add_parser(
+        "serve",
+        help="run the job worker: dq, bills and overshoot on their DQ_SCHEDULE_* crontabs and "
+        "run-now requests from the Admin page, one run at a time, one worker per warehouse; "
+        "SIGTERM or Ctrl-C stops it after the running job",
+    )
+    s.add_argument(
+        "--once",
+        action="store_true",
+        help="run what is due now (schedule ticks missed since the last worker ran, queued "
+        "run-now requests), then exit: 0 when every run was ok, 3 otherwise",
+    )
+    s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("settings", help="list every setting with its current value and help")
     s.set_defaults(func=cmd_settings)

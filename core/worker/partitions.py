@@ -1,0 +1,54 @@
+"""The partition key a job runs for (a UTC day or a month), shared by the CLI and the worker.
+
+Callers pass ``today`` (the UTC date of the run); nothing here reads the clock, so a tick
+that runs late still scores the partition it was scheduled for.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from core.db.base import Database
+from core.errors import DQHubError
+
+NO_READINGS = (
+    "--date latest: the warehouse has no readings yet "
+    "(run `python -m jobs demo` or `python -m jobs import`)"
+)
+
+
+def latest_day(db: Database) -> date:
+    """The UTC day of the last reading in the warehouse (``run dq --date latest``).
+
+    Raises
+    ------
+    DQHubError
+        If the warehouse has no readings.
+    """
+    latest = db.fetch_value("SELECT max(ts) FROM readings")
+    if latest is None:
+        raise DQHubError(NO_READINGS)
+    return latest.date()
+
+
+def latest_full_day(db: Database, today: date) -> date:
+    """The last day with readings, but never ``today`` (still filling up): the worker's dq day."""
+    return min(latest_day(db), today - timedelta(days=1))
+
+
+def resolve_day(db: Database, value: date | str, today: date) -> date:
+    """``value`` as a date: a date, ``today``, ``yesterday`` or ``latest`` (see latest_day)."""
+    if isinstance(value, date):
+        return value
+    if value == "today":
+        return today
+    if value == "yesterday":
+        return today - timedelta(days=1)
+    if value == "latest":
+        return latest_day(db)
+    raise DQHubError(f"{value!r} is not a day; expected YYYY-MM-DD, today, yesterday or latest")
+
+
+def last_full_month(today: date) -> str:
+    """The month before ``today``'s, as ``YYYY-MM`` (the overshoot job's default)."""
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
