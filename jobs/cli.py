@@ -116,7 +116,25 @@ def _run_overshoot(args: argparse.Namespace) -> int:
     return 0 if s.status == "ok" else 3
 
 
+def _refresh_app_cache() -> None:
+    """After a run on a remote warehouse, refresh the app's local copy (DQ_CACHE_PATH)."""
+    from core.db.cache import is_remote, refresh_after_job
+
+    if is_remote(config.get("DQ_WAREHOUSE")):
+        from core.db import connect
+
+        if refresh_after_job(connect()):
+            print(f"app cache {config.get('DQ_CACHE_PATH')} refreshed")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        return _run_job(args)
+    finally:
+        _refresh_app_cache()
+
+
+def _run_job(args: argparse.Namespace) -> int:
     if args.job == "overshoot":
         return _run_overshoot(args)
     if args.month is not None:
@@ -181,6 +199,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         _print_summary(day, summary)
         worst = max(worst, 0 if summary.status == "ok" else 3)
         day += timedelta(days=1)
+    _refresh_app_cache()
     return worst
 
 

@@ -149,3 +149,22 @@ def test_jobs_refresh_the_copy_of_a_remote_warehouse_only(remote, tmp_path, monk
     assert refreshed_at(path) is not None
     monkeypatch.setenv("DQ_CACHE_PATH", "")
     assert refresh_after_job(remote) is False
+
+
+def test_run_command_refreshes_the_app_cache_of_a_remote_warehouse(pg_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    open_warehouse(pg_url)
+    path = tmp_path / "app-cache.duckdb"
+    env = {**os.environ, "DQ_WAREHOUSE": pg_url, "DQ_CACHE_PATH": str(path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "jobs", "run", "bills", "--date", "2026-03-01", "-q"],
+        cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "app cache" in out.stdout and refreshed_at(path) is not None
+    copy = open_warehouse(f"duckdb:///{path}")
+    assert copy.fetch_all("SELECT job, status FROM dq_runs") == [("bills", "ok")]
