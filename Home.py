@@ -14,6 +14,9 @@ PAGES = {
     "overview": ("app_pages/overview.py", "DQ overview", ":material/monitoring:"),
     "explorer": ("app_pages/explorer.py", "Meter explorer", ":material/query_stats:"),
     "bills": ("app_pages/bills.py", "Utility bills", ":material/receipt_long:"),
+    "sandbox": ("app_pages/sandbox.py", "Model sandbox", ":material/science:"),
+    "projects": ("app_pages/projects.py", "Projects", ":material/engineering:"),
+    "admin": ("app_pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 }
 
 st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")
@@ -65,6 +68,8 @@ st.session_state[ui.SALT_KEY] = login.cookie_key
 
 with st.sidebar:
     st.caption(f"Signed in as **{user.name}** ({user.role})")
+    if note := ui.cache_note():
+        st.caption(note)
     st.toggle(
         "Screen-share mode",
         key=ui.MASK_KEY,

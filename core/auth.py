@@ -25,6 +25,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "overview": ROLES,
     "explorer": ROLES,
     "bills": ("admin", "ds", "staff"),
+    "sandbox": ROLES,
+    "projects": ("admin", "bse"),
+    "admin": ("admin",),
 }
 TRIAGE_ROLES = ("admin", "ds", "staff")  # bse users read DQ issues but do not change them
 

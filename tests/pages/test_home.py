@@ -10,8 +10,11 @@ from core import auth
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "Home.py")
-TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview", "explorer": "Meter explorer",
-          "bills": "Utility bills"}
+TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview",
+          "explorer": "Meter explorer", "bills": "Utility bills", "sandbox": "Model sandbox",
+          "projects": "Projects", "admin": "Admin"}
+EVERYONE = {"DQ overview", "Meter explorer", "Model sandbox"}
+TRIAGE = {"Issues", "Offline devices", "Utility bills"}
 
 
 def _app(url, monkeypatch):
@@ -46,9 +49,9 @@ def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypa
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
-        ("admin", {"Issues", "Offline devices", "DQ overview", "Meter explorer", "Utility bills"}),
-        ("staff", {"Issues", "Offline devices", "DQ overview", "Meter explorer", "Utility bills"}),
-        ("bse", {"DQ overview", "Meter explorer"}),
+        ("admin", EVERYONE | TRIAGE | {"Projects", "Admin"}),
+        ("staff", EVERYONE | TRIAGE),
+        ("bse", EVERYONE | {"Projects"}),
     ],
 )
 def test_good_login_shows_only_the_role_pages(demo_warehouse_file, monkeypatch, role, pages):
