@@ -55,6 +55,25 @@ SETTINGS: tuple[Setting, ...] = (
         "host:5432/db); empty = the warehouse's own bills and meters tables.",
     ),
     Setting(
+        "DQ_CACHE_PATH",
+        "data/cache.duckdb",
+        str,
+        "Remote warehouse only: the local DuckDB copy pages read from; empty = read the "
+        "warehouse directly.",
+    ),
+    Setting(
+        "DQ_CACHE_REFRESH_SECONDS",
+        300,
+        int,
+        "Remote warehouse only: the app refreshes the cache in the background when older.",
+    ),
+    Setting(
+        "DQ_CACHE_READINGS_DAYS",
+        35,
+        int,
+        "Remote warehouse only: days of readings copied into the cache (the meter explorer's).",
+    ),
+    Setting(
         "DQ_REDSHIFT_INSERT_BATCH_ROWS",
         1000,
         int,
@@ -131,6 +150,73 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Seconds any PostgreSQL connection (DQ_PLATFORM_DB_URL, DQ_PROJECTS_DB_URL) waits to "
         "connect before it fails.",
+    ),
+    Setting(
+        "DQ_PLATFORM_READINGS",
+        "embedded",
+        str,
+        "Where the DQ job reads platform readings: embedded (the warehouse's readings table) "
+        "or influxdb (DQ_INFLUX_*).",
+    ),
+    Setting(
+        "DQ_RAW_READINGS",
+        "embedded",
+        str,
+        "Where the DQ job reads the raw feed: embedded (the warehouse's readings table), s3 "
+        "(JSON packets under DQ_S3_RAW_URL) or none.",
+    ),
+    Setting(
+        "DQ_INFLUX_URL",
+        "",
+        str,
+        "InfluxDB 1.x server and database of the platform readings: "
+        "http[s]://[user:pass@]host:8086/database.",
+    ),
+    Setting(
+        "DQ_INFLUX_MEASUREMENT",
+        "readings",
+        str,
+        "InfluxDB measurement holding one point per reading (time = interval start).",
+    ),
+    Setting(
+        "DQ_INFLUX_METER_TAG",
+        "meter_id",
+        str,
+        "InfluxDB tag holding the meter id (meters.meter_id).",
+    ),
+    Setting(
+        "DQ_INFLUX_VALUE_FIELD",
+        "value",
+        str,
+        "InfluxDB field holding the consumption in the interval (meter unit).",
+    ),
+    Setting(
+        "DQ_S3_RAW_URL",
+        "",
+        str,
+        "Raw packets in S3: s3://bucket/prefix, read from <prefix>/date=YYYY-MM-DD/*.json "
+        "(AWS credentials from the standard boto3 chain).",
+    ),
+    Setting(
+        "DQ_S3_ENDPOINT_URL",
+        "",
+        str,
+        "S3-compatible endpoint for DQ_S3_RAW_URL (MinIO, moto: http://127.0.0.1:9000); "
+        "empty = AWS.",
+    ),
+    Setting(
+        "DQ_SOURCE_TIMEOUT_SECONDS",
+        30.0,
+        float,
+        "Seconds each InfluxDB or S3 request may wait to connect and to read before it fails.",
+    ),
+    Setting(
+        "DQ_SOURCE_RETRIES",
+        3,
+        int,
+        "Retries (with backoff) of an InfluxDB or S3 request after a connection error, "
+        "timeout or 5xx; then the source counts as down and the run ends partial.",
+        allow_zero=True,
     ),
     Setting(
         "DQ_HISTORY_DAYS",
