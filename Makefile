@@ -13,10 +13,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-demo: setup  ## seed the embedded demo warehouse if empty, score its last day, check its bills
+demo: setup  ## seed the demo warehouse if empty, score its last day, check bills, scan last month
 	$(PY) -m jobs demo --if-empty
 	$(PY) -m jobs run dq --date latest
 	$(PY) -m jobs run bills -q
+	$(PY) -m jobs run overshoot -q
 
 run: demo  ## set up, seed, score, and open the app on http://127.0.0.1:8501
 	$(PY) -m streamlit run Home.py

@@ -4,7 +4,7 @@
 #   app [STREAMLIT_OPTION ...]  apply migrations, then serve the Streamlit app on 0.0.0.0:$PORT
 #   worker [ARG ...]            apply migrations, then run the scheduler (python -m jobs serve)
 #   demo [DEMO_OPTION ...]      seed the demo fleet if the warehouse is empty, score its last
-#                               day, check its bills (what `make demo` does)
+#                               day, check its bills, scan last month's mornings (`make demo`)
 #   COMMAND [ARG ...]           any other `python -m jobs` command: migrate, run, import, ...
 #
 # The last command is started with exec, so it replaces this shell and receives the
@@ -29,8 +29,8 @@ modes:
                               (the default)
   worker [ARG ...]            apply migrations, then run the job scheduler (python -m jobs serve);
                               run exactly one worker per warehouse
-  demo [DEMO_OPTION ...]      seed the demo fleet if the warehouse is empty, score its last day
-                              and check its bills
+  demo [DEMO_OPTION ...]      seed the demo fleet if the warehouse is empty, score its last day,
+                              check its bills and scan last month's mornings
   COMMAND [ARG ...]           run one job command: $JOBS_COMMANDS
                               (e.g. \`run dq --date latest\`, \`users add NAME ...\`)
   help                        show this help
@@ -63,7 +63,8 @@ case "$mode" in
     demo)
         "$PYTHON" -m jobs demo --if-empty "$@"
         "$PYTHON" -m jobs run dq --date latest -q
-        exec "$PYTHON" -m jobs run bills -q
+        "$PYTHON" -m jobs run bills -q
+        exec "$PYTHON" -m jobs run overshoot -q
         ;;
     help | -h | --help)
         usage

@@ -153,8 +153,9 @@ def test_demo_seeds_if_empty_scores_and_checks_bills(entry):
         "-m jobs demo --if-empty --seed 7",
         "-m jobs run dq --date latest -q",
         "-m jobs run bills -q",
+        "-m jobs run overshoot -q",
     ]
-    assert [c.exec for c in calls] == [False, False, True]
+    assert [c.exec for c in calls] == [False, False, False, True]
 
 
 def test_demo_stops_at_the_first_failure(entry):
