@@ -103,7 +103,13 @@ if found.empty:
 view = ui.mask(found).set_index("issue_id")
 if highlight in view.index:
     view.insert(0, "linked", view.index == highlight)
+if not ui.masking_on():  # the link carries the real meter id
+    view["sandbox"] = explorer.sandbox_links(found, meter_id).to_numpy()
 columns = {
+    "sandbox": st.column_config.LinkColumn(
+        "", display_text="Try in sandbox", width=100,
+        help="Open this detector in the model sandbox on this meter and day, and move its settings",
+    ),
     "linked": st.column_config.CheckboxColumn("Linked", help="The issue the link opened"),
     "detector": "Detector", "source": "Source", "severity": "Severity", "status_by": "By",
     "magnitude": st.column_config.NumberColumn("Magnitude", format="%.2f"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
@@ -247,3 +248,17 @@ def chart(
                  alt.Tooltip("end:N", title="end (UTC)")],
     )
     return alt.layer(rect, line).resolve_scale(color="independent", strokeDash="independent")
+
+
+def sandbox_links(found: pd.DataFrame, meter_id: str) -> pd.Series:
+    """``sandbox?model=<detector>&meter=<id>&day=<last day>`` for each issue of ``found``.
+
+    The sandbox's detector models are keyed by detector name; the day is the issue's last UTC
+    day, so the sandbox's 30-day window ends on it.
+    """
+    last = (pd.to_datetime(found["end_ts"]) - pd.Timedelta(seconds=1)).dt.strftime("%Y-%m-%d")
+    query = [
+        urlencode({"model": d, "meter": meter_id, "day": day})
+        for d, day in zip(found["detector"], last, strict=True)
+    ]
+    return pd.Series(["sandbox?" + q for q in query], index=found.index)

@@ -235,3 +235,35 @@ def test_signed_out_gets_a_warning(wh):
     at = _app(user=None).run()
     assert not at.exception
     assert "Sign in again" in at.warning[0].value
+
+
+def test_each_issue_links_to_its_detector_in_the_sandbox(wh, monkeypatch):
+    from urllib.parse import parse_qsl, urlsplit
+
+    issue_id, meter_id, *_ = _issue(wh, ["acc-01", "acc-02"], detector="spike_positive")
+    end = wh.fetch_value("SELECT end_ts FROM dq_issues WHERE issue_id = ?", [issue_id])
+    at = _app(STAFF, issue=issue_id).run()
+    link = at.dataframe[0].value.loc[issue_id, "sandbox"]
+    query = dict(parse_qsl(urlsplit(link).query))
+    assert urlsplit(link).path == "sandbox"
+    assert query == {"model": "spike_positive", "meter": meter_id,
+                     "day": str((end - dt.timedelta(seconds=1)).date())}
+
+    # The sandbox opens on that detector, meter and day.
+    sandbox = AppTest.from_file(str(Path(PAGE).with_name("sandbox.py")), default_timeout=60)
+    sandbox.session_state["dq_user"] = STAFF
+    for k, v in query.items():
+        sandbox.query_params[k] = v
+    sandbox.run()
+    assert not sandbox.exception
+    assert sandbox.selectbox(key="sbx_model").value == "spike_positive"
+    assert meter_id in [s.value for s in sandbox.selectbox]
+    assert str(sandbox.date_input[0].value) == query["day"]
+
+
+def test_no_sandbox_link_in_screen_share_mode(wh):
+    issue_id, *_ = _issue(wh, ["acc-01", "acc-02"])
+    at = _app(STAFF, issue=issue_id)
+    at.session_state["dq_mask"] = True
+    at.run()
+    assert "sandbox" not in at.dataframe[0].value.columns
