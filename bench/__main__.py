@@ -10,8 +10,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Subcommands dq, lead, issues and all; every option has help."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) "
-        "and the Issues page at scale (issues). "
+        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead), "
+        "the Issues page at scale (issues), the overshoot job (overshoot). "
         "Results are printed and saved under bench/out/.",
     )
     sub = p.add_subparsers(dest="bench", metavar="BENCH")
@@ -47,7 +47,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--issues", type=int, default=1_000_000, help="issues (default 1000000)"
     )
     issues.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
-    sub.add_parser("all", help="dq, issues and lead with their defaults (the default)")
+    sandbox = sub.add_parser("sandbox", help="Model sandbox: slider-move server time per model")
+    sandbox.add_argument("--moves", type=int, default=9, help="slider moves per model (default 9)")
+    sandbox.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
+    overshoot = sub.add_parser(
+        "overshoot", help="overshoot job end to end: 5,000 buildings x one month, by stage"
+    )
+    overshoot.add_argument(
+        "--buildings", type=int, default=5000, help="buildings (default 5000)"
+    )
+    overshoot.add_argument(
+        "--month", default="2024-03", help="local month, YYYY-MM (default 2024-03: US and EU DST)"
+    )
+    overshoot.add_argument(
+        "--chunk-meters", type=int, help="meters loaded at once by the job (default: its own)"
+    )
+    overshoot.add_argument(
+        "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
+    )
+    overshoot.add_argument(
+        "--regenerate", action="store_true", help="rebuild the cached warehouse"
+    )
+    sub.add_parser("all", help="dq, issues, lead and overshoot with their defaults (the default)")
     return p
 
 
@@ -85,6 +106,20 @@ def main(argv: list[str] | None = None) -> int:
             lead.measure()
         else:
             lead.measure(csv=args.csv, history_days=args.history_days)
+    if which in ("overshoot", "all"):
+        from bench import overshoot_speed
+
+        if which == "all":
+            overshoot_speed.measure()
+        else:
+            overshoot_speed.measure(
+                args.buildings, args.month, chunk=args.chunk_meters, profile=args.profile,
+                regenerate=args.regenerate,
+            )
+    if which == "sandbox":
+        from bench import sandbox_speed
+
+        sandbox_speed.measure(args.moves, regenerate=args.regenerate)
     return 0
 
 

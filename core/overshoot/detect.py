@@ -119,12 +119,59 @@ def _window(name: str, text: str) -> tuple[float, float]:
     return start, end
 
 
-def _local_times(ts: np.ndarray, zones: pd.Series) -> np.ndarray:
-    """Naive local wall-clock ``datetime64[ns]`` of naive UTC ``ts``, per row's zone."""
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of ``values`` and their sorted distinct values (cheap for a categorical)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(np.int64)
+        cats = values.cat.categories
+        if not (codes < 0).any():
+            if not cats.is_monotonic_increasing:
+                order = np.argsort(cats.to_numpy(), kind="stable")
+                rank = np.empty(len(order), dtype=np.int64)
+                rank[order] = np.arange(len(order))
+                codes, cats = rank[codes], cats[order]
+            return codes, pd.Index(cats)
+        values = values.astype(object)
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _first_rows(building: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """Mask of the first row of each (building, ts), or None when there is no duplicate.
+
+    Rows sorted by building, then time (as loaded) are checked in one pass; otherwise a hash.
+    """
+    if len(ts) < 2:
+        return None
+    t = ts.astype(np.int64)
+    db, dt = np.diff(building), np.diff(t)
+    if ((db > 0) | ((db == 0) & (dt >= 0))).all():
+        dup = np.r_[False, (db == 0) & (dt == 0)]
+    else:
+        dup = pd.DataFrame({"b": building, "t": t}).duplicated().to_numpy()
+    return ~dup if dup.any() else None
+
+
+def _local_times(ts: np.ndarray, zone: np.ndarray, names: pd.Index) -> np.ndarray:
+    """Naive local wall-clock ``datetime64[ns]`` of naive UTC ``ts``.
+
+    ``zone`` holds each row's code into the IANA zone ``names``. Many rows share a few
+    timestamps (every building has the same slots), so each distinct (zone, ts) is converted
+    once and the rows look theirs up.
+    """
+    codes, distinct = pd.factorize(ts.view(np.int64))
+    if len(distinct) * len(names) < len(ts) // 2:
+        table = np.empty((len(names), len(distinct)), dtype=np.int64)
+        utc = pd.DatetimeIndex(distinct.view("datetime64[ns]")).tz_localize("UTC")
+        for code, tz in enumerate(names):
+            table[code] = utc.tz_convert(str(tz)).tz_localize(None).asi8
+        return table.ravel()[zone * len(distinct) + codes].view("datetime64[ns]")
     out = np.empty(len(ts), dtype="datetime64[ns]")
-    for tz, idx in zones.groupby(zones, sort=False).indices.items():
-        utc = pd.DatetimeIndex(ts[idx]).tz_localize("UTC")
-        out[idx] = utc.tz_convert(tz).tz_localize(None).to_numpy("datetime64[ns]")
+    for code, tz in enumerate(names):
+        idx = np.flatnonzero(zone == code)
+        if len(idx):
+            utc = pd.DatetimeIndex(ts[idx]).tz_localize("UTC")
+            out[idx] = utc.tz_convert(str(tz)).tz_localize(None).to_numpy("datetime64[ns]")
     return out
 
 
@@ -133,12 +180,13 @@ def _day_minutes(zones: pd.Series, days: pd.Series) -> np.ndarray:
     out = np.full(len(days), 1440.0)
     day_values = days.to_numpy("datetime64[ns]")
     for tz, idx in zones.groupby(zones, sort=False).indices.items():
-        start = pd.DatetimeIndex(day_values[idx])
-        flags = np.ones(len(idx), dtype=bool)  # an ambiguous midnight: the first one
+        days, day_of = np.unique(day_values[idx], return_inverse=True)  # each day once
+        start = pd.DatetimeIndex(days)
+        flags = np.ones(len(days), dtype=bool)  # an ambiguous midnight: the first one
         kw = {"ambiguous": flags, "nonexistent": "shift_forward"}
         begin = start.tz_localize(tz, **kw)
         end = (start + pd.Timedelta(days=1)).tz_localize(tz, **kw)
-        out[idx] = (end - begin).total_seconds() / 60
+        out[idx] = ((end - begin).total_seconds() / 60).to_numpy()[day_of]
     return out
 
 
@@ -183,17 +231,22 @@ def building_days(
         ``demand`` are absent (they would have completeness 0 and never count).
     """
     p = params or Params()
-    cols = ["building_id", "ts", "kw", "timezone"]
-    extra = ["slot_minutes"] if "slot_minutes" in demand.columns else []
-    data = demand[cols + extra].drop_duplicates(["building_id", "ts"])
-    ts = pd.to_datetime(data["ts"]).to_numpy("datetime64[ns]")
-    local = _local_times(ts, data["timezone"].astype(str).reset_index(drop=True))
-    kw = data["kw"].to_numpy(float)
-    bcode, buildings = pd.factorize(data["building_id"], sort=True)
+    bcode, buildings = _codes(demand["building_id"])
+    ts = pd.to_datetime(demand["ts"]).to_numpy("datetime64[ns]")
+    kw = demand["kw"].to_numpy(float)
+    zones = demand["timezone"]
+    zcode, zone_names = _codes(zones if isinstance(zones.dtype, pd.CategoricalDtype)
+                               else zones.astype(str))
+    slot_col = demand["slot_minutes"].to_numpy() if "slot_minutes" in demand.columns else None
+    keep = _first_rows(bcode, ts)  # duplicate (building_id, ts) rows: the first is kept
+    if keep is not None:
+        bcode, ts, kw, zcode = bcode[keep], ts[keep], kw[keep], zcode[keep]
+        slot_col = slot_col[keep] if slot_col is not None else None
+    local = _local_times(ts, zcode, zone_names)
     day_int = local.astype("datetime64[D]").astype("int64")
     d0 = int(day_int.min()) if len(day_int) else 0
     span = int(day_int.max()) - d0 + 1 if len(day_int) else 1
-    g = bcode.astype("int64") * span + (day_int - d0)
+    g = bcode * span + (day_int - d0)
     minute = (local - local.astype("datetime64[D]")).astype("int64") // _NS_PER_MIN
 
     def between(lo_h: float, hi_h: float) -> np.ndarray:
@@ -205,10 +258,8 @@ def building_days(
     morning = between(p.morning_start_h, p.morning_end_h)
     m_kw = pd.Series(kw[morning], index=np.flatnonzero(morning))
     stats["morning_peak_kw"] = m_kw.groupby(g[morning]).max()
-    stats["morning_peak_ts"] = pd.Series(
-        local[m_kw.groupby(g[morning]).idxmax().to_numpy()],
-        index=m_kw.groupby(g[morning]).idxmax().index,
-    )
+    peak_at = m_kw.groupby(g[morning]).idxmax()
+    stats["morning_peak_ts"] = pd.Series(local[peak_at.to_numpy()], index=peak_at.index)
     for name, (lo, hi) in {"plateau_median_kw": (p.plateau_start_h, p.plateau_end_h),
                            "night_median_kw": (0.0, p.night_end_h)}.items():
         sel = between(lo, hi)
@@ -224,16 +275,19 @@ def building_days(
         "day": pd.to_datetime((gi % span + d0).astype("datetime64[D]")).astype("datetime64[ns]"),
     })
     out = pd.concat([out, stats.reset_index(drop=True)], axis=1)
-    zone = data.groupby("building_id")["timezone"].first().astype(str)
-    out_zone = zone.reindex(out["building_id"]).reset_index(drop=True)
-    if extra:
-        slot = data.groupby("building_id")["slot_minutes"].first().astype(float)
+    out_code = gi // span
+    first = pd.DataFrame({"zone": zcode, "slot": slot_col if slot_col is not None else 0})
+    first = first.groupby(bcode).first()  # per building code: its first row's zone and slot
+    out_zone = pd.Series(zone_names.take(first["zone"].reindex(out_code).to_numpy()))
+    if slot_col is not None:
+        slot = first["slot"].astype(float)
     else:
-        slot = _slot_minutes(data["building_id"].to_numpy(), ts, p.default_slot_minutes)
-    day_minutes = _day_minutes(out_zone, out["day"])
-    out["expected_slots"] = np.round(day_minutes / slot.reindex(out["building_id"]).to_numpy())
+        slot = _slot_minutes(bcode, ts, p.default_slot_minutes)
+    day_minutes = _day_minutes(out_zone.astype(str), out["day"])
+    out["expected_slots"] = np.round(day_minutes / slot.reindex(out_code).to_numpy())
     out["completeness"] = (out["present_slots"] / out["expected_slots"]).clip(upper=1.0)
-    out["month"] = out["day"].dt.strftime("%Y-%m")
+    months, month_of = np.unique(out["day"].to_numpy("datetime64[M]"), return_inverse=True)
+    out["month"] = pd.Index(pd.DatetimeIndex(months).strftime("%Y-%m")).take(month_of)
     out["weekday"] = out["day"].dt.day_of_week < 5
     out["blocked"] = False
     if blocked is not None and len(blocked):
@@ -333,9 +387,9 @@ def faults(days: pd.DataFrame, month: str, params: Params | None = None) -> pd.D
     summary["worst_plateau_kw"] = worst["plateau_median_kw"]
     summary["worst_peak_ts"] = worst["morning_peak_ts"]
     summary["worst_startup_minute"] = worst["startup_minute"]
+    dates = over.sort_values("day")
     summary["overshoot_dates"] = (
-        over.sort_values("day").groupby("building_id")["day"]
-        .agg(lambda s: ",".join(s.dt.strftime("%Y-%m-%d")))
+        dates["day"].dt.strftime("%Y-%m-%d").groupby(dates["building_id"]).agg(",".join)
     )
     summary["est_monthly_cost"] = summary["worst_excess_kw"] * p.demand_rate_per_kw
     summary["month"] = month

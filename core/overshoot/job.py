@@ -1,12 +1,15 @@
 """The monthly overshoot job: load month -> building days -> faults -> store -> sync projects.
 
-Each stage writes in its own short transaction: ``overshoot_days`` (the month's rows of the
-scanned buildings replaced), ``afdd_faults`` (likewise), ``projects``, then the run record.
-Faults and projects go to :func:`store.projects_db` (the warehouse, or ``DQ_PROJECTS_DB_URL``). Reruns of a month give the same rows (``run_id`` aside; a fault keeps its first
-``created_at``; an unchanged project is not rewritten).
+Demand is loaded and turned into building days chunk by chunk (about ``CHUNK_METERS`` meters
+of whole buildings at a time, see :mod:`core.overshoot.demand`), so memory follows the chunk,
+not the fleet. Each stage then writes in its own short transaction: ``overshoot_days`` (the
+month's rows of the scanned buildings replaced), ``afdd_faults`` (likewise), ``projects``,
+then the run record. Faults and projects go to :func:`store.projects_db` (the warehouse, or
+``DQ_PROJECTS_DB_URL``). Reruns of a month give the same rows (``run_id`` aside; a fault keeps
+its first ``created_at``; an unchanged project is not rewritten).
 
 A building whose data makes :func:`building_days` raise is recorded as a failed unit and the
-rest goes on: the whole batch is tried first, then each time zone group, then each building
+rest goes on: the whole chunk is tried first, then each time zone group, then each building
 of a failing group.
 """
 
@@ -15,6 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +30,7 @@ import pandas as pd
 from core import runs
 from core.db.base import Database, Transaction
 from core.overshoot import detect, store, sync
-from core.overshoot.demand import load_month
+from core.overshoot.demand import CHUNK_METERS, iter_demand, open_month
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,24 @@ class RunSummary:
     faults: int
     projects: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds by stage: ``load``, ``detect``, ``write_days``, ``faults``, ``sync``,
+    ``finish`` (``load`` and ``detect`` summed over the chunks)."""
+
+
+class _Stages:
+    """Wall seconds per named stage, summed over repeated entries."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
 
 
 def _check_month(month: str) -> str:
@@ -79,13 +103,13 @@ def _days_isolating(
     except Exception:  # noqa: BLE001 - isolate below
         log.warning("overshoot: batch failed; retrying per time zone", exc_info=True)
     out: list[pd.DataFrame] = []
-    for _, zone in demand.groupby("timezone", sort=True):
+    for _, zone in demand.groupby("timezone", sort=True, observed=True):
         try:
             out.append(detect.building_days(zone, p, blocked))
             continue
         except Exception:  # noqa: BLE001
             pass
-        for building, part in zone.groupby("building_id", sort=True):
+        for building, part in zone.groupby("building_id", sort=True, observed=True):
             try:
                 out.append(detect.building_days(part, p, blocked))
             except Exception as exc:  # noqa: BLE001 - recorded as a unit failure
@@ -121,11 +145,13 @@ def run(
     month: str,
     params: detect.Params | None = None,
     projects: Database | None = None,
+    chunk_meters: int | None = None,
 ) -> RunSummary:
     """Scan local ``month`` (``YYYY-MM``) for every eligible building; store and sync.
 
     ``projects`` holds ``afdd_faults`` and ``projects`` (default: :func:`store.projects_db`,
-    the warehouse unless ``DQ_PROJECTS_DB_URL`` is set).
+    the warehouse unless ``DQ_PROJECTS_DB_URL`` is set). ``chunk_meters``: meters (of whole
+    buildings) loaded and scanned at once (default ``demand.CHUNK_METERS``).
     """
     month = _check_month(month)
     p = params or detect.Params.from_settings()
@@ -133,53 +159,75 @@ def run(
     run = runs.Run(JOB, {"month": month})
     runs.start(db, run)
     try:
-        return _run(db, pdb, month, p, run)
+        return _run(db, pdb, month, p, run, chunk_meters or CHUNK_METERS)
     except BaseException as exc:
         runs.fail(db, run, exc)
         raise
 
 
 def _run(
-    db: Database, pdb: Database, month: str, p: detect.Params, run: runs.Run
+    db: Database, pdb: Database, month: str, p: detect.Params, run: runs.Run, chunk_meters: int
 ) -> RunSummary:
-    demand, blocked, buildings = load_month(db, month, p)
+    stage = _Stages()
+    parts: list[pd.DataFrame] = []
+    with db.transaction() as tx:  # one snapshot of meters, issues and readings
+        with stage("load"):
+            scope = open_month(tx, month, p)
+        with closing(iter_demand(tx, scope, chunk_meters)) as chunks:
+            while True:
+                with stage("load"):
+                    demand = next(chunks, None)
+                if demand is None:
+                    break
+                with stage("detect"):
+                    parts += _days_isolating(demand, scope.blocked, p, run)
+                del demand
+    buildings = scope.buildings
     run.units_total = len(buildings)
-    parts = _days_isolating(demand, blocked, p, run)
-    days = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
+    with stage("detect"):
+        days = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
+        )
+        del parts
+        fault_rows = detect.faults(days, month, p) if len(days) else pd.DataFrame(
+            columns=detect.FAULT_COLUMNS
+        )
     failed = {u for u, _ in run.failures}
     scanned = buildings[~buildings["building_id"].astype(str).isin(failed)]
     scanned_ids = sorted(scanned["building_id"].astype(str))
-    fault_rows = detect.faults(days, month, p) if len(days) else pd.DataFrame(
-        columns=detect.FAULT_COLUMNS
-    )
     run.issues_found = len(fault_rows)
     now = runs.utcnow()
 
-    month_days = days[days["month"] == month].copy() if len(days) else days
-    month_days["day"] = pd.to_datetime(month_days["day"]).dt.date
-    month_days["run_id"] = run.run_id
-    month_days = month_days[DAY_COLUMNS].sort_values(["building_id", "day"], ignore_index=True)
-    with db.transaction() as tx:
-        _delete_month(tx, "overshoot_days", month, scanned_ids)
-        tx.insert_df("overshoot_days", month_days)
+    with stage("write_days"):
+        month_days = days[days["month"] == month].copy() if len(days) else days
+        month_days["day"] = pd.to_datetime(month_days["day"]).dt.date
+        month_days["run_id"] = run.run_id
+        month_days = month_days[DAY_COLUMNS].sort_values(["building_id", "day"], ignore_index=True)
+        with db.transaction() as tx:
+            _delete_month(tx, "overshoot_days", month, scanned_ids)
+            tx.insert_df("overshoot_days", month_days)
 
-    faults = _fault_table(pdb, fault_rows, buildings, month, run.run_id, now)
-    with pdb.transaction() as tx:
-        _delete_month(tx, "afdd_faults", month, scanned_ids)
-        tx.insert_df("afdd_faults", faults)
+    with stage("faults"):
+        faults = _fault_table(pdb, fault_rows, buildings, month, run.run_id, now)
+        with pdb.transaction() as tx:
+            _delete_month(tx, "afdd_faults", month, scanned_ids)
+            tx.insert_df("afdd_faults", faults)
 
-    with pdb.transaction() as tx:
+    with stage("sync"), pdb.transaction() as tx:
         sync_in = fault_rows.assign(
             fault_id=faults["fault_id"].to_numpy() if len(faults) else [],
             account_id=faults["account_id"].to_numpy() if len(faults) else [],
         )
         counts = sync.sync_projects(tx, sync_in, scanned, month, run.run_id, now)
-    with db.transaction() as tx:
+    with stage("finish"), db.transaction() as tx:
         runs.finish(tx, run)
-    log.info("overshoot %s: %s, %d faults, projects %s", month, run.status, len(faults), counts)
+    log.info(
+        "overshoot %s: %s, %d faults, projects %s, seconds %s", month, run.status, len(faults),
+        counts, {k: round(v, 2) for k, v in stage.seconds.items()},
+    )
     return RunSummary(
         run.run_id, month, run.status, run.units_total, len(failed), len(faults), counts,
-        run.failures,
+        run.failures, stage.seconds,
     )
 
 
@@ -198,14 +246,18 @@ def _fault_table(
     accounts = buildings.set_index("building_id")["account_id"]
     f["account_id"] = accounts.reindex(f["building_id"]).to_numpy()
     f["details"] = [
-        json.dumps({c: _json_value(row[c]) for c in _DETAIL_COLUMNS}, sort_keys=True)
-        for _, row in f.iterrows()
+        json.dumps(
+            {c: _json_value(v) for c, v in zip(_DETAIL_COLUMNS, row, strict=True)}, sort_keys=True
+        )
+        for row in f[_DETAIL_COLUMNS].itertuples(index=False, name=None)
     ]
     f["run_id"] = run_id
     old = db.fetch_df("SELECT fault_id, created_at FROM afdd_faults WHERE month = ?", (month,))
     first = old.drop_duplicates("fault_id").set_index("fault_id")["created_at"]
     created = pd.to_datetime(first.reindex(f["fault_id"]).to_numpy())
-    f["created_at"] = pd.Series(created).fillna(pd.Timestamp(now)).to_numpy()
+    f["created_at"] = (
+        pd.Series(created).astype("datetime64[us]").fillna(pd.Timestamp(now)).to_numpy()
+    )  # [us]: the warehouse's precision (an empty fetch gives [s], which warns on fillna)
     f["worst_day"] = pd.to_datetime(f["worst_day"]).dt.date
     f["overshoot_days"] = f["overshoot_days"].astype(int)
     f["top_hits"] = f["top_hits"].astype(int)

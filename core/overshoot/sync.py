@@ -12,13 +12,16 @@ Rules (issue 5, DESIGN.md "a status a person set is never overwritten"):
 - a row whose content would not change is not rewritten, so reruns leave identical rows
   (``updated_at`` included).
 
-Writes are delete+insert per project inside the caller's transaction (no ON CONFLICT).
+Writes are one delete+insert for all changed projects (``IN`` lists of at most 500 ids) and one
+insert of the creation events, inside the caller's transaction (no ON CONFLICT).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -33,6 +36,8 @@ PROJECT_COLUMNS = [
     "est_monthly_cost", "month", "source_fault_id", "void", "updated_at", "updated_by",
 ]
 _EVIDENCE = ["title", "summary", "est_monthly_cost", "month", "source_fault_id", "void"]
+EVENT_COLUMNS = ["project_id", "changed_at", "changed_by", "from_status", "to_status", "note"]
+_IN_CHUNK = 500
 
 
 def _hash(*parts: str) -> str:
@@ -49,7 +54,7 @@ def fault_id(building_id: str, month: str) -> str:
     return _hash(str(building_id), month)
 
 
-def _text(fault: pd.Series, name: str) -> tuple[str, str]:
+def _text(fault: Mapping[str, Any], name: str) -> tuple[str, str]:
     title = f"Morning overshoot: {name}"
     excess = float(fault["worst_excess_kw"])
     summary = (
@@ -61,7 +66,7 @@ def _text(fault: pd.Series, name: str) -> tuple[str, str]:
     return title, summary
 
 
-def _same(old: pd.Series, new: dict) -> bool:
+def _same(old: Mapping[str, Any], new: dict) -> bool:
     for col in _EVIDENCE:
         a, b = old[col], new[col]
         if pd.isna(a) and pd.isna(b):
@@ -74,10 +79,17 @@ def _same(old: pd.Series, new: dict) -> bool:
     return True
 
 
-def _write(tx: Transaction, row: dict) -> None:
-    tx.replace_rows(
-        "projects", "project_id = ?", (row["project_id"],), pd.DataFrame([row])[PROJECT_COLUMNS]
-    )
+def _write(tx: Transaction, rows: list[dict], events: list[dict]) -> None:
+    """Replace the projects of ``rows`` (delete, then insert) and append ``events``."""
+    ids = [row["project_id"] for row in rows]
+    for i in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[i : i + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        tx.execute(f"DELETE FROM projects WHERE project_id IN ({marks})", chunk)
+    if rows:
+        tx.insert_df("projects", pd.DataFrame(rows, columns=PROJECT_COLUMNS))
+    if events:
+        tx.insert_df("project_events", pd.DataFrame(events, columns=EVENT_COLUMNS))
 
 
 def sync_projects(
@@ -111,39 +123,48 @@ def sync_projects(
         non-DRAFT project left alone), ``newer`` (holds a later month: left alone).
     """
     counts = dict.fromkeys(("created", "updated", "unchanged", "voided", "kept", "newer"), 0)
-    existing = tx.fetch_df(
+    found = tx.fetch_df(
         f"SELECT {', '.join(PROJECT_COLUMNS)} FROM projects WHERE type = ?", (TYPE,)
-    ).set_index("building_id", drop=False)
-    info = buildings.set_index("building_id")
+    )
+    existing = {row["building_id"]: row for row in found.to_dict("records")}
+    ids = buildings["building_id"].astype(str).tolist()
+
+    def column(name: str) -> dict[str, Any]:
+        if name not in buildings.columns:
+            return {}
+        return dict(zip(ids, buildings[name].tolist(), strict=True))
+
+    names, accounts, known = column("building_name"), column("account_id"), set(ids)
     faulted = set()
-    for _, fault in faults_df.iterrows():
+    writes: list[dict] = []
+    events: list[dict] = []
+    for fault in faults_df.to_dict("records"):
         b = str(fault["building_id"])
         faulted.add(b)
         name = b
         account = fault.get("account_id")
-        if b in info.index:
-            bn = info.at[b, "building_name"] if "building_name" in info.columns else None
+        if b in known:
+            bn = names.get(b)
             name = bn if isinstance(bn, str) and bn else b
             if account is None or pd.isna(account):
-                account = info.at[b, "account_id"]
+                account = accounts.get(b)
         title, summary = _text(fault, name)
-        fid = fault["fault_id"] if "fault_id" in fault.index else fault_id(b, month)
+        fid = fault["fault_id"] if "fault_id" in fault else fault_id(b, month)
         new = {
             "project_id": project_id(b), "building_id": b, "account_id": account, "type": TYPE,
             "status": DRAFT, "title": title, "summary": summary,
             "est_monthly_cost": float(fault["est_monthly_cost"]), "month": month,
             "source_fault_id": fid, "void": False, "updated_at": now, "updated_by": SYSTEM,
         }
-        if b not in existing.index:
-            _write(tx, new)
-            tx.execute(
-                "INSERT INTO project_events (project_id, changed_at, changed_by, from_status, "
-                "to_status, note) VALUES (?, ?, ?, ?, ?, ?)",
-                (new["project_id"], now, SYSTEM, None, DRAFT, f"created by run {run_id}"),
-            )
+        if b not in existing:
+            writes.append(new)
+            events.append({
+                "project_id": new["project_id"], "changed_at": now, "changed_by": SYSTEM,
+                "from_status": None, "to_status": DRAFT, "note": f"created by run {run_id}",
+            })
             counts["created"] += 1
             continue
-        old = existing.loc[b]
+        old = existing[b]
         if old["status"] != DRAFT or old["updated_by"] != SYSTEM:
             counts["kept"] += 1
         elif isinstance(old["month"], str) and old["month"] > month:
@@ -151,11 +172,10 @@ def sync_projects(
         elif _same(old, new):
             counts["unchanged"] += 1
         else:
-            _write(tx, new)
+            writes.append(new)
             counts["updated"] += 1
-    scanned = set(buildings["building_id"].astype(str))
-    for b, old in existing.iterrows():
-        if b in faulted or b not in scanned:
+    for b, old in existing.items():
+        if b in faulted or b not in known:
             continue
         if old["status"] != DRAFT or old["updated_by"] != SYSTEM:
             continue
@@ -166,6 +186,7 @@ def sync_projects(
             continue
         row = {c: old[c] for c in PROJECT_COLUMNS}
         row.update(void=True, updated_at=now, updated_by=SYSTEM)
-        _write(tx, row)
+        writes.append(row)
         counts["voided"] += 1
+    _write(tx, writes, events)
     return counts

@@ -1,11 +1,13 @@
 """Morning-overshoot detection: the criteria at their edges on hand-made demand."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ConfigError
 from core.overshoot.detect import Params, building_days, faults
 
 BASE = {"night": 20.0, "plateau": 100.0, "evening": 150.0}
@@ -118,12 +120,17 @@ def test_a_blocked_day_does_not_count():
 
 
 @pytest.mark.parametrize(
-    ("month", "dst_day", "slots", "over_days"),
-    [("2026-03", "2026-03-08", 92, (9, 10, 11)), ("2026-11", "2026-11-01", 100, (2, 3, 4))],
+    ("tz", "month", "dst_day", "slots", "over_days"),
+    [
+        ("America/New_York", "2026-03", "2026-03-08", 92, (9, 10, 11)),
+        ("America/New_York", "2026-11", "2026-11-01", 100, (2, 3, 4)),
+        ("Europe/Berlin", "2026-03", "2026-03-29", 92, (27, 30, 31)),  # Fri, then Mon-Tue
+        ("Europe/Berlin", "2026-10", "2026-10-25", 100, (26, 27, 28)),
+    ],
 )
-def test_dst_month_keeps_local_windows(month, dst_day, slots, over_days):
+def test_dst_month_keeps_local_windows(tz, month, dst_day, slots, over_days):
     over = {f"{month}-{d:02d}": spike(130) for d in over_days}
-    demand = month_demand("ny", month, tz="America/New_York", overrides=over)
+    demand = month_demand("ny", month, tz=tz, overrides=over)
     days, f = run(demand, month=month)
     assert days["completeness"].eq(1.0).all()
     assert days.set_index("day").loc[pd.Timestamp(dst_day), "expected_slots"] == slots
@@ -176,3 +183,156 @@ def test_several_buildings_and_hourly_slots():
         "a": 96, "h": 24, "n": 96
     }
     assert sorted(f["building_id"]) == ["a", "h"]
+
+
+def test_two_overshoot_days_fault_only_when_one_is_a_top_peak():
+    plain = {"2026-03-02": spike(130), "2026-03-03": spike(130)}
+    days, f = run(month_demand("b", "2026-03", overrides=plain))
+    assert days["overshoot"].sum() == 2 and f.empty  # 130 kW < the 150 kW top-15% threshold
+    one_top = {"2026-03-02": spike(130), "2026-03-03": spike(200)}
+    days, f = run(month_demand("b", "2026-03", overrides=one_top))
+    row = f.iloc[0]
+    assert (row["overshoot_days"], row["top_hits"], row["reason"]) == (2, 1, "top")
+    assert row["top_threshold_kw"] == 150 and row["worst_day"] == dt.date(2026, 3, 3)
+    # a morning peak equal to the threshold is in the top share (>=)
+    _, f = run(month_demand("b", "2026-03", overrides={"2026-03-02": spike(150)}))
+    assert (f.loc[0, "top_threshold_kw"], f.loc[0, "top_hits"], f.loc[0, "reason"]) == (
+        150, 1, "top"
+    )
+
+
+def test_overshoots_on_low_days_are_not_top_peaks():
+    # A quiet Monday/Tuesday (plateau 60 kW, no evening bump) with a 75 kW start-up: +15 kW,
+    # +25 %, so each is an overshoot day, but 75 kW is far below the month's 150 kW peaks.
+    low = {"plateau": 60.0, "evening": 60.0, "spike": (7, 8), "spike_kw": 75.0}
+    days, f = run(month_demand("b", "2026-03", overrides={"2026-03-02": low, "2026-03-03": low}))
+    hits = days[days["overshoot"]]
+    assert sorted(hits["day"].dt.day) == [2, 3]
+    assert hits["excess_kw"].tolist() == [15.0, 15.0] and hits["daily_peak_kw"].max() == 75.0
+    assert f.empty
+    # a third one is a fault by count, still without a top hit
+    three = {f"2026-03-0{d}": low for d in (2, 3, 4)}
+    _, f = run(month_demand("b", "2026-03", overrides=three))
+    assert (f.loc[0, "overshoot_days"], f.loc[0, "top_hits"], f.loc[0, "reason"]) == (3, 0, "days")
+
+
+@pytest.mark.parametrize(
+    ("min_complete", "missing", "counted"),
+    [(0.90, 9, True), (0.90, 10, False), (0.875, 12, True), (0.875, 13, False)],
+)  # 87/96 = 0.906, 86/96 = 0.896; 84/96 = 0.875 exactly: at the share counts
+def test_completeness_boundary(min_complete, missing, counted):
+    over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
+    demand = month_demand("b", "2026-03", overrides=over)
+    night = demand.index[
+        (demand["ts"].dt.normalize() == pd.Timestamp("2026-03-04"))
+        & (demand["ts"].dt.hour >= 20)
+    ][:missing]  # evening slots: the morning, plateau and night medians are unchanged
+    days, f = run(demand.drop(night), Params(min_complete=min_complete))
+    day = days.set_index("day").loc[pd.Timestamp("2026-03-04")]
+    assert day["present_slots"] == 96 - missing
+    assert day["completeness"] == pytest.approx((96 - missing) / 96)
+    assert bool(day["counted"]) is counted and bool(day["overshoot"]) is counted
+    assert (f.loc[0, "overshoot_days"] == 3) if counted else f.empty
+
+
+def test_duplicate_rows_keep_the_first_in_any_order():
+    over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
+    demand = month_demand("b", "2026-03", overrides=over)
+    doubled = pd.concat([demand, demand.assign(kw=demand["kw"] * 3)], ignore_index=True)
+    expected = building_days(demand)
+    pd.testing.assert_frame_equal(building_days(doubled), expected)
+    shuffled = doubled.sample(frac=1.0, random_state=3)
+    first = shuffled.drop_duplicates(["building_id", "ts"])
+    pd.testing.assert_frame_equal(building_days(shuffled), building_days(first))
+
+
+def test_categorical_input_gives_the_same_days():
+    over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
+    demand = pd.concat([
+        month_demand("b2", "2026-03", tz="Europe/Berlin", overrides=over),
+        month_demand("a1", "2026-03", tz="America/New_York"),
+    ], ignore_index=True)
+    plain = building_days(demand)
+    cats = demand.astype({"building_id": pd.CategoricalDtype(["z9", "b2", "a1"]),
+                          "timezone": "category"})  # unsorted, with an unused category
+    pd.testing.assert_frame_equal(building_days(cats), plain)
+    assert plain["building_id"].tolist()[0] == "a1"  # sorted by building id
+
+
+# ---- Params.from_settings -----------------------------------------------------------------
+
+
+def test_params_from_settings_defaults_are_the_issue_defaults():
+    assert Params.from_settings() == Params()
+
+
+def test_params_from_settings_reads_the_overshoot_settings(monkeypatch):
+    for name, value in {
+        "DQ_OVERSHOOT_MORNING_HOURS": "05:30-10:00",
+        "DQ_OVERSHOOT_PLATEAU_HOURS": "12:00 - 15:45",
+        "DQ_OVERSHOOT_MIN_RATIO": "0.2",
+        "DQ_OVERSHOOT_FLOOR_KW": "0",
+        "DQ_OVERSHOOT_FLOOR_PEAK_FRACTION": "0.05",
+        "DQ_OVERSHOOT_MIN_COMPLETE": "0.8",
+        "DQ_OVERSHOOT_MIN_DAYS": "4",
+        "DQ_OVERSHOOT_TOP_FRACTION": "0.1",
+        "DQ_DEMAND_RATE_PER_KW": "20.5",
+    }.items():
+        monkeypatch.setenv(name, value)
+    p = Params.from_settings()
+    assert dataclasses.astuple(p) == dataclasses.astuple(Params(
+        morning_start_h=5.5, morning_end_h=10.0, plateau_start_h=12.0, plateau_end_h=15.75,
+        night_end_h=5.5, min_ratio=0.2, floor_kw=0.0, floor_peak_fraction=0.05,
+        min_complete=0.8, min_days=4, top_fraction=0.1, demand_rate_per_kw=20.5,
+    ))
+    # ... and they change what the scan finds: three overshoot days no longer make a fault
+    three = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
+    demand = month_demand("b", "2026-03", overrides=three)
+    assert not run(demand)[1].empty and run(demand, p)[1].empty
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DQ_OVERSHOOT_MORNING_HOURS", "11:00-04:00", "the window must start before it ends"),
+        ("DQ_OVERSHOOT_MORNING_HOURS", "abc", "expected HH:MM-HH:MM"),
+        ("DQ_OVERSHOOT_MORNING_HOURS", "04:00", "expected HH:MM-HH:MM"),
+        ("DQ_OVERSHOOT_PLATEAU_HOURS", "11:00-25:00", "the window must start before it ends"),
+        ("DQ_OVERSHOOT_PLATEAU_HOURS", "11:00-16:00-18:00", "expected HH:MM-HH:MM"),
+    ],
+)
+def test_params_from_settings_rejects_a_bad_window(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"Setting {name}={value!r}: {message}"):
+        Params.from_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DQ_OVERSHOOT_MIN_COMPLETE", "1.5", "must be a share between 0 and 1"),
+        ("DQ_OVERSHOOT_TOP_FRACTION", "2", "must be a share between 0 and 1"),
+        ("DQ_OVERSHOOT_MIN_RATIO", "-0.1", "must be positive"),
+        ("DQ_OVERSHOOT_MIN_DAYS", "three", "is not a valid int"),
+    ],
+)
+def test_params_from_settings_rejects_a_bad_number(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name) as info:
+        Params.from_settings()
+    assert message in str(info.value)
+
+
+def test_many_buildings_at_once_equal_each_building_alone():
+    # Many rows share few timestamps: local times come from a (zone, timestamp) table then;
+    # one building alone converts row by row. Both must agree, DST days included.
+    parts = []
+    for i, tz in enumerate(["America/New_York", "Europe/Berlin"] * 4):
+        over = {f"2026-03-{d:02d}": spike(130 + 10 * i) for d in (9, 10, 30)}
+        parts.append(month_demand(f"b{i}", "2026-03", tz=tz, overrides=over))
+    demand = pd.concat(parts, ignore_index=True)
+    together = building_days(demand)
+    alone = pd.concat([building_days(p) for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone)
+    assert together["expected_slots"].min() == 92 and together["overshoot"].sum() == 24
+    assert (together.loc[together["overshoot"], "morning_peak_ts"].dt.hour == 7).all()

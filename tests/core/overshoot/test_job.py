@@ -1,10 +1,13 @@
 """The overshoot job on a small hand-made warehouse."""
 
 import json
+import os
 import sys
+import uuid
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.overshoot import demand, job
 
@@ -157,3 +160,148 @@ def test_failing_building_is_a_unit_failure(fresh_db, monkeypatch):
     assert s.status == "partial" and [u for u, _ in s.failures] == ["B"]
     assert s.faults == 2
     assert fresh_db.fetch_value("SELECT status FROM dq_runs") == "partial"
+
+
+def test_chunks_give_the_same_tables(fresh_db):
+    wh.build(fresh_db)
+    one = job.run(fresh_db, wh.MONTH, chunk_meters=1)  # one building per chunk, prefetched
+    tables = [("overshoot_days", "building_id, day"), ("afdd_faults", "building_id"),
+              ("projects", "project_id")]
+    before = {t: _table(fresh_db, t, o).drop(columns=["run_id"], errors="ignore")
+              for t, o in tables}  # fmt: skip
+    whole = job.run(fresh_db, wh.MONTH, chunk_meters=1000)  # every building in one chunk
+    assert (one.faults, one.units_total) == (whole.faults, whole.units_total) == (2, 3)
+    assert whole.projects["unchanged"] == 2
+    for t, o in tables:
+        after = _table(fresh_db, t, o).drop(columns=["run_id"], errors="ignore")
+        pd.testing.assert_frame_equal(after, before[t])
+
+
+def test_run_reports_seconds_by_stage(fresh_db):
+    wh.build(fresh_db)
+    s = job.run(fresh_db, wh.MONTH)
+    assert set(s.seconds) == {"load", "detect", "write_days", "faults", "sync", "finish"}
+    assert all(v >= 0 for v in s.seconds.values())
+
+
+def _local_readings(meter_id, tz, spike_days):
+    """15-minute readings whose profile follows local time: night 20 kW, 06:00-16:00 100 kW,
+    06:00-07:00 150 kW on ``spike_days`` (local dates)."""
+    utc = pd.date_range("2026-02-27", "2026-04-03", freq="15min", inclusive="left")
+    local = utc.tz_localize("UTC").tz_convert(tz)
+    hour = local.hour
+    kw = np.where((hour >= 6) & (hour < 16), 100.0, 20.0)
+    on = np.asarray(pd.Index(local.date).isin([pd.Timestamp(d).date() for d in spike_days]))
+    kw = np.where(on & (hour == 6), 150.0, kw)
+    return pd.DataFrame({"meter_id": meter_id, "ts": utc, "value": kw / 4, "source": "platform"})
+
+
+def test_dst_month_in_europe_through_the_warehouse(fresh_db):
+    # Berlin springs forward on Sunday 2026-03-29: 23 local hours, 92 slots.
+    spikes = ["2026-03-26", "2026-03-27", "2026-03-30", "2026-03-31"]  # Thu, Fri, Mon, Tue
+    fresh_db.insert_df("meters", pd.DataFrame([wh._meter("mB", "berlin", tz="Europe/Berlin")]))
+    fresh_db.insert_df("readings", _local_readings("mB", "Europe/Berlin", spikes))
+    s = job.run(fresh_db, wh.MONTH)
+    assert s.faults == 1
+    days = _table(fresh_db, "overshoot_days", "day").set_index("day")
+    assert len(days) == 31 and (days["completeness"] == 1.0).all()  # 92 of 92 on the 29th
+    hits = days[days["overshoot"]]
+    assert [d.strftime("%Y-%m-%d") for d in hits.index] == spikes
+    # startup at 06:00 local on both sides of the change (UTC would say 05:00, then 04:00)
+    weekdays = days[[d.weekday() < 5 for d in days.index]]
+    assert (pd.to_datetime(weekdays["startup_time"]).dt.hour == 6).all()
+    assert (weekdays["excess_kw"].where(weekdays["overshoot"], 50.0) == 50.0).all()
+    fault = fresh_db.fetch_df("SELECT * FROM afdd_faults").iloc[0]
+    assert fault["overshoot_days"] == 4 and fault["worst_day"] == pd.Timestamp("2026-03-26")
+
+
+def test_draft_overwritten_and_in_progress_untouched_through_the_job(fresh_db):
+    wh.build(fresh_db)
+    job.run(fresh_db, wh.MONTH)
+    fresh_db.execute(
+        "UPDATE projects SET status = 'IN_PROGRESS', updated_by = 'bse1' WHERE building_id = 'C'"
+    )
+    kept = _table(fresh_db, "projects", "project_id").query("building_id == 'C'")
+    # A's mornings now reach 170 kW: its DRAFT takes the new evidence
+    fresh_db.execute("UPDATE readings SET value = 170.0 / 4 WHERE meter_id = 'mA' AND value = 37.5")
+    s = job.run(fresh_db, wh.MONTH)
+    assert s.projects["updated"] == 1 and s.projects["kept"] == 1
+    projects = _table(fresh_db, "projects", "project_id")
+    a = projects.set_index("building_id").loc["A"]
+    assert a["est_monthly_cost"] == 70.0 * 15.0 and a["status"] == "DRAFT"
+    assert "+70.0 kW" in a["summary"] and a["updated_by"] == "system"
+    pd.testing.assert_frame_equal(projects.query("building_id == 'C'"), kept)
+    assert fresh_db.fetch_value("SELECT count(*) FROM project_events") == 2  # creations only
+
+
+def test_month_without_faults_voids_system_drafts_only(fresh_db):
+    wh.build(fresh_db)
+    job.run(fresh_db, wh.MONTH)
+    fresh_db.execute(
+        "UPDATE projects SET status = 'IN_PROGRESS', updated_by = 'bse1' WHERE building_id = 'C'"
+    )
+    before = _table(fresh_db, "projects", "building_id").set_index("building_id")
+    s = job.run(fresh_db, "2026-04")  # the readings stop on 2026-04-01: no fault in April
+    assert s.faults == 0 and s.projects["voided"] == 1 and s.projects["kept"] == 0
+    after = _table(fresh_db, "projects", "building_id").set_index("building_id")
+    assert bool(after.loc["A", "void"]) and after.loc["A", "month"] == wh.MONTH  # evidence kept
+    pd.testing.assert_frame_equal(after.loc[["C"]], before.loc[["C"]])
+
+
+# ---- faults and projects in PostgreSQL (integration) --------------------------------------
+
+PG_ADMIN_URL = os.environ.get(
+    "DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def projects_pg(fresh_db):
+    """A throwaway PostgreSQL database holding the projects tables (dropped afterwards)."""
+    psycopg = pytest.importorskip("psycopg")
+    from psycopg import sql
+
+    from core.overshoot import store
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield store.projects_db(fresh_db, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.close()
+
+
+@pytest.mark.integration
+def test_faults_and_projects_in_postgres(fresh_db, projects_pg):
+    wh.build(fresh_db)
+    s = job.run(fresh_db, wh.MONTH, projects=projects_pg)
+    assert s.faults == 2 and s.projects["created"] == 2
+    assert fresh_db.fetch_value("SELECT count(*) FROM afdd_faults") == 0  # not the warehouse
+    faults = _table(projects_pg, "afdd_faults", "building_id")
+    assert faults["building_id"].tolist() == ["A", "C"]
+    assert faults["worst_excess_kw"].tolist() == [50.0, 8.0]
+    projects_pg.execute(
+        "UPDATE projects SET status = 'IN_PROGRESS', updated_by = 'bse1' WHERE building_id = 'C'"
+    )
+    before = {t: _table(projects_pg, t, o) for t, o in [
+        ("afdd_faults", "building_id"), ("projects", "project_id"),
+        ("project_events", "project_id"),
+    ]}  # fmt: skip
+    again = job.run(fresh_db, wh.MONTH, projects=projects_pg)
+    assert again.projects["unchanged"] == 1 and again.projects["kept"] == 1
+    for t, o in [("afdd_faults", "building_id"), ("projects", "project_id"),
+                 ("project_events", "project_id")]:
+        after = _table(projects_pg, t, o)
+        drop = [c for c in ("run_id",) if c in after.columns]
+        pd.testing.assert_frame_equal(before[t].drop(columns=drop), after.drop(columns=drop))
+    # April has no fault: A's system DRAFT is voided in PostgreSQL, C's stays as the BSE set it
+    job.run(fresh_db, "2026-04", projects=projects_pg)
+    p = _table(projects_pg, "projects", "building_id").set_index("building_id")
+    assert bool(p.loc["A", "void"]) and p.loc["C", "status"] == "IN_PROGRESS"

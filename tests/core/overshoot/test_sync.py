@@ -97,3 +97,52 @@ def test_rerun_idempotent(fresh_db):
     pd.testing.assert_frame_equal(
         fresh_db.fetch_df("SELECT * FROM project_events ORDER BY project_id"), events
     )
+
+
+def test_one_sync_creates_updates_keeps_voids_and_skips_at_once(fresh_db):
+    five = pd.DataFrame({
+        "building_id": list("ABCDE"), "account_id": "acct1",
+        "building_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"], "timezone": "UTC",
+    })
+
+    def sync_five(month, costs, now):
+        with fresh_db.transaction() as tx:
+            return sync.sync_projects(tx, _faults(month, costs), five, month, "run", now)
+
+    sync_five("2026-03", {"A": 300.0, "B": 200.0, "C": 100.0, "D": 50.0}, T1)
+    fresh_db.execute("UPDATE projects SET status = 'WONT_DO', updated_by = 'bse1' "
+                     "WHERE building_id = 'B'")
+    before = _projects(fresh_db)
+    counts = sync_five("2026-04", {"A": 600.0, "B": 900.0, "D": 50.0, "E": 10.0}, T2)
+    assert counts == {"created": 1, "updated": 2, "unchanged": 0, "voided": 1, "kept": 1,
+                      "newer": 0}  # fmt: skip  # D: same cost, new month -> updated
+    after = _projects(fresh_db)
+    assert len(after) == 5 and after.index.tolist() == list("ABCDE")
+    pd.testing.assert_frame_equal(after.loc[["B"]], before.loc[["B"]])  # byte for byte
+    assert after.loc["A", "est_monthly_cost"] == 600.0 and after.loc["A", "month"] == "2026-04"
+    assert bool(after.loc["C", "void"]) and after.loc["C", "month"] == "2026-03"
+    assert after.loc["C", "est_monthly_cost"] == 100.0
+    assert after.loc["E", "status"] == "DRAFT" and after.loc["E", "updated_at"] == pd.Timestamp(T2)
+    events = fresh_db.fetch_df("SELECT * FROM project_events ORDER BY changed_at, project_id")
+    assert events["project_id"].tolist()[-1] == sync.project_id("E")
+    assert events["note"].tolist() == ["created by run run"] * 5
+    assert events["from_status"].isna().all() and set(events["to_status"]) == {"DRAFT"}
+
+
+def test_many_projects_are_written_in_batches(fresh_db):
+    ids = [f"b{i:04d}" for i in range(1201)]  # three IN lists of at most 500 ids
+    many = pd.DataFrame({"building_id": ids, "account_id": "acct", "building_name": ids,
+                         "timezone": "UTC"})  # fmt: skip
+    costs = {b: float(i) for i, b in enumerate(ids)}
+    with fresh_db.transaction() as tx:
+        counts = sync.sync_projects(tx, _faults("2026-03", costs), many, "2026-03", "r", T1)
+    assert counts["created"] == 1201
+    with fresh_db.transaction() as tx:
+        counts = sync.sync_projects(
+            tx, _faults("2026-04", {b: c + 1 for b, c in costs.items()}), many, "2026-04", "r", T2
+        )
+    assert counts["updated"] == 1201
+    p = _projects(fresh_db)
+    assert len(p) == 1201 and (p["month"] == "2026-04").all()
+    assert p.loc["b1200", "est_monthly_cost"] == 1201.0
+    assert fresh_db.fetch_value("SELECT count(*) FROM project_events") == 1201
