@@ -139,6 +139,13 @@ SETTINGS: tuple[Setting, ...] = (
         "month's daily peaks.",
     ),
     Setting(
+        "DQ_OVERSHOOT_CHUNK_METERS",
+        500,
+        int,
+        "Overshoot: meters (of whole buildings) loaded and scanned together; bounds the job's "
+        "memory.",
+    ),
+    Setting(
         "DQ_DEMAND_RATE_PER_KW",
         15.0,
         float,

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import runs
+from core import config, runs
 from core.db.base import Database, Transaction
 from core.overshoot import detect, store, sync
-from core.overshoot.demand import CHUNK_METERS, iter_demand, open_month
+from core.overshoot.demand import iter_demand, open_month
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def run(
 
     ``projects`` holds ``afdd_faults`` and ``projects`` (default: :func:`store.projects_db`,
     the warehouse unless ``DQ_PROJECTS_DB_URL`` is set). ``chunk_meters``: meters (of whole
-    buildings) loaded and scanned at once (default ``demand.CHUNK_METERS``).
+    buildings) loaded and scanned at once (default: setting ``DQ_OVERSHOOT_CHUNK_METERS``).
     """
     month = _check_month(month)
     p = params or detect.Params.from_settings()
@@ -159,7 +159,8 @@ def run(
     run = runs.Run(JOB, {"month": month})
     runs.start(db, run)
     try:
-        return _run(db, pdb, month, p, run, chunk_meters or CHUNK_METERS)
+        chunk = chunk_meters or config.get("DQ_OVERSHOOT_CHUNK_METERS")
+        return _run(db, pdb, month, p, run, chunk)
     except BaseException as exc:
         runs.fail(db, run, exc)
         raise

@@ -57,8 +57,9 @@ def fault_id(building_id: str, month: str) -> str:
 def _text(fault: Mapping[str, Any], name: str) -> tuple[str, str]:
     title = f"Morning overshoot: {name}"
     excess = float(fault["worst_excess_kw"])
+    days = int(fault["overshoot_days"])
     summary = (
-        f"{fault['month']}: {int(fault['overshoot_days'])} weekday mornings overshot the "
+        f"{fault['month']}: {days} weekday morning{'s' if days != 1 else ''} overshot the "
         f"plateau ({int(fault['top_hits'])} in the month's top daily peaks). Worst "
         f"{fault['worst_day']}: +{excess:.1f} kW over the plateau. "
         f"Est. ${float(fault['est_monthly_cost']):,.0f}/month in demand charges."

@@ -146,3 +146,11 @@ def test_many_projects_are_written_in_batches(fresh_db):
     assert len(p) == 1201 and (p["month"] == "2026-04").all()
     assert p.loc["b1200", "est_monthly_cost"] == 1201.0
     assert fresh_db.fetch_value("SELECT count(*) FROM project_events") == 1201
+
+
+def test_summary_counts_mornings_in_plain_words():
+    fault = {"month": "2026-03", "overshoot_days": 1, "top_hits": 1, "worst_day": "2026-03-02",
+             "worst_excess_kw": 12.0, "est_monthly_cost": 180.0}
+    _, one = sync._text(fault, "B")
+    _, three = sync._text({**fault, "overshoot_days": 3}, "B")
+    assert "1 weekday morning overshot" in one and "3 weekday mornings overshot" in three
