@@ -35,7 +35,7 @@ bench: setup  ## run the benchmarks (prints numbers; not tests)
 	$(PY) -m bench
 
 lint: setup  ## ruff over the code base
-	$(PY) -m ruff check core jobs bench tests Home.py
+	$(PY) -m ruff check core jobs bench tests app_pages docker Home.py
 
 clean:  ## remove the venv and the embedded warehouse
 	rm -rf $(VENV) data/dqhub.duckdb data/dqhub.duckdb.wal

@@ -1,4 +1,7 @@
-"""``python -m bench [dq|lead|issues|all]``: run the benchmarks (see docs/benchmarks.md)."""
+"""``python -m bench [dq|issues|lead|overshoot|sandbox|all]``: run the benchmarks.
+
+Method and results: docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, lead, issues and all; every option has help."""
+    """Subcommands dq, issues, lead, overshoot, sandbox and all; every option has help."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead), "
-        "the Issues page at scale (issues), the overshoot job (overshoot). "
+        "the Issues page at scale (issues), the overshoot job (overshoot), slider moves in the "
+        "model sandbox (sandbox). "
         "Results are printed and saved under bench/out/.",
     )
     sub = p.add_subparsers(dest="bench", metavar="BENCH")
@@ -68,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     overshoot.add_argument(
         "--regenerate", action="store_true", help="rebuild the cached warehouse"
     )
-    sub.add_parser("all", help="dq, issues, lead and overshoot with their defaults (the default)")
+    sub.add_parser(
+        "all", help="dq, issues, lead, overshoot and sandbox with their defaults (the default)"
+    )
     return p
 
 
@@ -116,10 +122,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.buildings, args.month, chunk=args.chunk_meters, profile=args.profile,
                 regenerate=args.regenerate,
             )
-    if which == "sandbox":
+    if which in ("sandbox", "all"):
         from bench import sandbox_speed
 
-        sandbox_speed.measure(args.moves, regenerate=args.regenerate)
+        if which == "all":
+            sandbox_speed.measure()
+        else:
+            sandbox_speed.measure(args.moves, regenerate=args.regenerate)
     return 0
 
 
