@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Start the local services tests use, if they are installed and down. Never fails the build:
-# tests that need a missing service skip with a message.
+# Start PostgreSQL (127.0.0.1:5432) for the tests if it is installed and down. Never fails by
+# itself: `make test` sets DQ_TEST_REQUIRE_SERVICES=1, so a test whose server is missing fails
+# with a message naming it (a plain `pytest` run skips those tests instead). InfluxDB and the S3
+# stand-in (moto) are started by the tests themselves on free loopback ports.
 set -u
 if command -v pg_ctlcluster >/dev/null 2>&1; then
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
