@@ -1,8 +1,6 @@
 """Projects for building engineers: scoped list, audited status moves, evidence and charts."""
 
 import json
-import os
-import uuid
 
 import numpy as np
 import pandas as pd
@@ -287,33 +285,10 @@ def test_charts_carry_figures_not_names(wh):
 
 # --- PostgreSQL projects database -------------------------------------------------------------
 
-ADMIN_URL = os.environ.get("DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture
-def projects_pg():
-    """A throwaway PostgreSQL database for ``DQ_PROJECTS_DB_URL``; dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    from psycopg import sql
-
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}")
-    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.close()
-
-
 @pytest.mark.integration
-def test_projects_in_their_own_postgresql_database(fresh_db, projects_pg):
+def test_projects_in_their_own_postgresql_database(fresh_db, pg_url):
     build(fresh_db)
-    pdb = store.projects_db(fresh_db, projects_pg)
+    pdb = store.projects_db(fresh_db, pg_url)
     job.run(fresh_db, MONTH, projects=pdb)
     df = projects.list_projects(pdb, fresh_db, BSE_A, projects.Filters())
     assert list(df["building_id"]) == ["A", "D"] and df.at[0, "building_name"] == "Alpha Tower"

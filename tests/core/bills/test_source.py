@@ -1,7 +1,5 @@
 """Bill sources: the warehouse's own tables, and the platform's PostgreSQL through one SQL file."""
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
@@ -11,8 +9,6 @@ import pytest
 
 from core.bills import job, source
 from core.errors import ConfigError
-
-ADMIN_URL = os.environ.get("DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 METERS = pd.DataFrame(
     {
@@ -140,31 +136,14 @@ PLATFORM_ROWS = [
 
 
 @pytest.fixture
-def platform_url():
-    """A throwaway PostgreSQL database holding the platform tables; dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    from psycopg import sql
+def platform_url(pg_url):
+    """A PostgreSQL schema of its own holding the platform tables (dropped afterwards)."""
+    import psycopg
 
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(
-            f"PostgreSQL is not reachable at {ADMIN_URL} (start it with "
-            f"scripts/start-services.sh, or set DQ_TEST_POSTGRES_URL): {exc}"
-        )
-    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        with psycopg.connect(url, autocommit=True) as con:
-            for statement in PLATFORM_DDL + PLATFORM_ROWS:
-                con.execute(statement)
-        yield url
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.close()
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        for statement in PLATFORM_DDL + PLATFORM_ROWS:
+            con.execute(statement)
+    return pg_url
 
 
 @pytest.mark.integration

@@ -1,9 +1,7 @@
 """The overshoot job on a small hand-made warehouse."""
 
 import json
-import os
 import sys
-import uuid
 
 import numpy as np
 import pandas as pd
@@ -250,32 +248,12 @@ def test_month_without_faults_voids_system_drafts_only(fresh_db):
 
 # ---- faults and projects in PostgreSQL (integration) --------------------------------------
 
-PG_ADMIN_URL = os.environ.get(
-    "DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
 @pytest.fixture
-def projects_pg(fresh_db):
-    """A throwaway PostgreSQL database holding the projects tables (dropped afterwards)."""
-    psycopg = pytest.importorskip("psycopg")
-    from psycopg import sql
-
+def projects_pg(fresh_db, pg_url):
+    """The projects tables in a PostgreSQL schema of their own (dropped afterwards)."""
     from core.overshoot import store
 
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield store.projects_db(fresh_db, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.close()
+    return store.projects_db(fresh_db, pg_url)
 
 
 @pytest.mark.integration
