@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import fleetgen, naive
+from bench import cachefile, fleetgen, naive
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S_PER_10K = 10.0
@@ -162,11 +162,11 @@ def measure(
             parity=_parity(fleet, nv, first, last),
         )
     if profile:
-        prof = fleetgen.OUT / f"dq_speed_{meters}.prof"
+        prof = cachefile.OUT / f"dq_speed_{meters}.prof"
         p = child(_job_cmd(fleet, prof), env)
         res["profile_seconds"] = p["seconds"]
         res["hot_spots"] = _hot_spots(prof)
-    (fleetgen.OUT / f"dq_speed_{meters}.json").write_text(json.dumps(res, indent=2))
+    (cachefile.OUT / f"dq_speed_{meters}.json").write_text(json.dumps(res, indent=2))
     report(res)
     return res
 

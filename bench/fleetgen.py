@@ -13,14 +13,15 @@ last (scored) day.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "out"
+from bench import cachefile
+from bench.cachefile import OUT
+
 VERSION = 1  # bump when the generated data changes, so stale cached files are not reused
 FIRST_DAY = date(2024, 1, 1)  # a Monday
 SLOTS = 96
@@ -148,22 +149,14 @@ def ensure(meters: int, days: int = 29, regenerate: bool = False, quiet: bool = 
         No progress lines on stderr.
     """
     path = path_for(meters, days)
-    info = path.with_suffix(".json")
-    if path.exists() and info.exists() and not regenerate:
-        return Fleet(**json.loads(info.read_text()))
-    return _generate(path, info, meters, days, quiet)
+    if (saved := cachefile.cached(path, regenerate)) is not None:
+        return Fleet(**saved)
+    return _generate(path, meters, days, quiet)
 
 
-def _generate(path: Path, info: Path, meters: int, days: int, quiet: bool) -> Fleet:
-    from core.db import open_warehouse
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.duckdb")
-    for p in (tmp, Path(f"{tmp}.wal"), path, info):
-        p.unlink(missing_ok=True)
+def _generate(path: Path, meters: int, days: int, quiet: bool) -> Fleet:
     t0 = time.perf_counter()
-    db = open_warehouse(f"duckdb:///{tmp}")  # applies the project's migrations
-    con = db.connect()
+    tmp, con = cachefile.start(path)
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(_meters_sql(meters))
@@ -181,8 +174,7 @@ def _generate(path: Path, info: Path, meters: int, days: int, quiet: bool) -> Fl
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    tmp.rename(path)
-    fleet = Fleet(
+    return cachefile.finish(tmp, path, Fleet(
         path=str(path),
         meters=meters,
         days=days,
@@ -190,6 +182,4 @@ def _generate(path: Path, info: Path, meters: int, days: int, quiet: bool) -> Fl
         last_day=str(FIRST_DAY + timedelta(days=days - 1)),
         rows=int(rows),
         seconds=round(time.perf_counter() - t0, 1),
-    )
-    info.write_text(json.dumps(asdict(fleet), indent=2))
-    return fleet
+    ))

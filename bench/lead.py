@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.fleetgen import OUT
+from bench.cachefile import OUT
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT.parent / "shared" / "evaldata" / "lead" / "lead_subset_10bldg.csv"

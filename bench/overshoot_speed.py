@@ -24,12 +24,13 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench import cachefile
+from bench.cachefile import OUT
 from bench.dq_speed import _hot_spots, child
-from bench.fleetgen import OUT
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = 1  # bump when the generated data changes, so stale cached files are not reused
@@ -210,23 +211,15 @@ def ensure(
         No progress lines on stderr.
     """
     path = path_for(buildings, month)
-    info = path.with_suffix(".json")
-    if path.exists() and info.exists() and not regenerate:
-        return Warehouse(**json.loads(info.read_text()))
-    return _generate(path, info, buildings, month, quiet)
+    if (saved := cachefile.cached(path, regenerate)) is not None:
+        return Warehouse(**saved)
+    return _generate(path, buildings, month, quiet)
 
 
-def _generate(path: Path, info: Path, buildings: int, month: str, quiet: bool) -> Warehouse:
-    from core.db import open_warehouse
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.duckdb")
-    for p in (tmp, Path(f"{tmp}.wal"), path, info):
-        p.unlink(missing_ok=True)
+def _generate(path: Path, buildings: int, month: str, quiet: bool) -> Warehouse:
     t0 = time.perf_counter()
     start, end = _window(month)
-    db = open_warehouse(f"duckdb:///{tmp}")  # applies the project's migrations
-    con = db.connect()
+    tmp, con = cachefile.start(path)
     try:
         con.execute(_meters_sql(buildings))
         for lo in range(1, buildings + 1, BATCH_BUILDINGS):
@@ -244,13 +237,10 @@ def _generate(path: Path, info: Path, buildings: int, month: str, quiet: bool) -
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    tmp.rename(path)
-    wh = Warehouse(
+    return cachefile.finish(tmp, path, Warehouse(
         path=str(path), buildings=buildings, meters=int(meters), rows=int(rows), month=month,
         seconds=round(time.perf_counter() - t0, 1),
-    )
-    info.write_text(json.dumps(asdict(wh), indent=2))
-    return wh
+    ))
 
 
 def _reset(wh: Warehouse) -> None:
