@@ -8,12 +8,15 @@ PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning")
 
 
-def app(page: str, url: str, monkeypatch, user=None, **state) -> AppTest:
-    """``app_pages/<page>.py`` on warehouse ``url``, signed in as ``user`` (None: signed out)."""
+def app(page: str, url: str, monkeypatch, user=None, query=None, **state) -> AppTest:
+    """``app_pages/<page>.py`` on warehouse ``url``, signed in as ``user`` (None: signed out),
+    opened with the URL's ``query`` parameters."""
     monkeypatch.setenv("DQ_WAREHOUSE", url)
     at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=60)
     if user is not None:
         at.session_state["dq_user"] = user
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     for key, value in state.items():
         at.session_state[key] = value
     return at

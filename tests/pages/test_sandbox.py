@@ -7,28 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import core.sandbox.models as models_pkg
 from core.auth import User
 from core.db import connect
 from core.sandbox import data
-from tests.pages.pagetest import PAGES, sent
+from tests.pages import pagetest
+from tests.pages.pagetest import sent
 
-PAGE = str(PAGES / "sandbox.py")
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))
 HEADLINE = re.compile(r"Flagged with your settings: \*\*([\d,]+)\*\* vs defaults: ([\d,]+)")
 
 
 def _app(url, monkeypatch, user=ADMIN, **query):
-    monkeypatch.setenv("DQ_WAREHOUSE", url)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    if user is not None:
-        at.session_state["dq_user"] = user
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at
+    return pagetest.app("sandbox", url, monkeypatch, user, query=query)
 
 
 def headline(at):
