@@ -1,10 +1,10 @@
-"""DQ Hub: the login gate, then navigation to the pages the user's role may open."""
+"""DQ Hub: the sign-in gate, then navigation to the pages the user's role may open."""
 
 import streamlit as st
-import streamlit_authenticator as stauth
 
-from core import auth, config, ui
+from core import ui
 from core.errors import DQHubError
+from core.ui import gate
 
 # Page key (core.auth.PAGE_ROLES) -> (file, title, icon). Every file in app_pages/ is listed
 # here (the folder is not called pages/: see docs/decisions.md).
@@ -20,54 +20,36 @@ PAGES = {
 }
 
 st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")
+st.set_option("client.showErrorDetails", "none")  # tracebacks go to the server log only
 
 try:
-    login = auth.login_config(ui.warehouse())
+    db = ui.warehouse()
+    setup = gate.load_setup(db)
 except DQHubError as exc:
-    st.error(f"DQ Hub cannot start: {exc}")
+    st.error(f"DQ Hub cannot start: {gate.plain(exc)}")
+    st.stop()
+if setup.demo:
+    st.set_option("client.showErrorDetails", "full")  # synthetic data: show developers why
+
+user = gate.current_user(setup, db)
+if user is None:
+    # The sign-in screen under every page's URL, so a deep link such as /explorer?issue=...
+    # survives signing in instead of falling back to the default page.
+    gate_pages = [
+        st.Page(lambda key=key: gate.sign_in(setup, db, key), title="Sign in", url_path=key)
+        for key in PAGES
+    ]
+    st.navigation(gate_pages, position="hidden").run()
     st.stop()
 
-authenticator = stauth.Authenticate(
-    login.credentials(),
-    cookie_name="dqhub_login",
-    cookie_key=login.cookie_key,
-    cookie_expiry_days=login.cookie_expiry_days,
-    auto_hash=False,
-    login_sleep_time=config.get("DQ_LOGIN_SLEEP_SECONDS"),
-)
-
-
-def sign_in() -> None:
-    """The login form, served at every page's URL until the user is signed in."""
-    st.title("DQ Hub")
-    authenticator.login(location="main", key="login")
-    if st.session_state.get("authentication_status"):
-        st.rerun()  # again, now with the real pages at the same URL (query string kept)
-    if st.session_state.get("authentication_status") is False:
-        st.error("Username or password is incorrect.")
-    if login.demo:
-        st.info("Demo warehouse: sign in as admin, ds, staff or bse with password `demo`.")
-
-
-if st.session_state.get("authentication_status") and (
-    st.session_state.get("username") not in login.users  # removed since signing in
-):
-    authenticator.logout(location="unrendered")
-    st.session_state.pop(ui.USER_KEY, None)
-
-if not st.session_state.get("authentication_status"):
-    # Register the sign-in form under every page's URL so a deep link such as
-    # /explorer?issue=... survives signing in instead of falling back to the default page.
-    gate = [st.Page(sign_in, title="Sign in", url_path=key) for key in PAGES]
-    st.navigation(gate, position="hidden").run()
-    st.stop()
-
-user = login.user(st.session_state["username"])
 st.session_state[ui.USER_KEY] = user
-st.session_state[ui.SALT_KEY] = login.cookie_key
+st.session_state[ui.SALT_KEY] = gate.mask_salt(setup)
 
 with st.sidebar:
-    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    st.caption(f"Signed in as {gate.plain(user.name)} ({user.role})")
+    if setup.demo:
+        st.warning("Demo mode: synthetic data and demo logins. Never for real data.",
+                   icon=":material/science:")
     if note := ui.cache_note():
         st.caption(note)
     st.toggle(
@@ -76,16 +58,21 @@ with st.sidebar:
         help="Replace account, building and meter "
         "names with stable pseudonyms on every page and in downloads.",
     )
-    authenticator.logout(
-        "Sign out",
-        location="sidebar",
-        key="logout",
-        callback=lambda _: st.session_state.pop(ui.USER_KEY, None),
-    )
+    if setup.sessions:
+        out, everywhere = st.columns(2)
+        if out.button("Sign out", key="logout"):
+            gate.sign_out(setup, db, user)
+        if everywhere.button("Sign out everywhere", key="logout_everywhere",
+                             help="End your sessions in every browser"):
+            gate.sign_out(setup, db, user, everywhere=True)
+    gate.draw_session_cookie()
 
-allowed = [
-    st.Page(path, title=title, icon=icon, url_path=key)
+allowed = {
+    key: st.Page(path, title=title, icon=icon, url_path=key)
     for key, (path, title, icon) in PAGES.items()
     if user.can_open(key)
-]
-st.navigation(allowed).run()
+}
+nav = st.navigation(list(allowed.values()))
+if target := gate.next_page(user):
+    st.switch_page(allowed[target[0]], query_params=target[1])
+nav.run()

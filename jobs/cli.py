@@ -67,22 +67,32 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core import auth, demo
+    from core import demo
+    from core.auth import demo as demo_mode
     from core.db import open_warehouse
     from core.ingest import import_frames
+    from core.ingest.importer import DEMO_LABEL
 
+    url = config.get("DQ_WAREHOUSE")
+    demo_mode.refuse_remote(url)  # before connecting: nothing is created on a remote warehouse
     db = open_warehouse()
     if args.if_empty and db.fetch_value("SELECT count(*) FROM meters"):
         print("demo: the warehouse already has meters; nothing to do")
         return 0
+    demo_mode.refuse_used(db)
     end_day = args.end_day or datetime.now(UTC).date() - timedelta(days=1)
     print(f"demo: generating fleet seed={args.seed} ending {end_day} ...", file=sys.stderr)
     fleet = demo.generate(seed=args.seed, end_day=end_day)
     report = import_frames(
-        db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label="demo"
+        db, meters=fleet.meters, readings=fleet.readings, bills=fleet.bills, label=DEMO_LABEL
     )
-    auth.mark_demo(db, args.seed)
+    demo_mode.mark_demo(db, args.seed)
     print(report.summary())
+    if demo_mode.demo_mode(db, url):
+        print("demo: demo logins are on (admin, ds, staff, bse; password demo) until the first "
+              "real import or `users add`")
+    else:
+        print("demo: demo logins stay off (a users file exists or DQ_AUTH_MODE is not users)")
     return 0
 
 
@@ -221,9 +231,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users(args: argparse.Namespace) -> int:
+def _end_sessions(username: str, reason: str) -> None:
+    """End ``username``'s sessions in the warehouse (every app process checks it per rerun)."""
+    from core.auth import sessions
+    from core.db import open_warehouse
+
+    n = sessions.end_user(open_warehouse(), username, reason)
+    if n:
+        print(f"ended {n} session(s) of {username}")
+
+
+def _new_password(args: argparse.Namespace) -> str:
     import getpass
 
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
+    if not password:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Repeat it: "):
+            raise DQHubError(f"users {args.action}: the passwords differ; nothing was written")
+    return password
+
+
+def cmd_users(args: argparse.Namespace) -> int:
     from core import auth
 
     if args.action == "list":
@@ -239,23 +268,36 @@ def cmd_users(args: argparse.Namespace) -> int:
         raise DQHubError(f"users {args.action}: give the user name")
     if args.action == "remove":
         print(f"removed {args.name} from {auth.remove_user(args.name)}")
+        _end_sessions(args.name, "the user was removed")
+        return 0
+    if args.action == "signout":
+        _end_sessions(args.name, "signed out everywhere by an admin")
+        return 0
+    if args.action == "passwd":
+        path = auth.set_password(args.name, _new_password(args))
+        print(f"changed the password of {args.name} in {path}")
+        _end_sessions(args.name, "the password was changed")
         return 0
     if not args.role:
         raise DQHubError(f"users add: --role is required ({', '.join(auth.ROLES)})")
     if not args.accounts:
         raise DQHubError("users add: --accounts is required (A,B,... or all)")
+    auth.check_username(args.name)
     accounts = (
         auth.ALL
         if args.accounts == auth.ALL
         else [a.strip() for a in args.accounts.split(",") if a.strip()]
     )
-    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
-    if not password:
-        password = getpass.getpass(f"Password for {args.name}: ")
-        if password != getpass.getpass("Repeat it: "):
-            raise DQHubError("users add: the passwords differ; nothing was written")
-    path = auth.add_user(args.name, password, args.role, accounts)
+    existed = args.name in auth.read_users()
+    path = auth.add_user(args.name, _new_password(args), args.role, accounts)
     print(f"saved {args.name} ({args.role}) to {path}")
+    from core.db import open_warehouse
+
+    db = open_warehouse()
+    if auth.end_demo(db, f"users add {args.name}"):
+        print("demo mode ended on this warehouse: demo logins are gone for good")
+    if existed:
+        _end_sessions(args.name, "the user's role, accounts or password changed")
     return 0
 
 
@@ -358,15 +400,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("users", help="add, list or remove app users (DQ_USERS_FILE)")
-    s.add_argument("action", choices=["add", "list", "remove"], help="what to do")
-    s.add_argument("name", nargs="?", help="user name (for add and remove)")
+    s = sub.add_parser(
+        "users",
+        help="users sign-in mode: add, list, remove users (DQ_USERS_FILE), change a password, "
+        "or sign a user out everywhere",
+    )
+    s.add_argument(
+        "action",
+        choices=["add", "list", "remove", "passwd", "signout"],
+        help="add (or replace) a user, list users, remove one, passwd (new password), signout "
+        "(end every session of the user); all but list and add of a new user end the user's "
+        "sessions",
+    )
+    s.add_argument("name", nargs="?", help="user name (for every action but list)")
     s.add_argument("--role", choices=["admin", "ds", "staff", "bse"], help="role (for add)")
     s.add_argument("--accounts", help="granted account ids, comma-separated, or 'all' (for add)")
     s.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password from the first line of standard input instead of prompting",
+        help="add and passwd: read the password from the first line of standard input instead "
+        "of prompting",
     )
     s.set_defaults(func=cmd_users)
 

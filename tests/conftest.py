@@ -16,7 +16,6 @@ def _isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DQ_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("DQ_WAREHOUSE", f"duckdb:///{tmp_path}/warehouse.duckdb")
     monkeypatch.setenv("DQ_USERS_FILE", str(tmp_path / "users.yaml"))
-    monkeypatch.setenv("DQ_LOGIN_SLEEP_SECONDS", "0")
 
 
 @pytest.fixture

@@ -21,13 +21,16 @@ import duckdb
 import pandas as pd
 
 from core import config
+from core.auth import demo
 from core.db.base import Database
 from core.ingest import bills, meters, readings, staging
 from core.ingest.report import BAD_ROW_COLUMNS, ImportReport, empty_bad_rows
 from core.ingest.spec import BILLS, METERS, READINGS, FileSpec
 from core.ingest.write import Replacement, write_all
+from core.runs import utcnow
 
 log = logging.getLogger(__name__)
+DEMO_LABEL = "demo"  # import_frames(label=...) of `jobs demo`: the one import that is not real
 
 PathArg = str | os.PathLike | Sequence[str | os.PathLike] | None
 FrameArg = pd.DataFrame | Sequence[pd.DataFrame] | None
@@ -105,7 +108,7 @@ def import_frames(
             items.append(
                 staging.Input(spec=spec, name=f"{label}[{spec.kind}]{suffix}", frame=frame)
             )
-    return _run(db, items)
+    return _run(db, items, real=label != DEMO_LABEL)
 
 
 def _as_list(given: object, single: tuple[type, ...]) -> list:
@@ -116,7 +119,17 @@ def _as_list(given: object, single: tuple[type, ...]) -> list:
     return list(given)  # type: ignore[call-overload]
 
 
-def _run(db: Database, items: list[staging.Input]) -> ImportReport:
+def _end_demo(db: Database, items: list[staging.Input]) -> Replacement | None:
+    """The ``dq_meta`` row that ends demo mode for good, written with the first real import."""
+    if not demo.is_seeded(db):
+        return None
+    names = ", ".join(item.name for item in items)[:200]
+    why = f"{utcnow():%Y-%m-%d %H:%M} UTC: import of {names}"
+    row = pd.DataFrame({"meta_key": ["demo_ended"], "meta_value": [why]})
+    return Replacement("dq_meta", row, ("meta_key",))
+
+
+def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportReport:
     started = time.perf_counter()
     snap_seconds = config.get("DQ_SNAP_SECONDS")
     con = duckdb.connect(":memory:")
@@ -141,6 +154,8 @@ def _run(db: Database, items: list[staging.Input]) -> ImportReport:
             _readings_replacement(con, r.table),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
+        if real and any(t is not None and len(t.frame) for t in todo):
+            todo.append(_end_demo(db, items))
         _lap("fetched", started)
         write_all(db, [t for t in todo if t is not None])
         _lap("written", started)

@@ -1,4 +1,4 @@
-"""The login gate and navigation, as a user meets them."""
+"""The sign-in gate and navigation, as a user meets them (users mode; oidc and proxy in e2e/)."""
 
 import re
 from pathlib import Path
@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth
+from core.ui import gate
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "Home.py")
@@ -15,23 +16,33 @@ TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ over
           "projects": "Projects", "admin": "Admin"}
 EVERYONE = {"DQ overview", "Meter explorer", "Model sandbox"}
 TRIAGE = {"Issues", "Offline devices", "Utility bills"}
+KEY = "k" * 40
 
 
-def _app(url, monkeypatch):
+def app(url, monkeypatch):
+    """Home.py on warehouse ``url``."""
     monkeypatch.setenv("DQ_WAREHOUSE", url)
     return AppTest.from_file(HOME, default_timeout=60)
 
 
-def _login(at, username, password):
+def login(at, username, password):
+    """Fill the sign-in form and submit it."""
     at.run()
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
     at.button[0].click()
     return at.run()
 
 
+def signed_in(at) -> bool:
+    """Whether the run shows the app (a user in session state) rather than the sign-in form."""
+    return "dq_user" in at.session_state and not any(
+        t.key == "login_username" for t in at.text_input
+    )
+
+
 def test_login_form_first(demo_warehouse_file, monkeypatch):
-    at = _app(demo_warehouse_file[0], monkeypatch).run()
+    at = app(demo_warehouse_file[0], monkeypatch).run()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert "password `demo`" in at.info[0].value
@@ -39,11 +50,10 @@ def test_login_form_first(demo_warehouse_file, monkeypatch):
 
 @pytest.mark.parametrize(("username", "password"), [("staff", "wrong"), ("nobody", "demo")])
 def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypatch, username, password):
-    at = _login(_app(demo_warehouse_file[0], monkeypatch), username, password)
+    at = login(app(demo_warehouse_file[0], monkeypatch), username, password)
     assert not at.exception
-    assert "incorrect" in at.error[0].value
-    assert at.session_state["authentication_status"] is not True
-    assert "dq_user" not in at.session_state
+    assert at.error[0].value == gate.plain("Username or password is incorrect.")
+    assert not signed_in(at)
 
 
 @pytest.mark.parametrize(
@@ -55,8 +65,9 @@ def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypa
     ],
 )
 def test_good_login_shows_only_the_role_pages(demo_warehouse_file, monkeypatch, role, pages):
-    at = _login(_app(demo_warehouse_file[0], monkeypatch), role, "demo")
+    at = login(app(demo_warehouse_file[0], monkeypatch), role, "demo")
     assert not at.exception
+    assert signed_in(at)
     user = at.session_state["dq_user"]
     assert (user.username, user.role) == (role, role)
     assert {TITLES[p] for p in auth.PAGE_ROLES if user.can_open(p)} == pages
@@ -64,13 +75,13 @@ def test_good_login_shows_only_the_role_pages(demo_warehouse_file, monkeypatch, 
 
 
 def test_demo_staff_is_scoped_to_two_accounts(demo_warehouse_file, monkeypatch):
-    at = _login(_app(demo_warehouse_file[0], monkeypatch), "staff", "demo")
+    at = login(app(demo_warehouse_file[0], monkeypatch), "staff", "demo")
     assert at.session_state["dq_user"].accounts is not None
     assert len(at.session_state["dq_user"].accounts) == auth.DEMO_STAFF_ACCOUNTS
 
 
 def test_production_warehouse_without_users_stops_with_a_message(db_path, monkeypatch):
-    at = _app(db_path, monkeypatch).run()
+    at = app(db_path, monkeypatch).run()
     assert not at.exception
     assert "No users configured" in at.error[0].value
     assert not at.text_input
@@ -79,19 +90,19 @@ def test_production_warehouse_without_users_stops_with_a_message(db_path, monkey
 def test_production_warehouse_with_a_short_cookie_key_stops(db_path, monkeypatch):
     auth.add_user("alice", "pw", "admin", "all")
     monkeypatch.setenv("DQ_COOKIE_KEY", "short")
-    at = _app(db_path, monkeypatch).run()
+    at = app(db_path, monkeypatch).run()
     assert "at least 32 characters" in at.error[0].value
     assert not at.text_input
 
 
 def test_production_warehouse_configured_user_logs_in(db_path, monkeypatch):
     auth.add_user("alice", "correct horse", "staff", ["acc-01"])
-    monkeypatch.setenv("DQ_COOKIE_KEY", "k" * 40)
-    at = _login(_app(db_path, monkeypatch), "alice", "correct horse")
+    monkeypatch.setenv("DQ_COOKIE_KEY", KEY)
+    at = login(app(db_path, monkeypatch), "alice", "correct horse")
     assert not at.exception
     assert at.session_state["dq_user"].accounts == frozenset({"acc-01"})
     # demo users do not exist outside the demo warehouse
-    other = _login(_app(db_path, monkeypatch), "admin", "demo")
+    other = login(app(db_path, monkeypatch), "admin", "demo")
     assert "incorrect" in other.error[0].value
 
 
@@ -109,11 +120,38 @@ def test_every_page_file_is_registered_in_home():
 def test_a_removed_user_is_signed_out_on_the_next_run(db_path, monkeypatch):
     auth.add_user("alice", "pw", "staff", ["acc-01"])
     auth.add_user("root", "pw", "admin", "all")
-    monkeypatch.setenv("DQ_COOKIE_KEY", "k" * 40)
-    at = _login(_app(db_path, monkeypatch), "alice", "pw")
+    monkeypatch.setenv("DQ_COOKIE_KEY", KEY)
+    at = login(app(db_path, monkeypatch), "alice", "pw")
     assert at.session_state["dq_user"].username == "alice"
     auth.remove_user("alice")
     at.run()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["Username", "Password"]
-    assert not at.session_state["authentication_status"]
+    assert "no longer exists" in at.info[0].value
+
+
+def test_signing_out_shows_the_form_and_ends_the_session(db_path, monkeypatch):
+    auth.add_user("alice", "pw", "staff", ["acc-01"])
+    monkeypatch.setenv("DQ_COOKIE_KEY", KEY)
+    at = login(app(db_path, monkeypatch), "alice", "pw")
+    sid = at.session_state[gate.SID_KEY]
+    at.sidebar.button(key="logout").click().run()
+    assert not at.exception and not signed_in(at)
+    assert "You signed out" in at.info[0].value
+    assert at.session_state[gate.COOKIE_KEY] is None  # the page drops the browser's cookie
+    from core.auth import sessions
+    from core.db import connect
+
+    assert not sessions.check(connect(db_path), sid).ok
+
+
+def test_the_signed_in_page_draws_the_session_cookie(db_path, monkeypatch):
+    auth.add_user("alice", "pw", "staff", ["acc-01"])
+    monkeypatch.setenv("DQ_COOKIE_KEY", KEY)
+    at = login(app(db_path, monkeypatch), "alice", "pw")
+    token, _ = at.session_state[gate.COOKIE_KEY]
+    scripts = [str(e.proto) for e in at.sidebar if "dqhub_session" in str(getattr(e, "proto", ""))]
+    assert scripts and token in scripts[0]
+    from core.auth import sessions
+
+    assert sessions.read_token(token, KEY) == (at.session_state[gate.SID_KEY], "alice")
