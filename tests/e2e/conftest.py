@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,55 +22,95 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_server(demo_warehouse_file, tmp_path):
-    """Serve the app on 127.0.0.1 over a private copy of the scored demo warehouse."""
-    url, day = demo_warehouse_file
-    port = _free_port()
-    env = {**os.environ, "DQ_WAREHOUSE": url}
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    """Wait until ``url`` answers 200, failing with the server's log if it dies or hangs."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return
         except OSError:
             pass
-        assert proc.poll() is None, (tmp_path / "streamlit.log").read_text()
-        assert time.monotonic() < deadline, "streamlit did not become healthy in 60 s"
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"{url} not healthy in {seconds:g} s\n{log.read_text()}"
         time.sleep(0.3)
-    yield base, url
-    proc.terminate()
-    proc.wait(15)
-    log.close()
+
+
+@pytest.fixture
+def serve(tmp_path) -> Callable[..., str]:
+    """Start the app on 127.0.0.1: ``serve(warehouse_url, port=None, args=(), **env)`` -> base URL.
+
+    Every server started is stopped after the test.
+    """
+    procs: list[tuple[subprocess.Popen, object]] = []
+
+    def start(url: str, port: int | None = None, args: tuple[str, ...] = (), **env: str) -> str:
+        port = port or free_port()
+        log_path = tmp_path / f"streamlit-{port}.log"
+        log = open(log_path, "w")  # noqa: SIM115 - closed below
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", *args],
+            cwd=ROOT, env={**os.environ, "DQ_WAREHOUSE": url, **env}, stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append((proc, log))
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{base}/_stcore/health", proc, log_path)
+        return base
+
+    yield start
+    for proc, log in procs:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+
+
+@pytest.fixture
+def app_server(demo_warehouse_file, serve):
+    """The app over a private copy of the scored demo warehouse: (base URL, warehouse URL)."""
+    url, _ = demo_warehouse_file
+    return serve(url), url
 
 
 @pytest.fixture
 def browser():
     """Headless Debian Chromium; skipped on a developer machine without it, an error in CI."""
     if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it")
-        pytest.skip("chromium not installed (apt-get install chromium); .ci/run installs it")
+        if os.environ.get("DQ_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail("chromium is not installed; `make test` installs it")
+        pytest.skip("chromium not installed (apt-get install chromium); `make test` installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def loopback_only(context) -> None:
+    """Abort every request that would leave the machine (fonts on a test IdP's page, ...)."""
+    context.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+        else route.abort(),
+    )
+
+
+def new_context(browser, **kwargs):
+    """A fresh browser profile (its own cookies) that talks to loopback only."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **kwargs})
+    loopback_only(context)
+    return context
 
 
 def login(page, base: str, username: str, password: str = "demo") -> None:

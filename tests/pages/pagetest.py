@@ -1,10 +1,13 @@
 """Shared AppTest helpers for page tests: open a page as a user, and collect what it renders."""
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-PAGES = Path(__file__).resolve().parents[2] / "app_pages"
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ROOT / "app_pages"
+HOME = str(ROOT / "Home.py")
 TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning")
 
 
@@ -45,3 +48,32 @@ def sent(at: AppTest) -> str:
     out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
     out += [df.value.to_csv() for df in at.dataframe]
     return "\n".join(out)
+
+
+def home(url: str, monkeypatch) -> AppTest:
+    """Home.py (the sign-in gate and navigation) on warehouse ``url``."""
+    monkeypatch.setenv("DQ_WAREHOUSE", url)
+    return AppTest.from_file(HOME, default_timeout=60)
+
+
+def sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    """Run ``at``, fill the sign-in form and submit it (when the app offers one)."""
+    at.run()
+    if not any(t.key == "login_username" for t in at.text_input):
+        return at
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def signed_in(at: AppTest) -> bool:
+    """Whether the run shows the app (a user in session state), not the sign-in form."""
+    return "dq_user" in at.session_state and not any(
+        t.key == "login_username" for t in at.text_input
+    )
+
+
+def plain(shown: str) -> str:
+    """Text as the reader sees it: markdown escapes (``\\_``, ``\\.``) removed."""
+    return re.sub(r"\\(.)", r"\1", shown)

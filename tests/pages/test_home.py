@@ -4,41 +4,20 @@ import re
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.ui import gate
+from tests.pages.pagetest import home as app
+from tests.pages.pagetest import sign_in as login
+from tests.pages.pagetest import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
-HOME = str(ROOT / "Home.py")
 TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview",
           "explorer": "Meter explorer", "bills": "Utility bills", "sandbox": "Model sandbox",
           "projects": "Projects", "admin": "Admin"}
 EVERYONE = {"DQ overview", "Meter explorer", "Model sandbox"}
 TRIAGE = {"Issues", "Offline devices", "Utility bills"}
 KEY = "k" * 40
-
-
-def app(url, monkeypatch):
-    """Home.py on warehouse ``url``."""
-    monkeypatch.setenv("DQ_WAREHOUSE", url)
-    return AppTest.from_file(HOME, default_timeout=60)
-
-
-def login(at, username, password):
-    """Fill the sign-in form and submit it."""
-    at.run()
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()
-    return at.run()
-
-
-def signed_in(at) -> bool:
-    """Whether the run shows the app (a user in session state) rather than the sign-in form."""
-    return "dq_user" in at.session_state and not any(
-        t.key == "login_username" for t in at.text_input
-    )
 
 
 def test_login_form_first(demo_warehouse_file, monkeypatch):
