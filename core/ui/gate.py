@@ -33,6 +33,7 @@ COOKIE_KEY = "dq_cookie"  # the session cookie this browser should hold: (token,
 RESOLVE_KEY = "dq_resolve_user"  # re-resolves the user outside a rerun (downloads)
 NEXT_COOKIE = "dqhub_next"  # oidc: the page asked for before the identity provider's round trip
 _NEXT_DONE = "dq_next_done"
+_CLEAR_NEXT = "dq_clear_next"
 
 
 def _secrets() -> dict:
@@ -55,14 +56,23 @@ def mask_salt(setup: AuthSetup) -> str:
 def plain(text: object) -> str:
     """``text`` with markdown's special characters escaped, for st.markdown-like elements."""
     out = str(text)
-    for ch in "\\`*_{}[]()<>#+-.!|~$:":
+    for ch in "\\`*_{}[]()<>#+-.!|~$:@":
         out = out.replace(ch, "\\" + ch)
     return out
 
 
 def _peer() -> str | None:
-    """The address the connection came from (None where there is none, as under AppTest)."""
-    peer = st.context.ip_address
+    """The address the connection came from (None where there is none, as under AppTest).
+
+    ``st.context.ip_address`` answers None for loopback, but a sign-in proxy in the same pod or
+    host connects from 127.0.0.1: read the connection's own address.
+    """
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        peer = getattr(_get_client_context(), "remote_ip", None)
+    except ImportError:  # a Streamlit without it: fall back to the public, loopback-blind one
+        peer = st.context.ip_address
     return peer if isinstance(peer, str) else None
 
 
@@ -284,15 +294,21 @@ def next_page(user: User) -> tuple[str, dict[str, str]] | None:
     st.session_state[_NEXT_DONE] = True
     raw = _cookie(NEXT_COOKIE) or ""
     key, _, query = raw.partition("?")
+    if not raw:
+        return None
+    st.session_state[_CLEAR_NEXT] = True  # the sidebar drops the cookie from now on
     if key not in PAGE_ROLES or not user.can_open(key):
         return None
-    st.html(
-        f"<script>document.cookie = {json.dumps(NEXT_COOKIE + '=; Path=/; Max-Age=0')};</script>",
-        unsafe_allow_javascript=True,
-    )
     return key, dict(parse_qsl(query)[:20])
 
 
 def draw_session_cookie() -> None:
-    """Signed-in reruns draw the cookie script too (in the sidebar), until the tab is reloaded."""
+    """Signed-in reruns draw the cookie scripts too (in the sidebar), until the tab is reloaded.
+
+    Drawn on every rerun rather than once: a rerun cut short by the next click would otherwise
+    lose the one draw (the cookie never written, or a used deep link followed again).
+    """
     _draw_cookie()
+    if st.session_state.get(_CLEAR_NEXT):
+        gone = json.dumps(f"{NEXT_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax")
+        st.html(f"<script>document.cookie = {gone};</script>", unsafe_allow_javascript=True)

@@ -113,6 +113,14 @@ def new_context(browser, **kwargs):
     return context
 
 
+def wait_idle(page) -> None:
+    """Wait until the app is not running a script (no status widget) for a moment."""
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )
+
+
 def login(page, base: str, username: str, password: str = "demo") -> None:
     """Sign in through the real login form."""
     page.goto(base)
