@@ -16,9 +16,7 @@ from core.auth import User
 from core.dq import job, store
 
 ALICE = User("alice", "Alice", "staff", None)
-METERS = pd.DataFrame(
-    {"meter_id": ["m1", "m2", "m3"], "account_id": "a", "building_id": "b"}
-)
+METERS = pd.DataFrame({"meter_id": ["m1", "m2", "m3"], "account_id": "a", "building_id": "b"})
 DAY = (pd.Timestamp("2026-01-02"), pd.Timestamp("2026-01-03"))
 
 
@@ -48,7 +46,9 @@ def _rows(db):
 
 
 def _events(db):
-    return sorted(db.fetch_all("SELECT issue_id, changed_by, from_status, to_status FROM issue_events"))
+    return sorted(
+        db.fetch_all("SELECT issue_id, changed_by, from_status, to_status FROM issue_events")
+    )
 
 
 @pytest.mark.parametrize("status", ["acknowledged", "ignored", "resolved", "open"])
@@ -92,7 +92,9 @@ def test_resolve_missing_skips_seen_and_other_meters(any_db):
         n = store.resolve_missing(tx, DAY, ["m1", "m2"], seen, runs.Run("dq", {}))
     assert n == 1
     assert {m: r[0] for m, r in _rows(any_db).items()} == {
-        "m1": "resolved", "m2": "open", "m3": "open"
+        "m1": "resolved",
+        "m2": "open",
+        "m3": "open",
     }
 
 
@@ -176,9 +178,12 @@ def test_rerun_finding_nothing_keeps_an_edit_committed_after_its_read(fleet_db, 
         "SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?", (issue,)
     ) == [("alice", "open", "acknowledged")]
     # The rerun did resolve the other issues it no longer found.
-    assert db.fetch_value(
-        "SELECT count(*) FROM issue_events WHERE changed_by = 'system' AND to_status = 'resolved'"
-    ) > 0
+    assert (
+        db.fetch_value(
+            "SELECT count(*) FROM issue_events WHERE changed_by = 'system' AND to_status = 'resolved'"
+        )
+        > 0
+    )
 
 
 @pytest.mark.parametrize("any_url", ["postgres"], indirect=True)
