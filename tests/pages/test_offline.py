@@ -200,3 +200,22 @@ def test_a_reordered_list_never_moves_your_edit_to_another_meter(url, monkeypatc
     assert a.success[0].value == f"Saved 1 meter(s): {target['meter_id']}."
     if action == "type_owner":
         assert db.fetch_value("SELECT count(*) FROM dq_issues WHERE owner = 'ada'") == 1
+
+
+def test_an_over_long_owner_is_refused_by_name_and_the_other_edit_lands(url, monkeypatch):
+    db = open_warehouse(url)
+    rows = offline.offline_devices(db, STAFF_A).now
+    long_owner = "x" * (triage.MAX_CHARS["owner"] + 1)
+    edits = {0: {"owner": long_owner}, 1: {"owner": "sam"}}
+    at = _app(url, monkeypatch, **{EDITOR: _edits(edits)}).run()
+    at.button(key="offline_save").click().run()
+    assert not at.exception
+    first, second = rows.iloc[0], rows.iloc[1]
+    assert at.success[0].value == f"Saved 1 meter(s): {second['meter_id']}."
+    assert at.error[0].value == (
+        f"{first['meter_id']}: Issue {first['issue_id']}: the owner is 65 characters long; "
+        "the limit is 64. Shorten it and save again."
+    )
+    assert db.fetch_all("SELECT issue_id FROM dq_issues WHERE owner IS NOT NULL") == [
+        (second["issue_id"],)
+    ]
