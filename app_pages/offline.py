@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from core import offline, ui
+from core import offline, triage, ui
 from core.overview import START_HINT
 
 EDITOR = "offline_editor"  # st.data_editor state: {"edited_rows": {row: {column: value}}, ...}
 FLASH = "offline_flash"  # messages of the last save, shown after the rerun
+LOADED = "offline_loaded"  # the rows under pending edits: positions stay those the user saw
+SAVES = "offline_saves"  # save counter: part of the editor's identity (a save starts clean)
 
 user = ui.current_user("offline")
 db = ui.warehouse()
@@ -44,8 +46,10 @@ COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the s
     "start_ts": cc.DatetimeColumn("Offline since", format=TIME),
     "hours_offline": cc.NumberColumn("Hours off", format="%.1f", width="small"),
     "status": cc.TextColumn("Status", help="acknowledged = contacted", width=105),
-    "owner": cc.TextColumn("Owner", help="Who follows this meter up", width="small"),
-    "next_step": cc.TextColumn("Next step", help="e.g. call the site manager", width="medium"),
+    "owner": cc.TextColumn("Owner", help="Who follows this meter up", width="small",
+                           max_chars=triage.MAX_CHARS["owner"]),
+    "next_step": cc.TextColumn("Next step", help="e.g. call the site manager", width="medium",
+                               max_chars=triage.MAX_CHARS["next_step"]),
     "status_note": cc.TextColumn("Note"),
     "last_reading": cc.TextColumn("Last reading", help="Value before it went silent"),
     "last_ts": cc.DatetimeColumn("Last reading at", format=TIME),
@@ -56,20 +60,35 @@ def _view(rows: pd.DataFrame) -> pd.DataFrame:
     return ui.mask(rows).assign(**{offline.SELECT: False})[list(COLUMNS)]
 
 
+def _editor_rows(fresh: pd.DataFrame) -> pd.DataFrame:
+    """Rows for the editor: the ones pending edits were typed into, else the fresh list.
+
+    Another session's change (new order, a new meter) therefore never shifts pending edits.
+    """
+    pending = (st.session_state.get(EDITOR) or {}).get("edited_rows")
+    if pending and isinstance(st.session_state.get(LOADED), pd.DataFrame):
+        return st.session_state[LOADED]
+    st.session_state[LOADED] = fresh
+    return fresh
+
+
 def _table(rows: pd.DataFrame) -> None:
     st.dataframe(_view(rows).drop(columns=offline.SELECT), column_config=COLUMNS, hide_index=True,
                  placeholder="")  # fmt: skip
 
 
 def _save(rows: pd.DataFrame, status: str | None = None, note: str | None = None) -> None:
-    edits = st.session_state.get(EDITOR, {}).get("edited_rows", {})
+    """Save the edits typed into ``rows`` (the frame the editor showed), keyed by issue id."""
+    edits = offline.edits_by_issue(rows, st.session_state.get(EDITOR, {}).get("edited_rows", {}))
     result = offline.save(db, user, offline.changes(rows, edits, status, note))
     meters = dict(zip(rows["issue_id"], rows["meter_id"], strict=True))
     saved = ", ".join(ui.label("Meter", meters[i]) for i in result.saved)
     flash = [("success", f"Saved {len(result.saved)} meter(s): {saved}.")] if saved else []
     flash += [("error", f"{ui.label('Meter', meters[i])}: {why}") for i, why in result.refused]
     st.session_state[FLASH] = flash
-    st.session_state.pop(EDITOR, None)  # show the stored values, not the old edits
+    st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
+    for key in (EDITOR, LOADED):  # show the stored values, not the old edits
+        st.session_state.pop(key, None)
 
 
 st.subheader("Offline now")
@@ -80,25 +99,30 @@ elif not user.can_triage:
     st.caption(f"Read-only: your role ({user.role}) cannot change issues.")
 else:
     st.caption("Type an owner or a next step in the table and save, or tick rows and mark them.")
+    rows = _editor_rows(now)
+    view = _view(rows)
+    # Issue ids (index, hidden) are part of the editor's identity: if the rows ever differ from
+    # those the edits were typed into, the editor starts clean instead of moving the edits.
+    view.index = pd.Index(rows["issue_id"], name=f"issue-{st.session_state.get(SAVES, 0)}")
     st.data_editor(
-        _view(now),
+        view,
         key=EDITOR,
         column_config=COLUMNS,
         disabled=[c for c in COLUMNS if c not in (offline.SELECT, *offline.EDITABLE)],
         hide_index=True,
         placeholder="",
     )
-    edits = st.session_state.get(EDITOR, {}).get("edited_rows", {})
-    pending = len(offline.changes(now, edits))
+    edits = offline.edits_by_issue(rows, st.session_state.get(EDITOR, {}).get("edited_rows", {}))
+    pending = len(offline.changes(rows, edits))
     ticked = sum(bool(e.get(offline.SELECT)) for e in edits.values())
     b1, b2, b3, _ = st.columns([3, 2, 2, 3])
     b1.button(f"Save owner / next step ({pending})", key="offline_save", type="primary",
-              disabled=not pending, on_click=_save, args=(now,))  # fmt: skip
+              disabled=not pending, on_click=_save, args=(rows,))  # fmt: skip
     b2.button(f"Mark contacted ({ticked})", key="offline_contacted", disabled=not ticked,
-              on_click=_save, args=(now, *offline.CONTACTED),
+              on_click=_save, args=(rows, *offline.CONTACTED),
               help="Status acknowledged, note 'contacted'; other edits are saved too")  # fmt: skip
     b3.button(f"Mark resolved ({ticked})", key="offline_resolved", disabled=not ticked,
-              on_click=_save, args=(now, *offline.RESOLVED),
+              on_click=_save, args=(rows, *offline.RESOLVED),
               help="The meter is back or fixed; it leaves this list")  # fmt: skip
 
 st.subheader(f"Dormant: offline for more than {found.dormant_days} days")

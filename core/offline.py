@@ -135,37 +135,61 @@ def offline_devices(db: Database, user: User) -> OfflineDevices:
     )
 
 
+def edits_by_issue(
+    shown: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The editor's ``edited_rows`` keyed by issue id instead of row position.
+
+    ``st.data_editor`` reports edits by row position, so the positions are read against
+    ``shown``: the very frame the editor displayed (the page keeps it while edits are pending).
+    From here on every edit is keyed by ``issue_id`` and can never slide onto another meter when
+    the list is reordered. Positions outside ``shown`` are dropped.
+
+    Parameters
+    ----------
+    shown : pd.DataFrame
+        The rows the editor showed, in its order (must have ``issue_id``).
+    edited_rows : dict
+        ``{row position: {column: new value}}`` as ``st.data_editor`` keeps it.
+    """
+    ids = list(shown["issue_id"])
+    out: dict[str, dict[str, Any]] = {}
+    for pos, edits in sorted((int(k), v) for k, v in edited_rows.items()):
+        if 0 <= pos < len(ids):
+            out[ids[pos]] = dict(edits)
+    return out
+
+
 def changes(
     rows: pd.DataFrame,
-    edited_rows: dict[Any, dict[str, Any]],
+    edits: dict[str, dict[str, Any]],
     status: str | None = None,
     note: str | None = None,
 ) -> list[Change]:
-    """Triage changes from the editor's ``edited_rows`` over ``rows`` (the frame it showed).
+    """Triage changes from edits keyed by issue id (see :func:`edits_by_issue`).
 
     Parameters
     ----------
     rows : pd.DataFrame
-        The list as loaded (``COLUMNS``; positions match the editor's row numbers).
-    edited_rows : dict
-        ``{row position: {column: new value}}`` as ``st.data_editor`` keeps it.
+        The list as loaded (``COLUMNS``); each edit is matched to its row by ``issue_id``,
+        never by position. An edit whose issue is not in ``rows`` is left out.
+    edits : dict
+        ``{issue_id: {column: new value}}``.
     status, note : str, optional
         When given, rows whose ``SELECT`` box is ticked move to ``status`` with ``note``.
 
     Returns
     -------
     list of Change
-        One per row with an owner/next-step edit or a ticked box; each carries the loaded
-        ``status_at`` so a row someone else changed meanwhile is refused, and keeps the current
-        status and note unless it is being marked.
+        One per row with an owner/next-step edit or a ticked box, in the order of ``rows``;
+        each carries the loaded ``status_at`` so a row someone else changed meanwhile is
+        refused, and keeps the current status and note unless it is being marked.
     """
     out = []
-    for pos, edits in sorted((int(k), v) for k, v in edited_rows.items()):
-        if pos >= len(rows):
-            continue
-        row = rows.iloc[pos]
-        follow_up = {c: _text(edits[c]) for c in EDITABLE if c in edits}
-        marked = status is not None and bool(edits.get(SELECT))
+    for row in rows[rows["issue_id"].isin(list(edits))].to_dict("records"):
+        edit = edits[row["issue_id"]]
+        follow_up = {c: _text(edit[c]) for c in EDITABLE if c in edit}
+        marked = status is not None and bool(edit.get(SELECT))
         if not follow_up and not marked:
             continue
         out.append(

@@ -24,6 +24,14 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Longest text a person may store, in characters, per Change field. The warehouse columns take
+# 256 (owner) and 65,535 (note, next step); Redshift counts those in bytes and UTF-8 needs up to
+# 4 bytes a character, so text within these limits fits every engine in any script. A longer
+# value is refused before anything is written (the rest of a batch still lands).
+MAX_CHARS = {"note": 2000, "owner": 64, "next_step": 2000}
+_FIELD_NAMES = {"note": "note", "owner": "owner", "next_step": "next step"}
+
+
 class TriageError(DQHubError):
     """A status change was refused; the message says why and names the issue."""
 
@@ -62,6 +70,23 @@ class BulkResult:
     refused: list[tuple[str, str]] = field(default_factory=list)
 
 
+def check_lengths(change: Change) -> None:
+    """Refuse a change whose note, owner or next step is longer than ``MAX_CHARS`` allows.
+
+    Raises
+    ------
+    TriageError
+        Naming the issue, the field, its length and the limit.
+    """
+    for name, limit in MAX_CHARS.items():
+        value = getattr(change, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise TriageError(
+                f"Issue {change.issue_id}: the {_FIELD_NAMES[name]} is {len(value):,} characters "
+                f"long; the limit is {limit:,}. Shorten it and save again."
+            )
+
+
 def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None, str | None]:
     if not user.can_triage:
         raise TriageError(f"Issue {change.issue_id}: role {user.role!r} cannot change issues")
@@ -92,6 +117,7 @@ def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None
 
 
 def _apply_one(db: Database, user: User, change: Change) -> datetime:
+    check_lengths(change)  # before any write: never a database error half-way through
     now = utcnow()
     with db.transaction() as tx:
         tx.lock("dq_issues")  # the stale check and the write see the same row
@@ -130,7 +156,8 @@ def set_status(
     ------
     TriageError
         If the role may not triage, the issue is not visible to the user, the move is not
-        allowed, or someone else changed the issue after ``expected_status_at``.
+        allowed, someone else changed the issue after ``expected_status_at``, or the note is
+        longer than ``MAX_CHARS["note"]``.
     """
     return _apply_one(db, user, Change(issue_id, status, note, expected_status_at))
 
@@ -138,8 +165,9 @@ def set_status(
 def apply(db: Database, user: User, changes: list[Change]) -> BulkResult:
     """Apply several changes, each in its own transaction; one refusal does not stop the rest.
 
-    Refusals include a stale cached view (:class:`core.db.cache.StaleCacheError`) and an
-    unreachable warehouse: each is reported against its issue, nothing half-written.
+    Refusals include a stale cached view (:class:`core.db.cache.StaleCacheError`), an
+    unreachable warehouse and a note, owner or next step longer than ``MAX_CHARS``: each is
+    reported against its issue, nothing half-written.
     """
     result = BulkResult()
     for change in changes:

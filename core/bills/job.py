@@ -356,11 +356,15 @@ def _resolve_unseen(
     """Resolve the system's open bill issues this run no longer finds.
 
     Only issues of checks that ran are touched, never those of units a check could not judge
-    (it raised on them) nor of bills the normaliser skipped: not judged is not fixed.
+    (it raised on them) nor of bills the normaliser skipped: not judged is not fixed. The
+    ``dq_issues`` lock is taken before reading which issues are open (a run that found nothing
+    has not taken it in the upsert), and ``store.resolve`` re-checks each row in its UPDATE, so
+    a person's status set meanwhile is kept.
     """
     judged = [name for name, units in failed.items() if units is not None]
     if not judged:
         return 0
+    tx.lock("dq_issues")
     marks = ", ".join("?" for _ in judged)
     open_ = tx.fetch_df(
         "SELECT issue_id, detector, meter_id, building_id, bill_id FROM dq_issues "

@@ -180,7 +180,13 @@ def resolve_missing(
     After a data fix (re-import) a rerun of the day should not leave the old findings open.
     Only issues of meters this run scored, overlapping the scored window, still ``open`` and
     owned by the system are touched; each change is logged in ``issue_events``.
+
+    The ``dq_issues`` lock is taken before reading which issues are stale: a run that found
+    nothing has not taken it yet (the upsert takes it only when there is something to write),
+    and a person's edit committed between this read and the update would otherwise be
+    overwritten. ``resolve`` re-checks the status in its UPDATE as well.
     """
+    tx.lock("dq_issues")
     start, end = window
     stale = _in_batches(
         tx,
@@ -194,21 +200,42 @@ def resolve_missing(
 
 
 def resolve(tx: Transaction, ids: list[str], run: Run) -> int:
-    """Resolve ``ids`` as no longer detected by ``run`` and log each change in ``issue_events``.
+    """Resolve those of ``ids`` still open and set by the system; log each in ``issue_events``.
 
-    The caller picks the ids: only open issues the system owns.
+    The caller picks the ids (issues this run no longer finds), but the pick may be older than
+    the row: a person may have acknowledged, ignored or closed one since. The UPDATE therefore
+    re-checks ``status = 'open' AND status_by = 'system'`` in the same statement, under the
+    ``dq_issues`` lock, and only the rows it actually changed are logged and counted.
+
+    Returns
+    -------
+    int
+        How many issues were resolved.
     """
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    tx.lock("dq_issues")  # no-op when the caller holds it already; writers wait until commit
     now = utcnow()
     note = f"no longer detected by run {run.run_id}"
+    changed: list[str] = []
     for batch, marks in _batches(ids):
         tx.execute(
             "UPDATE dq_issues SET status = 'resolved', status_at = ?, status_note = ? "
-            f"WHERE issue_id IN ({marks})",
-            [now, note, *batch],
+            f"WHERE issue_id IN ({marks}) AND status = 'open' AND status_by = ?",
+            [now, note, *batch, SYSTEM],
         )
+        # No RETURNING on Redshift: this statement's own stamp (its time and note, under the
+        # lock) tells which rows it changed.
+        done = tx.fetch_df(
+            f"SELECT issue_id FROM dq_issues WHERE issue_id IN ({marks}) "
+            "AND status = 'resolved' AND status_by = ? AND status_at = ? AND status_note = ?",
+            [*batch, SYSTEM, now, note],
+        )
+        changed += list(done["issue_id"])
     events = pd.DataFrame(
         {
-            "issue_id": ids,
+            "issue_id": sorted(changed),
             "changed_at": now,
             "changed_by": SYSTEM,
             "from_status": "open",
@@ -217,7 +244,7 @@ def resolve(tx: Transaction, ids: list[str], run: Run) -> int:
         }
     )
     tx.insert_df("issue_events", events)
-    return len(ids)
+    return len(changed)
 
 
 def replace_meter_days(

@@ -107,7 +107,7 @@ def test_empty_warehouse(fresh_db):
 
 def test_owner_edit_keeps_status_and_note_and_is_audited(db):
     rows = offline.offline_devices(db, STAFF_A).now
-    changes = offline.changes(rows, {"0": {"owner": "sam", "next_step": " call site "}})
+    changes = offline.changes(rows, {"now": {"owner": "sam", "next_step": " call site "}})
     assert offline.save(db, STAFF_A, changes).saved == ["now"]
     got = db.fetch_all("SELECT owner, next_step, status FROM dq_issues WHERE issue_id = 'now'")
     assert got == [("sam", "call site", "open")]
@@ -118,28 +118,51 @@ def test_owner_edit_keeps_status_and_note_and_is_audited(db):
 
 def test_mark_contacted_only_touches_ticked_rows_and_keeps_edits(db):
     rows = offline.offline_devices(db, ADMIN).now
-    edits = {0: {"select": True, "owner": "ada"}, 1: {"next_step": "visit"}}
+    first, second = rows["issue_id"]
+    edits = {first: {"select": True, "owner": "ada"}, second: {"next_step": "visit"}}
     changes = offline.changes(rows, edits, *offline.CONTACTED)
     offline.save(db, ADMIN, changes)
     got = dict(db.fetch_all("SELECT issue_id, status || '/' || coalesce(status_note, '') "
                             "FROM dq_issues WHERE issue_id IN ('now', 'b-side')"))  # fmt: skip
-    first, second = rows["issue_id"]
     assert got == {first: "acknowledged/contacted", second: "open/"}
-    assert offline.changes(rows, {0: {"select": True}}) == []  # no status given: nothing to save
+    assert offline.changes(rows, {first: {"select": True}}) == []  # no status given: nothing to save
 
 
 def test_stale_edit_is_refused(db):
     rows = offline.offline_devices(db, STAFF_A).now
     triage.set_status(db, OTHER, "now", "acknowledged", note="on it")
-    result = offline.save(db, STAFF_A, offline.changes(rows, {0: {"owner": "sam"}}))
+    result = offline.save(db, STAFF_A, offline.changes(rows, {"now": {"owner": "sam"}}))
     assert result.saved == [] and "after you loaded it" in result.refused[0][1]
     assert db.fetch_value("SELECT owner FROM dq_issues WHERE issue_id = 'now'") is None
 
 
 def test_mark_resolved_drops_the_meter_from_the_list(db):
     rows = offline.offline_devices(db, STAFF_A).now
-    offline.save(db, STAFF_A, offline.changes(rows, {0: {"select": True}}, *offline.RESOLVED))
+    offline.save(db, STAFF_A, offline.changes(rows, {"now": {"select": True}}, *offline.RESOLVED))
     assert offline.offline_devices(db, STAFF_A).now.empty
+
+
+def test_edits_are_keyed_by_the_issue_shown_at_that_position(db):
+    shown = offline.offline_devices(db, ADMIN).now
+    first, second = shown["issue_id"]
+    edited = {"1": {"owner": "ada"}, 0: {"select": True}, 7: {"owner": "gone"}}
+    assert offline.edits_by_issue(shown, edited) == {
+        first: {"select": True},
+        second: {"owner": "ada"},
+    }  # row 7 is not on screen: dropped
+
+
+def test_changes_follow_the_issue_not_the_row_position(db):
+    """A list reloaded in another order (a colleague's change) gets each edit on its issue."""
+    shown = offline.offline_devices(db, ADMIN).now
+    first, second = shown["issue_id"]
+    edits = offline.edits_by_issue(shown, {1: {"owner": "ada"}})
+    reordered = shown.iloc[::-1].reset_index(drop=True)
+    (change,) = offline.changes(reordered, edits)
+    row = shown.set_index("issue_id").loc[second]
+    assert (change.issue_id, change.owner, change.status) == (second, "ada", row["status"])
+    assert change.expected_status_at == pd.Timestamp(row["status_at"]).to_pydatetime()
+    assert offline.changes(shown[shown["issue_id"] == first], edits) == []  # not listed: left out
 
 
 def test_csv_has_both_lists(db):

@@ -90,3 +90,73 @@ def test_follow_up_fields_are_kept_when_not_given(db):
     triage.set_status(db, ALICE, "i1", "resolved", note="fixed")
     row = db.fetch_df("SELECT owner, next_step FROM dq_issues WHERE issue_id = 'i1'").iloc[0]
     assert (row.owner, row.next_step) == ("alice", "visit")
+
+
+def _add_issue(db, issue):
+    db.execute(
+        "INSERT INTO dq_issues (issue_id, kind, detector, account_id, meter_id, severity, "
+        "first_seen_run, last_seen_run, status, status_by, status_at) VALUES "
+        "(?, 'meter', 'offline', 'acc-a', 'm1', 'high', 'r', 'r', 'open', 'system', ?)",
+        (issue, LOADED_AT),
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "label"), [("owner", "owner"), ("next_step", "next step"), ("note", "note")]
+)
+def test_an_over_long_field_is_refused_and_the_rest_of_the_batch_lands(db, field, label):
+    _add_issue(db, "i3")
+    limit = triage.MAX_CHARS[field]
+    before = db.fetch_df("SELECT * FROM dq_issues WHERE issue_id = 'i2'")
+    result = triage.apply(db, ALICE, [
+        triage.Change("i1", "acknowledged", note="on it", owner="sam"),
+        triage.Change("i2", "acknowledged", **{field: "x" * (limit + 1)}),
+        triage.Change("i3", "ignored", note="duplicate meter", next_step="archive it"),
+    ])  # fmt: skip
+    assert result.saved == ["i1", "i3"]
+    assert result.refused == [
+        ("i2", f"Issue i2: the {label} is {limit + 1:,} characters long; the limit is "
+               f"{limit:,}. Shorten it and save again.")
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(db.fetch_df("SELECT * FROM dq_issues WHERE issue_id = 'i2'"), before)
+    assert [e[0] for e in _events(db)] == ["i1", "i3"]  # nothing logged for the refused one
+    rows = db.fetch_all("SELECT issue_id, status, owner, next_step FROM dq_issues ORDER BY issue_id")
+    assert rows == [
+        ("i1", "acknowledged", "sam", None),
+        ("i2", "open", None, None),
+        ("i3", "ignored", None, "archive it"),
+    ]
+
+
+def test_text_at_the_limit_fits_the_column_on_every_engine_even_four_bytes_a_character(db):
+    long = {f: "\N{SLIGHTLY SMILING FACE}" * n for f, n in triage.MAX_CHARS.items()}
+    result = triage.apply(db, ALICE, [triage.Change("i1", "acknowledged", **long)])
+    assert result.saved == ["i1"] and not result.refused
+    row = db.fetch_all("SELECT status_note, owner, next_step FROM dq_issues WHERE issue_id = 'i1'")
+    assert row == [(long["note"], long["owner"], long["next_step"])]
+
+
+def test_set_status_refuses_an_over_long_note_before_writing(db):
+    with pytest.raises(triage.TriageError, match="Issue i1: the note is 2,001 characters long"):
+        triage.set_status(db, ALICE, "i1", "acknowledged", note="n" * 2001)
+    assert db.fetch_all("SELECT status, status_note FROM dq_issues WHERE issue_id = 'i1'") == [
+        ("open", None)
+    ]
+    assert _events(db) == []
+
+
+def test_owner_longer_than_its_column_is_a_refusal_not_a_database_error_mid_batch(db):
+    """PostgreSQL's owner column takes 256 characters: before the check, a 300-character owner
+    raised a driver error out of ``apply`` after the first change had committed."""
+    _add_issue(db, "i3")
+    result = triage.apply(db, ALICE, [
+        triage.Change("i1", "acknowledged"),
+        triage.Change("i2", "acknowledged", owner="o" * 300),
+        triage.Change("i3", "acknowledged"),
+    ])  # fmt: skip
+    assert result.saved == ["i1", "i3"]
+    assert [i for i, _ in result.refused] == ["i2"]
+    assert "the owner is 300 characters long; the limit is 64" in result.refused[0][1]
+    assert db.fetch_all("SELECT status, owner FROM dq_issues WHERE issue_id = 'i2'") == [
+        ("open", None)
+    ]

@@ -2,6 +2,7 @@
 
 from unittest.mock import patch
 
+import pandas as pd
 import pytest
 
 from core import auth, offline, triage
@@ -126,3 +127,95 @@ def test_signed_out_user_is_sent_to_sign_in(url, monkeypatch):
     at = _app(url, monkeypatch, user=None).run()
     assert not at.exception
     assert "Sign in again" in at.warning[0].value
+
+
+# ---- two sessions: a colleague reorders the list under your edit -------------------------
+
+OLLY = User("olly", "Olly", "staff", None)
+
+
+def _new_offline_meter(db):
+    """A meter that went silent minutes before the list's end: it sorts first."""
+    as_of = offline.as_of(db, ADMIN)
+    meter_id, account, building = db.fetch_all(
+        "SELECT meter_id, account_id, building_id FROM meters WHERE dq_enabled AND account_active "
+        "AND NOT building_archived AND meter_id NOT IN (SELECT meter_id FROM dq_issues "
+        "WHERE detector = 'offline') ORDER BY meter_id LIMIT 1"
+    )[0]
+    db.execute(
+        "INSERT INTO dq_issues (issue_id, kind, detector, account_id, building_id, meter_id, "
+        "source, start_ts, end_ts, severity, magnitude, first_seen_run, last_seen_run, status, "
+        "status_by, status_at) VALUES ('new-offline', 'meter', 'offline', ?, ?, ?, 'platform', "
+        "?, ?, 'high', 1.0, 'r', 'r', 'open', 'system', ?)",
+        (account, building, meter_id, (as_of - pd.Timedelta(minutes=15)).to_pydatetime(),
+         as_of.to_pydatetime(), as_of.to_pydatetime()),
+    )  # fmt: skip
+    return meter_id
+
+
+def _colleague_marks(url, monkeypatch, row, button):
+    """Another session (Olly's) ticks one row of its list and presses a Mark button."""
+    b = _app(url, monkeypatch, OLLY, **{EDITOR: _edits({row: {"select": True}})}).run()
+    b.button(key=button).click().run()
+    assert not b.exception and "Saved 1 meter(s)" in b.success[0].value
+
+
+ACTIONS = {  # what A does to its second row: (edit, button)
+    "type_owner": ({"owner": "ada"}, "offline_save"),
+    "tick_and_mark_resolved": ({"select": True}, "offline_resolved"),
+}
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+@pytest.mark.parametrize("reorder", ["colleague_marks_contacted", "new_meter_and_one_resolved"])
+def test_a_reordered_list_never_moves_your_edit_to_another_meter(url, monkeypatch, reorder, action):
+    """Session A loads the list and edits its second row (meter X) while session B's change
+    reorders the list (same length, same columns, so the grid keeps A's edit at its position).
+    Saving must change exactly X's issue."""
+    db = open_warehouse(url)
+    listed = offline.offline_devices(db, ADMIN).now
+    assert len(listed) >= 4 and (listed["status"] == "open").all()
+    triage.set_status(db, OLLY, listed["issue_id"].iloc[-1], "acknowledged", "contacted")
+    a = _app(url, monkeypatch, ADMIN).run()  # session A loads the list
+    assert not a.exception
+    before = offline.offline_devices(db, ADMIN).now
+    target = before.iloc[1]
+    assert list(a.dataframe[0].value["meter_id"]) == list(before["meter_id"])
+    if reorder == "colleague_marks_contacted":  # the first row moves below the open ones
+        _colleague_marks(url, monkeypatch, 0, "offline_contacted")
+    else:  # one meter is back, another went silent and sorts first
+        _colleague_marks(url, monkeypatch, len(before) - 2, "offline_resolved")
+        _new_offline_meter(db)
+    after = offline.offline_devices(db, ADMIN).now
+    assert len(after) == len(before) and after["issue_id"].iloc[1] != target["issue_id"]
+    # A edits the row it sees second (each edit reruns A's page), then presses the button.
+    edit, button = ACTIONS[action]
+    a.session_state[EDITOR] = _edits({1: edit})
+    a.run()
+    assert not a.exception
+    a.button(key=button).click().run()
+    assert not a.exception
+    changed = db.fetch_all("SELECT issue_id, meter_id FROM dq_issues WHERE status_by = 'ada'")
+    assert changed == [(target["issue_id"], target["meter_id"])]
+    assert a.success[0].value == f"Saved 1 meter(s): {target['meter_id']}."
+    if action == "type_owner":
+        assert db.fetch_value("SELECT count(*) FROM dq_issues WHERE owner = 'ada'") == 1
+
+
+def test_an_over_long_owner_is_refused_by_name_and_the_other_edit_lands(url, monkeypatch):
+    db = open_warehouse(url)
+    rows = offline.offline_devices(db, STAFF_A).now
+    long_owner = "x" * (triage.MAX_CHARS["owner"] + 1)
+    edits = {0: {"owner": long_owner}, 1: {"owner": "sam"}}
+    at = _app(url, monkeypatch, **{EDITOR: _edits(edits)}).run()
+    at.button(key="offline_save").click().run()
+    assert not at.exception
+    first, second = rows.iloc[0], rows.iloc[1]
+    assert at.success[0].value == f"Saved 1 meter(s): {second['meter_id']}."
+    assert at.error[0].value == (
+        f"{first['meter_id']}: Issue {first['issue_id']}: the owner is 65 characters long; "
+        "the limit is 64. Shorten it and save again."
+    )
+    assert db.fetch_all("SELECT issue_id FROM dq_issues WHERE owner IS NOT NULL") == [
+        (second["issue_id"],)
+    ]

@@ -410,3 +410,112 @@ def test_the_real_checks_run_on_the_hand_made_warehouse(fresh_db):
     again = job.run(fresh_db, RUN_DATE)
     assert again.issues_found == summary.issues_found
     assert fresh_db.fetch_value("SELECT count(*) FROM dq_issues") == len(rows)
+
+
+# ---- a person's edit racing a rerun that no longer finds the issue -----------------------
+
+
+@pytest.fixture
+def any_warehouse(any_db, monkeypatch):
+    """The hand-made warehouse on DuckDB and on PostgreSQL."""
+    any_db.insert_df("meters", METERS)
+    any_db.insert_df("bills", BILLS)
+    any_db.insert_df("readings", _readings())
+    monkeypatch.setattr(job, "_normalise", fake_normalise)
+    return any_db
+
+
+ZERO_USAGE_ONLY = {"zero_usage": FAKE["zero_usage"]}
+
+
+def _fixed_and_found_again(db):
+    """First run finds B2 and B3 with zero usage; then the bills are fixed (the rerun finds
+    nothing at all with ZERO_USAGE_ONLY). Returns the two issue ids by bill."""
+    job.run(db, RUN_DATE, registry=ZERO_USAGE_ONLY)
+    ids = dict(db.fetch_all("SELECT bill_id, issue_id FROM dq_issues"))
+    assert sorted(ids) == ["B2", "B3"]
+    db.execute("UPDATE bills SET usage = 900 WHERE bill_id IN ('B2', 'B3')")
+    return ids
+
+
+def test_rerun_keeps_a_status_set_between_its_read_and_its_write(any_warehouse, monkeypatch):
+    """The person's edit becomes visible to the rerun after it picked B2's issue as stale (on
+    PostgreSQL without the lock a concurrent commit does exactly this; here it is written through
+    the rerun's own transaction so the gap is deterministic on every engine)."""
+    ids = _fixed_and_found_again(any_warehouse)
+    real_resolve = store.resolve
+
+    def person_edits_then_resolve(tx, picked, run):
+        assert picked == sorted(ids.values())  # the rerun picked both as no longer found
+        tx.execute(
+            "UPDATE dq_issues SET status = 'ignored', status_by = 'alice', status_note = ? "
+            "WHERE issue_id = ?",
+            ("meter replaced in February", ids["B2"]),
+        )
+        return real_resolve(tx, picked, run)
+
+    monkeypatch.setattr(store, "resolve", person_edits_then_resolve)
+    summary = job.run(any_warehouse, RUN_DATE, registry=ZERO_USAGE_ONLY)
+    assert summary.resolved == 1
+    rows = any_warehouse.fetch_df("SELECT bill_id, status, status_by, status_note FROM dq_issues")
+    got = {r.bill_id: (r.status, r.status_by, r.status_note) for r in rows.itertuples()}
+    assert got == {
+        "B2": ("ignored", "alice", "meter replaced in February"),
+        "B3": ("resolved", "system", f"no longer detected by run {summary.run_id}"),
+    }
+    assert any_warehouse.fetch_all("SELECT issue_id, changed_by FROM issue_events") == [
+        (ids["B3"], "system")
+    ]
+
+
+@pytest.mark.parametrize("any_url", ["postgres"], indirect=True)
+def test_rerun_finding_nothing_waits_for_a_persons_edit_in_flight(any_warehouse, monkeypatch):
+    """A person's transaction has read B2's issue when a rerun that finds nothing starts; the
+    rerun must wait for it (dq_issues lock before its read) and keep the person's status."""
+    import threading
+    import time
+
+    db = any_warehouse
+    ids = _fixed_and_found_again(db)
+    original_check = triage._check
+    read, go, out = threading.Event(), threading.Event(), {}
+
+    def check_then_hold(tx, user, change):
+        result = original_check(tx, user, change)
+        read.set()  # the person's transaction holds the lock and has read the issue
+        assert go.wait(60)
+        return result
+
+    def rerun():
+        try:
+            out["summary"] = job.run(db, RUN_DATE, registry=ZERO_USAGE_ONLY)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            out["error"] = exc
+
+    monkeypatch.setattr(triage, "_check", check_then_hold)
+    person = threading.Thread(
+        target=triage.set_status, args=(db, ALICE, ids["B2"], "acknowledged", "calling the utility")
+    )
+    person.start()
+    assert read.wait(60)
+    job_thread = threading.Thread(target=rerun)
+    job_thread.start()
+    deadline = time.monotonic() + 60
+    while not db.fetch_value(  # the rerun is blocked behind the person's transaction
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    ):
+        assert job_thread.is_alive(), out
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    go.set()
+    person.join(60)
+    job_thread.join(60)
+    assert "error" not in out, out
+    assert out["summary"].resolved == 1
+    rows = db.fetch_df("SELECT bill_id, status, status_by, status_note FROM dq_issues")
+    got = {r.bill_id: (r.status, r.status_by) for r in rows.itertuples()}
+    assert got == {"B2": ("acknowledged", "alice"), "B3": ("resolved", "system")}
+    assert sorted(db.fetch_all("SELECT issue_id, changed_by FROM issue_events")) == sorted(
+        [(ids["B2"], "alice"), (ids["B3"], "system")]
+    )
