@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+OIDC := tests/e2e/oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed
 
-.PHONY: setup run test bench lint demo services worker clean
+.PHONY: setup system test-setup run test bench lint demo services worker clean
 
 setup: $(STAMP)  ## create .venv and install pinned requirements (no-op when up to date)
 
@@ -22,10 +24,19 @@ demo: setup  ## seed the demo warehouse if empty, score its last day, check bill
 run: demo  ## set up, seed, score, and open the app on http://127.0.0.1:8501
 	$(PY) -m streamlit run Home.py
 
+system:  ## install the system packages the tests need when missing (as root; else prints the command)
+	@scripts/system-packages.sh
+
+$(OIDC_STAMP): $(OIDC)/package.json $(OIDC)/package-lock.json
+	npm ci --prefix $(OIDC) --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+test-setup: setup system $(OIDC_STAMP)  ## everything the tests need: venv, system packages, test IdP
+
 services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when installed)
 	@scripts/start-services.sh
 
-test: setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
+test: test-setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
 	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest
 
 worker: setup  ## run the job worker (schedules + Admin run-now requests) until Ctrl-C
@@ -37,5 +48,5 @@ bench: setup  ## run the benchmarks (prints numbers; not tests)
 lint: setup  ## ruff over the code base
 	$(PY) -m ruff check core jobs bench tests app_pages docker Home.py
 
-clean:  ## remove the venv and the embedded warehouse
-	rm -rf $(VENV) data/dqhub.duckdb data/dqhub.duckdb.wal
+clean:  ## remove the venv, the test IdP's packages and the embedded warehouse
+	rm -rf $(VENV) $(OIDC)/node_modules data/dqhub.duckdb data/dqhub.duckdb.wal

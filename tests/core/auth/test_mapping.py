@@ -78,3 +78,11 @@ def test_missing_empty_or_broken_file(tmp_path):
         _load(tmp_path, "user_claim: email\n")
     with pytest.raises(AuthError, match="not valid YAML"):
         _load(tmp_path, "rules: [\n")
+
+
+def test_the_shipped_example_is_valid():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[3] / ".streamlit" / "auth_mapping.yaml.example"
+    m = mapping.load(example)
+    assert m.rules and m.user("someone@example.com", {"data-science"}).role == "ds"
