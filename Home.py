@@ -4,20 +4,8 @@ import streamlit as st
 
 from core import ui
 from core.errors import DQHubError
+from core.pages import PAGES
 from core.ui import gate
-
-# Page key (core.auth.PAGE_ROLES) -> (file, title, icon). Every file in app_pages/ is listed
-# here (the folder is not called pages/: see docs/decisions.md).
-PAGES = {
-    "issues": ("app_pages/issues.py", "Issues", ":material/checklist:"),
-    "offline": ("app_pages/offline.py", "Offline devices", ":material/power_off:"),
-    "overview": ("app_pages/overview.py", "DQ overview", ":material/monitoring:"),
-    "explorer": ("app_pages/explorer.py", "Meter explorer", ":material/query_stats:"),
-    "bills": ("app_pages/bills.py", "Utility bills", ":material/receipt_long:"),
-    "sandbox": ("app_pages/sandbox.py", "Model sandbox", ":material/science:"),
-    "projects": ("app_pages/projects.py", "Projects", ":material/engineering:"),
-    "admin": ("app_pages/admin.py", "Admin", ":material/admin_panel_settings:"),
-}
 
 st.set_page_config(page_title="DQ Hub", page_icon=":material/fact_check:", layout="wide")
 st.set_option("client.showErrorDetails", "none")  # tracebacks go to the server log only
@@ -36,8 +24,8 @@ if user is None:
     # The sign-in screen under every page's URL, so a deep link such as /explorer?issue=...
     # survives signing in instead of falling back to the default page.
     gate_pages = [
-        st.Page(lambda key=key: gate.sign_in(setup, db, key), title="Sign in", url_path=key)
-        for key in PAGES
+        st.Page(lambda key=p.key: gate.sign_in(setup, db, key), title="Sign in", url_path=p.key)
+        for p in PAGES
     ]
     st.navigation(gate_pages, position="hidden").run()
     st.stop()
@@ -68,9 +56,9 @@ with st.sidebar:
     gate.draw_session_cookie()
 
 allowed = {
-    key: st.Page(path, title=title, icon=icon, url_path=key)
-    for key, (path, title, icon) in PAGES.items()
-    if user.can_open(key)
+    p.key: st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key)
+    for p in PAGES
+    if user.can_open(p.key)
 }
 nav = st.navigation(list(allowed.values()))
 if target := gate.next_page(user):

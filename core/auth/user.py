@@ -6,22 +6,11 @@ import re
 from dataclasses import dataclass
 
 from core.errors import DQHubError
+from core.pages import ACTIONS, PAGES, ROLES, TRIAGERS
 
-ROLES = ("admin", "ds", "staff", "bse")
 ALL = "all"
-
-# Page key -> roles that may open it. Home.py registers exactly these pages.
-PAGE_ROLES: dict[str, tuple[str, ...]] = {
-    "issues": ("admin", "ds", "staff"),
-    "offline": ("admin", "ds", "staff"),
-    "overview": ROLES,
-    "explorer": ROLES,
-    "bills": ("admin", "ds", "staff"),
-    "sandbox": ROLES,
-    "projects": ("admin", "bse"),
-    "admin": ("admin",),
-}
-TRIAGE_ROLES = ("admin", "ds", "staff")  # bse users read DQ issues but do not change them
+PAGE_ROLES: dict[str, tuple[str, ...]] = {p.key: p.roles for p in PAGES}  # from core.pages
+TRIAGE_ROLES = TRIAGERS
 
 # Written by the jobs into status_by and issue_events: a person of that name would pass for them.
 RESERVED_USERNAMES = frozenset({"system"})
@@ -77,13 +66,23 @@ class User:
         return self.accounts is None or account_id in self.accounts
 
     def can_open(self, page: str) -> bool:
-        """Whether this user's role may open ``page`` (a ``PAGE_ROLES`` key)."""
+        """Whether this user's role may open ``page`` (a ``core.pages`` key)."""
         return self.role in PAGE_ROLES.get(page, ())
+
+    def can(self, action: str) -> bool:
+        """Whether this user's role may do ``action`` (a ``core.pages.ACTIONS`` key).
+
+        Raises
+        ------
+        KeyError
+            For an action nobody declared (a typo must not quietly deny or allow).
+        """
+        return self.role in ACTIONS[action]
 
     @property
     def can_triage(self) -> bool:
-        """Whether this user may change issue statuses."""
-        return self.role in TRIAGE_ROLES
+        """Whether this user may change issue statuses (``can("triage")``)."""
+        return self.can("triage")
 
     def scope(self, column: str = "account_id") -> tuple[str, list[str]]:
         """A SQL predicate limiting ``column`` to the granted accounts, with its parameters."""
