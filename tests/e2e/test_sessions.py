@@ -8,7 +8,7 @@ import pytest
 
 from core import auth
 from core.db import connect
-from tests.e2e.conftest import login, new_context
+from tests.e2e.conftest import login, new_context, wait_idle
 
 KEY = "k" * 40
 # Records any "Page not found" Streamlit shows, from the first paint on.
@@ -93,6 +93,7 @@ def test_signing_out_ends_the_session_on_the_server(users_app, browser):
     login(page, base, "alice", "correct horse")
     assert _has_cookie(context, page)
     stolen = [c for c in context.cookies() if c["name"] == "dqhub_session"]
+    wait_idle(page)
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_text("You signed out.").wait_for(timeout=30_000)
     page.reload()
@@ -111,6 +112,7 @@ def test_sign_out_everywhere_and_a_removed_user(users_app, browser):
     login(p1, base, "alice", "correct horse")
     login(p2, base, "alice", "correct horse")
     assert _has_cookie(phone, p1) and _has_cookie(laptop, p2)
+    wait_idle(p1)
     p1.get_by_role("button", name="Sign out everywhere").click()
     p1.get_by_text("You signed out everywhere.").wait_for(timeout=30_000)
     p2.get_by_role("link", name="DQ overview").click()  # the laptop's next click

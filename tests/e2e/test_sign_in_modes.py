@@ -131,8 +131,9 @@ def test_oidc_sign_in_lands_on_the_deep_link_with_the_mapped_accounts(oidc_app, 
     rows = connect(url).fetch_all("SELECT username, mode, ended_at FROM auth_sessions")
     assert rows == [("kim@example.com", "oidc", None)]
 
+    wait_idle(page)  # a click during a rerun can be lost
     page.get_by_role("button", name="Sign out", exact=True).click()
-    page.wait_for_url("**/session/end**", timeout=30_000)  # signing out of the provider too
+    page.wait_for_url("**/session/end**", timeout=60_000)  # signing out of the provider too
     page.get_by_role("button", name="Yes, sign me out").click()
     page.get_by_role("button", name="Sign in with your company account").wait_for(
         timeout=30_000

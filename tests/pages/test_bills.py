@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from core import auth, triage
+from core import triage
 from core.auth import User
 from core.db import open_warehouse
+from core.pages import ACTIONS
 from tests.core.test_bill_issues import ADMIN, ODD_ID, STAFF_A, seed
 from tests.pages.pagetest import app, edit, sent
 
@@ -152,7 +153,7 @@ def test_screen_share_mode_hides_names_and_bill_ids(wh, monkeypatch):
 
 
 def test_role_that_cannot_triage_sees_a_read_only_table(wh, monkeypatch):
-    monkeypatch.setattr(auth, "TRIAGE_ROLES", ("admin",))
+    monkeypatch.setitem(ACTIONS, "triage", ("admin",))
     at = _page(wh, monkeypatch, STAFF_A).run()
     assert not at.exception and len(_rows(at))
     assert not [b for b in at.button if b.key == "bills_save"]

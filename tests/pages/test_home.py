@@ -1,6 +1,5 @@
 """The sign-in gate and navigation, as a user meets them (users mode; oidc and proxy in e2e/)."""
 
-import re
 from pathlib import Path
 
 import pytest

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import auth, triage
+from core import triage
 from core.auth import User
 from core.db import connect
+from core.pages import ACTIONS
 from tests.pages.pagetest import edit, sent
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "issues.py")
@@ -152,7 +153,7 @@ def test_screen_share_mode_hides_real_names(wh):
 
 
 def test_role_that_cannot_triage_sees_a_read_only_table(wh, monkeypatch):
-    monkeypatch.setattr(auth, "TRIAGE_ROLES", ("admin",))
+    monkeypatch.setitem(ACTIONS, "triage", ("admin",))
     at = _app(STAFF).run()
     assert not at.exception and len(_rows(at))
     assert not [b for b in at.button if b.key in ("issues_save", "issues_bulk_apply")]

@@ -136,12 +136,18 @@ def test_a_change_made_meanwhile_is_not_overwritten(fleet, monkeypatch):
     assert _status(db, "A") == ("IN_PROGRESS", "ada")
 
 
-@pytest.mark.parametrize("role", ["staff", "ds"])
+@pytest.mark.parametrize("role", ["staff"])
 def test_other_roles_cannot_open_the_page(fleet, monkeypatch, role):
     at = _page(fleet[0], monkeypatch, User("sam", "Sam", role, None))
     assert not at.exception
     assert f"Your role ({role}) cannot open this page." in at.error[0].value
     assert not at.dataframe and "Alpha" not in sent(at)
+
+
+def test_data_scientists_read_projects_without_changing_them(fleet, monkeypatch):
+    at = _page(fleet[0], monkeypatch, User("dana", "Dana", "ds", None))
+    assert not at.exception and at.dataframe
+    assert any("Read-only" in c.value for c in at.caption)
 
 
 def test_signed_out_is_sent_to_sign_in(fleet, monkeypatch):
