@@ -255,8 +255,8 @@ def _plant(rng: np.random.Generator, m: pd.DataFrame, platform: np.ndarray, rawf
                 s0, s1 = _usage_day(m["timezone"].iat[k], end_day, t0, platform.shape[1])
                 # away from 3.785 and 1 / 3.785: a whole day scaled by a unit factor is a
                 # unit change
-                factor = rng.uniform(2.0, 2.8) if det == "daily_usage_high" else rng.uniform(
-                    0.36, 0.45)
+                factor = rng.uniform(2.4, 2.9) if det == "daily_usage_high" else rng.uniform(
+                    0.1, 0.19)
                 platform[k, s0:s1] = _round(platform[k:k + 1, s0:s1] * factor, dec[k:k + 1])[0]
             else:
                 s0, s1 = _inject(rng, det, k, platform, rawfeed, expected, elec, dec, biz[k])

@@ -102,8 +102,12 @@ class Judged:
         ``(k,)`` index into ``Days`` of each judged (meter, day) pair.
     row : np.ndarray
         ``(k,)`` meter row.
-    total, usual : np.ndarray
-        ``(k,)`` the day's total and the median of its history days.
+    total : np.ndarray
+        ``(k,)`` the day's total.
+    high_usual, low_usual : np.ndarray
+        ``(k,)`` the larger and the smaller of the two usual totals (median of the same
+        weekday's history days, median of the same day type's); the high check compares with
+        the larger, the low check with the smaller, so a day must be odd against both.
     spread : np.ndarray
         ``(k,)`` robust relative spread of the meter's history days around their medians.
     """
@@ -111,7 +115,8 @@ class Judged:
     day: np.ndarray
     row: np.ndarray
     total: np.ndarray
-    usual: np.ndarray
+    high_usual: np.ndarray
+    low_usual: np.ndarray
     spread: np.ndarray
 
 
@@ -119,18 +124,20 @@ def judge(grid: Grid, min_complete: float, min_same_weekday: int) -> Judged:
     """Compare each whole local day reaching the scored window with its meter's history.
 
     History days are the whole, complete (``min_complete``), non-holiday days before the
-    judged day. ``usual`` is the median of those on the same weekday (at least
-    ``min_same_weekday`` of them), else of those of the same day type (weekday or weekend,
-    at least twice as many). ``spread`` is 1.4826 x the median of |total / usual - 1| over the
-    meter's history days, each against its own day type's median. Holidays are not judged;
-    nor are bidirectional meters (net totals swing with the weather) or days whose usual
-    total is not positive.
+    judged day. The usual totals are the median of those on the same weekday (with at least
+    ``min_same_weekday`` of them) and the median of those of the same day type (weekday or
+    weekend, at least twice as many); a meter-day with neither is not judged. Two medians
+    keep one odd history (a weekday whose last Sundays were sentinel days, a string of
+    holidays) from making a normal day look odd. ``spread`` is 1.4826 x the median of
+    |total / usual - 1| over the meter's history days, each against its own day type's
+    median. Holidays are not judged; nor are bidirectional meters (net totals swing with the
+    weather) or days whose usual totals are not positive.
     """
     d = days(grid)
     m, n_days = d.total.shape
     empty = np.zeros(0, dtype=np.intp)
     if m == 0 or n_days == 0:
-        return Judged(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
+        return Judged(empty, empty, *(np.zeros(0) for _ in range(4)))
     holiday = np.zeros((m, n_days), dtype=bool)
     if grid.holidays:
         holiday = grid.holidays.mask(grid.account_ids, d.dates)
@@ -139,7 +146,8 @@ def judge(grid: Grid, min_complete: float, min_same_weekday: int) -> Judged:
     ok = d.whole[None, :] & (d.present >= min_complete) & ~holiday
     targets = np.flatnonzero(d.whole & (d.stops > grid.score_from))
     weekend = d.weekday >= 5
-    usual = np.full((m, len(targets)), np.nan)
+    high = np.full((m, len(targets)), np.nan)
+    low = np.full((m, len(targets)), np.nan)
     values = np.where(ok, d.total, np.nan)
     for j, t in enumerate(targets):  # one or two target days: not a loop over meters
         before = np.arange(n_days) < t
@@ -147,9 +155,10 @@ def judge(grid: Grid, min_complete: float, min_same_weekday: int) -> Judged:
         kind = before & (weekend == weekend[t])
         by_day = _median(values[:, same])
         by_kind = _median(values[:, kind])
-        enough_day = np.count_nonzero(ok[:, same], axis=1) >= min_same_weekday
-        enough_kind = np.count_nonzero(ok[:, kind], axis=1) >= 2 * min_same_weekday
-        usual[:, j] = np.where(enough_day, by_day, np.where(enough_kind, by_kind, np.nan))
+        by_day[np.count_nonzero(ok[:, same], axis=1) < min_same_weekday] = np.nan
+        by_kind[np.count_nonzero(ok[:, kind], axis=1) < 2 * min_same_weekday] = np.nan
+        high[:, j] = np.fmax(by_day, by_kind)
+        low[:, j] = np.fmin(by_day, by_kind)
     history = np.arange(n_days) < (targets.min() if len(targets) else n_days)
     kind_median = np.where(
         weekend[None, :],
@@ -160,13 +169,14 @@ def judge(grid: Grid, min_complete: float, min_same_weekday: int) -> Judged:
         rel = np.abs(values / kind_median - 1)
     rel[:, ~history] = np.nan
     spread = _MAD_TO_SIGMA * _median(rel)
-    judged = ok[:, targets] & (usual > 0) & ~grid.is_bidirectional()[:, None]
+    judged = ok[:, targets] & (low > 0) & ~grid.is_bidirectional()[:, None]
     row, col = np.nonzero(judged)
     return Judged(
         day=targets[col],
         row=row,
         total=d.total[row, targets[col]],
-        usual=usual[row, col],
+        high_usual=high[row, col],
+        low_usual=low[row, col],
         spread=np.nan_to_num(spread[row], nan=0.0),
     )
 

@@ -2,13 +2,13 @@
 
 The VEE "high usage" check. Each whole local day that reaches the scored window is compared
 with the meter's history (``core.detectors.daily``): the median total of the same weekday
-(at least ``min_same_weekday`` complete earlier days, else the same day type). It is flagged
-when the total is at least ``min_ratio`` x that median *and* exceeds it by more than ``k``
-times the meter's usual day-to-day spread (so a meter whose days swing widely needs a bigger
-jump). Days that are incomplete (under ``min_complete`` of their readings), holidays of the
-``DQ_HOLIDAYS`` calendar and days inside findings people confirmed are neither judged nor used
-as history; a day people marked ``not_an_issue`` stays in the history. Bidirectional (net)
-meters are not judged.
+(at least ``min_same_weekday`` complete earlier days) and of the same day type (weekday or
+weekend), the larger of the two. It is flagged when the total is at least ``min_ratio`` x
+that *and* exceeds it by more than ``k`` times the meter's usual day-to-day spread (so a
+meter whose days swing widely needs a bigger jump). Days that are incomplete (under
+``min_complete`` of their readings), holidays of the ``DQ_HOLIDAYS`` calendar and days inside
+findings people confirmed are neither judged nor used as history; a day people marked
+``not_an_issue`` stays in the history. Bidirectional (net) meters are not judged.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Params:
     Parameters
     ----------
     min_ratio : float
-        The day's total must be at least this multiple of the usual total (default 1.5).
+        The day's total must be at least this multiple of the usual total (default 2).
     k : float
         ... and above it by more than ``k`` x the meter's relative day-to-day spread
         (default 5).
@@ -50,7 +50,7 @@ class Params:
         An excess at least this is ``high`` severity (default 1000).
     """
 
-    min_ratio: float = 1.5
+    min_ratio: float = 2.0
     k: float = 5.0
     min_complete: float = 0.95
     min_same_weekday: int = 3
@@ -62,8 +62,8 @@ def detect(grid: Grid, params: Params) -> Detection:
     """Mark the slots of local days whose total is far above the same weekday's usual."""
     judged = daily.judge(grid, params.min_complete, params.min_same_weekday)
     margin = np.maximum(params.min_ratio - 1.0, params.k * judged.spread)
-    flagged = judged.total > judged.usual * (1.0 + margin)
-    mask, magnitude = daily.paint(grid, judged, flagged, judged.total - judged.usual)
+    flagged = judged.total > judged.high_usual * (1.0 + margin)
+    mask, magnitude = daily.paint(grid, judged, flagged, judged.total - judged.high_usual)
     return Detection(mask, magnitude)
 
 

@@ -2,8 +2,9 @@
 
 The VEE "low usage" check, the mirror of ``daily_usage_high`` (same history, holidays,
 completeness and exclusions; see ``core.detectors.daily``). A day is flagged when its total
-is at most ``max_ratio`` x the usual total of the same weekday *and* below it by more than
-``k`` times the meter's usual day-to-day spread. A holiday the calendar (``DQ_HOLIDAYS``)
+is at most ``max_ratio`` x the usual total (the smaller of the same weekday's and the same
+day type's medians) *and* below it by more than ``k`` times the meter's usual day-to-day
+spread. A holiday the calendar (``DQ_HOLIDAYS``)
 does not list is flagged like any other low day; marking it ``not_an_issue`` keeps it in the
 history as normal, so a recurring closure stops being flagged once it is the meter's habit.
 Bidirectional (net) meters are not judged.
@@ -32,7 +33,7 @@ class Params:
     Parameters
     ----------
     max_ratio : float
-        The day's total must be at most this share of the usual total (default 0.5).
+        The day's total must be at most this share of the usual total (default 0.4).
     k : float
         ... and below it by more than ``k`` x the meter's relative day-to-day spread
         (default 5).
@@ -48,7 +49,7 @@ class Params:
         A shortfall at least this is ``high`` severity (default 1000).
     """
 
-    max_ratio: float = 0.5
+    max_ratio: float = 0.4
     k: float = 5.0
     min_complete: float = 0.95
     min_same_weekday: int = 3
@@ -60,8 +61,8 @@ def detect(grid: Grid, params: Params) -> Detection:
     """Mark the slots of local days whose total is far below the same weekday's usual."""
     judged = daily.judge(grid, params.min_complete, params.min_same_weekday)
     margin = np.maximum(1.0 - params.max_ratio, params.k * judged.spread)
-    flagged = judged.total < judged.usual * (1.0 - np.minimum(margin, 1.0))
-    mask, magnitude = daily.paint(grid, judged, flagged, judged.usual - judged.total)
+    flagged = judged.total < judged.low_usual * (1.0 - np.minimum(margin, 1.0))
+    mask, magnitude = daily.paint(grid, judged, flagged, judged.low_usual - judged.total)
     return Detection(mask, magnitude)
 
 

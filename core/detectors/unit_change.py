@@ -4,15 +4,18 @@ After a gateway change a meter may report Wh as kWh (x 1000) or litres as gallon
 or the reverse. Each reading is compared with the meter's expected time-of-week value
 (readings and expected values too small to tell are neutral). A change is a run of at least
 ``min_hours`` of readings within ``x/÷ loose`` of ``factor`` (or ``1 / factor``) times their
-expected value, with neutral readings allowed inside, whose median ratio is within
-``x/÷ (1 + tolerance)`` of the factor and whose spread is small (``max_spread``: the shape
-of the meter's use is kept, only scaled). For the volume factor (3.785), close to the swings of
-normal operation, the run must also cross the meter's daily cycle (its expected value varies
-by at least ``cycle_ratio`` over the run). For both factors the ratio must not follow the
-expected value (least-squares slope of log ratio on log expected at most ``max_slope``): a
-unit scales night and day alike, while a closure (night load all day) or a load doubled for
-a working day moves only the busy hours. The change is one finding
-per meter (not thousands of spikes), starting at the first changed reading.
+expected value, neutral readings allowed inside, whose median ratio is within
+``x/÷ (1 + tolerance)`` of the factor and whose spread is small (``max_spread``: the shape of
+the meter's use is kept, only scaled). The ratio must not follow the expected value either
+(least-squares slope of log ratio on log expected at most ``max_slope``): a unit scales night
+and day alike, while a closure (night load all day) or a load doubled for a working day moves
+only the busy hours.
+
+The volume factor (3.785) is close to the swings of normal operation, so its run must also
+cross the meter's daily cycle (expected value varying by ``cycle_ratio``) and hold through
+``quiet_hours`` of its quiet time (a night). A change seen only on the scored day's afternoon
+may therefore be reported by the next day's run, from its first changed reading. The change
+is one finding per meter (not thousands of spikes).
 
 Magnitude: the median reading / expected ratio over the run (about 1000, 0.001, 3.785 or
 0.264).
@@ -54,6 +57,9 @@ class Params:
     cycle_ratio : float
         Volume factor: the run must cross the daily cycle, max / min expected value over the
         run at least this (default 2). Both: below it the slope test is skipped.
+    quiet_hours : float
+        Volume factor: the run must hold at least this many hours at the meter's quiet level
+        (expected value at most its median reading), e.g. a night (default 2).
     max_slope : float
         The log ratio may follow log expected with a slope of at most this (default 0.3; a
         closure gives about -1).
@@ -76,6 +82,7 @@ class Params:
     loose: float = 2.0
     tolerance: float = 0.25
     cycle_ratio: float = 2.0
+    quiet_hours: float = 2.0
     max_slope: float = 0.3
     max_spread: float = 0.3
     min_expected_resolutions: float = 5.0
@@ -106,7 +113,7 @@ def detect(grid: Grid, params: Params) -> Detection:
         for sign in (1.0, -1.0):
             target = sign * np.log(factor)
             inside = np.abs(log_ratio - target) <= np.log(params.loose)
-            runs = _changes(inside, neutral, log_ratio, exp, target, name, grid, params)
+            runs = _changes(inside, neutral, log_ratio, exp, target, name, grid, params, rows)
             if len(runs[0]):
                 found.append(runs)
     if not found:
@@ -131,8 +138,12 @@ def _changes(
     name: str,
     grid: Grid,
     params: Params,
+    rows: np.ndarray,
 ) -> tuple[Runs, np.ndarray]:
-    """Qualifying runs (sub-grid rows) for one factor and direction, and their median ratios."""
+    """Qualifying runs (sub-grid rows) for one factor and direction, and their median ratios.
+
+    ``rows`` maps the sub-grid's rows to the grid's.
+    """
     runs = find_runs(inside | neutral)
     if len(runs) == 0:
         return runs, np.zeros(0)
@@ -164,8 +175,13 @@ def _changes(
     x = np.log(np.where(runs.take(inside), runs.take(expected), np.nan))
     slope, x_range = _slopes(x, lr, run_id, len(runs))
     steady = np.abs(slope) <= params.max_slope
-    if name == "volume_factor":  # near normal swings: the run must cross the daily cycle
-        keep &= steady & (x_range >= np.log(params.cycle_ratio))
+    if name == "volume_factor":
+        # Near normal swings: the change must also hold through the meter's quiet hours
+        # (expected value at most its median reading), which a closure leaves alone.
+        quiet_at = baseline.value_quantiles(grid)["median"][rows][runs.row]
+        quiet = runs.take(inside) & (runs.take(expected) <= np.repeat(quiet_at, runs.length))
+        enough = runs.reduce_cells(np.add, quiet) >= grid.hours_to_slots(params.quiet_hours)
+        keep &= steady & enough & (x_range >= np.log(params.cycle_ratio))
     else:  # far from any swing: a flat profile (no slope to measure) is fine
         keep &= steady | (x_range < np.log(params.cycle_ratio))
     return runs.select(keep), np.exp(median[keep])

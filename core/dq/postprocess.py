@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.detectors import REGISTRY
 from core.detectors.base import SEVERITIES, scope
+from core.dq.mutes import note as mutes_note
 
 MERGE_GAP = pd.Timedelta(minutes=15)  # runs of one detector at most one 15-min slot apart merge
 
@@ -203,7 +204,7 @@ def apply_mutes(events: pd.DataFrame, mutes: pd.DataFrame) -> pd.DataFrame:
     rows = hit[muted]
     out.loc[muted, "status"] = "muted"
     out.loc[muted, "status_note"] = [
-        f"muted by {who} until {pd.Timestamp(until):%Y-%m-%d}: {reason}"
+        mutes_note(who, until, reason)
         for who, until, reason in zip(
             rows["created_by"], rows["until_day"], rows["reason"], strict=True
         )
