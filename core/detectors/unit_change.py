@@ -93,13 +93,17 @@ class Params:
 def detect(grid: Grid, params: Params) -> Detection:
     """Mark sustained runs of readings a unit factor away from their expected values."""
     values = grid.values
+    factors = [f for f in _FACTORS if getattr(params, f) > 1.0]  # a factor of 1 is no change
+    loose = max(params.loose, 1.0)
+    if not factors:
+        return Detection.empty(grid)
     expected = baseline.expected(grid)
     res = baseline.resolution(grid)
-    smallest = min(getattr(params, f) for f in _FACTORS)
+    smallest = min(getattr(params, f) for f in factors)
     # One cheap pass over the grid: far enough from expected to be any factor at all.
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = values / np.fmax(expected, res[:, None])
-    far = (ratio > smallest / params.loose) | ((ratio > 0) & (ratio < params.loose / smallest))
+    far = (ratio > smallest / loose) | ((ratio > 0) & (ratio < loose / smallest))
     rows = np.flatnonzero(np.count_nonzero(far, axis=1) >= grid.hours_to_slots(params.min_hours))
     if rows.size == 0:
         return Detection.empty(grid)
@@ -108,11 +112,11 @@ def detect(grid: Grid, params: Params) -> Detection:
     neutral = ~informative & ~np.isnan(values[rows])
     log_ratio = np.log(np.where(informative, ratio, np.nan))
     found: list[tuple[Runs, np.ndarray]] = []
-    for name in _FACTORS:  # two factors, each up and down: four whole-array passes at most
+    for name in factors:  # two factors, each up and down: four sub-array passes at most
         factor = getattr(params, name)
         for sign in (1.0, -1.0):
             target = sign * np.log(factor)
-            inside = np.abs(log_ratio - target) <= np.log(params.loose)
+            inside = np.abs(log_ratio - target) <= np.log(loose)
             runs = _changes(inside, neutral, log_ratio, exp, target, name, grid, params, rows)
             if len(runs[0]):
                 found.append(runs)
@@ -174,6 +178,7 @@ def _changes(
     # log ratio falls or rises with log expected (slope about -1 or +1).
     x = np.log(np.where(runs.take(inside), runs.take(expected), np.nan))
     slope, x_range = _slopes(x, lr, run_id, len(runs))
+    cycle = np.log(max(params.cycle_ratio, 1.0))
     steady = np.abs(slope) <= params.max_slope
     if name == "volume_factor":
         # Near normal swings: the change must also hold through the meter's quiet hours
@@ -181,9 +186,9 @@ def _changes(
         quiet_at = baseline.value_quantiles(grid)["median"][rows][runs.row]
         quiet = runs.take(inside) & (runs.take(expected) <= np.repeat(quiet_at, runs.length))
         enough = runs.reduce_cells(np.add, quiet) >= grid.hours_to_slots(params.quiet_hours)
-        keep &= steady & enough & (x_range >= np.log(params.cycle_ratio))
+        keep &= steady & enough & (x_range >= cycle)
     else:  # far from any swing: a flat profile (no slope to measure) is fine
-        keep &= steady | (x_range < np.log(params.cycle_ratio))
+        keep &= steady | (x_range < cycle)
     return runs.select(keep), np.exp(median[keep])
 
 
