@@ -15,7 +15,8 @@ The volume factor (3.785) is close to the swings of normal operation, so its run
 cross the meter's daily cycle (expected value varying by ``cycle_ratio``) and hold through
 ``quiet_hours`` of its quiet time (a night). A change seen only on the scored day's afternoon
 may therefore be reported by the next day's run, from its first changed reading. The change
-is one finding per meter (not thousands of spikes).
+is one finding per meter (not thousands of spikes). Only changes that reach the grid's
+scored window are looked for: the job reports nothing else.
 
 Magnitude: the median reading / expected ratio over the run (about 1000, 0.001, 3.785 or
 0.264).
@@ -100,14 +101,24 @@ def detect(grid: Grid, params: Params) -> Detection:
     expected = baseline.expected(grid)
     res = baseline.resolution(grid)
     smallest = min(getattr(params, f) for f in factors)
-    # One cheap pass over the grid: far enough from expected to be any factor at all.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values / np.fmax(expected, res[:, None])
-    far = (ratio > smallest / loose) | ((ratio > 0) & (ratio < loose / smallest))
-    rows = np.flatnonzero(np.count_nonzero(far, axis=1) >= grid.hours_to_slots(params.min_hours))
+    base = baseline.expected_or_resolution(grid)
+
+    def far(cols: slice, rows: np.ndarray | slice) -> np.ndarray:
+        """Readings far enough from expected to be any factor at all (NaN: False)."""
+        v, b = values[rows, cols], base[rows, cols]
+        return (v > smallest / loose * b) | ((v > 0) & (v < loose / smallest * b))
+
+    # Findings that matter reach the scored window (the job keeps only those): look for a
+    # changed reading there first, then judge those meters' whole rows.
+    rows = np.flatnonzero(far(slice(grid.score_from, None), slice(None)).any(axis=1))
+    if rows.size:
+        rows = rows[np.count_nonzero(far(slice(None), rows), axis=1)
+                    >= grid.hours_to_slots(params.min_hours)]  # fmt: skip
     if rows.size == 0:
         return Detection.empty(grid)
-    ratio, exp = ratio[rows], expected[rows]
+    exp = expected[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values[rows] / base[rows]
     informative = (exp >= params.min_expected_resolutions * res[rows][:, None]) & (values[rows] > 0)
     neutral = ~informative & ~np.isnan(values[rows])
     log_ratio = np.log(np.where(informative, ratio, np.nan))

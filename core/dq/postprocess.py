@@ -56,8 +56,14 @@ def merge_adjacent(events: pd.DataFrame, max_gap: pd.Timedelta = MERGE_GAP) -> p
     prev_end = ev.groupby(keys, sort=False)["end_ts"].shift()
     gaps = {d: merge_gap(d, max_gap) for d in ev["detector"].unique()}
     new_group = ~same | (ev["start_ts"] - prev_end > ev["detector"].map(gaps))
-    ev["_group"] = new_group.cumsum()
-    ev["_rank"] = ev["severity"].map(SEVERITIES.index)
+    if new_group.all():  # the usual case: nothing to merge, skip the group-by
+        return ev[events.columns]
+    group = new_group.cumsum()
+    # Only events that merge go through the (slow) group-by; the rest are kept as they are.
+    joined = group.duplicated(keep=False).to_numpy()
+    single = ev[~joined]
+    ev = ev[joined].assign(_group=group[joined], _rank=ev.loc[joined, "severity"].map(
+        SEVERITIES.index))
     merged = ev.groupby("_group", sort=False).agg(
         meter_id=("meter_id", "first"),
         detector=("detector", "first"),
@@ -73,7 +79,8 @@ def merge_adjacent(events: pd.DataFrame, max_gap: pd.Timedelta = MERGE_GAP) -> p
         status_note=("status_note", "first"),
     )
     merged["severity"] = np.asarray(SEVERITIES, dtype=object)[merged.pop("_rank").to_numpy()]
-    return merged.reset_index(drop=True)[events.columns]
+    out = pd.concat([single, merged.reset_index(drop=True)], ignore_index=True)[events.columns]
+    return out.sort_values([*keys, "start_ts"], ignore_index=True)
 
 
 def short_flatline_not_an_issue(events: pd.DataFrame) -> pd.DataFrame:
@@ -108,10 +115,10 @@ def usage_defers_to_readings(events: pd.DataFrame) -> pd.DataFrame:
     A day stuck at zero, a unit change or a burst of spikes also makes the day's total odd;
     the readings' finding is the one to fix, so the to-do list shows it once.
     """
-    if events.empty:
-        return events
-    readings = events["detector"].map(lambda d: scope(REGISTRY[d]) == "readings")
     usage = events["detector"].isin(USAGE_DAY) & (events["status"] == "open")
+    if not usage.any():
+        return events
+    readings = events["detector"].isin([d for d, m in REGISTRY.items() if scope(m) == "readings"])
     cause = _overlapping(events, usage, readings)
     if cause.empty:
         return events
@@ -125,10 +132,11 @@ def usage_defers_to_readings(events: pd.DataFrame) -> pd.DataFrame:
 
 def leak_explains_flatline(events: pd.DataFrame) -> pd.DataFrame:
     """A flatline inside a water leak becomes ``not_an_issue``: a steady leak repeats its flow."""
-    if events.empty:
-        return events
     flat = (events["detector"] == "flatline") & (events["status"] == "open")
-    leak = _overlapping(events, flat, events["detector"] == "water_leak")
+    leaks = events["detector"] == "water_leak"
+    if not (flat.any() and leaks.any()):
+        return events
+    leak = _overlapping(events, flat, leaks)
     if leak.empty:
         return events
     out = events.copy()
