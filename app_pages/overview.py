@@ -76,18 +76,6 @@ else:
     st.altair_chart(overview.trend_chart(trend), width="stretch")
     st.caption("New issues are counted on the UTC day the problem started.")
 
-st.subheader("Mean time to resolve")
-mttr = overview.time_to_resolve(db, user)
-if mttr.empty:
-    st.caption("No issue has been resolved, ignored or marked not an issue yet.")
-else:
-    st.dataframe(mttr, hide_index=True, width="content", column_config={
-        "detector": "Detector", "closed": "Issues closed",
-        "mean_hours": st.column_config.NumberColumn("Mean hours to close", format="%.1f"),
-    })  # fmt: skip
-    st.caption("From the run that first detected the issue to its first resolved, ignored or "
-               "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip
-
 st.subheader("Detector precision from your verdicts")
 precision = overview.detector_precision(db, user)
 st.caption(
@@ -104,3 +92,16 @@ if not precision.empty:
         "precision": st.column_config.ProgressColumn("Precision", min_value=0.0, max_value=1.0,
                                                      format="percent"),
     })  # fmt: skip
+
+st.subheader("Mean time to resolve")
+mttr = overview.time_to_resolve(db, user)
+if mttr.empty:
+    st.caption("No issue has been resolved, ignored or marked not an issue yet.")
+else:
+    st.dataframe(mttr, hide_index=True, width="content", column_config={
+        "detector": "Detector", "closed": "Issues closed",
+        "mean_hours": st.column_config.NumberColumn("Mean hours to close", format="%.1f"),
+    })  # fmt: skip
+    st.caption("From the run that first detected the issue to its first resolved, ignored or "
+               "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip
+
