@@ -112,7 +112,11 @@ with st.expander(f"Muted detectors ({len(active)})", expanded=bool(len(active)))
     if user.can_triage:
         with st.form("explorer_mute", clear_on_submit=True):
             c1, c2 = st.columns(2)
-            detector = c1.selectbox("Detector", list(REGISTRY), key="explorer_mute_detector")
+            names = list(REGISTRY)  # the linked issue's detector first, else the window's
+            shown = found.set_index("issue_id")["detector"]
+            pick = shown.get(highlight, shown.iloc[0] if len(shown) else names[0])
+            detector = c1.selectbox("Detector", names, index=names.index(pick),
+                                    key="explorer_mute_detector")
             until = c2.date_input("Until (inclusive)", pd.Timestamp.now("UTC").date()
                                   + pd.Timedelta(days=7), key="explorer_mute_until")  # fmt: skip
             reason = st.text_input("Reason", key="explorer_mute_reason",
