@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core import explorer, triage, ui
+from core.detectors import REGISTRY
+from core.dq import mutes
 from core.errors import DQHubError
 
 user = ui.current_user("explorer")
@@ -91,6 +93,42 @@ if points.empty:
     st.info(f"No readings for {_name('Meter', meter_id)} from {picked[0]} to {picked[1]}.")
 else:
     st.altair_chart(explorer.chart(points, found, m["unit"], highlight), width="stretch")
+
+active = mutes.active(db, user, meter_id)
+with st.expander(f"Muted detectors ({len(active)})", expanded=bool(len(active))):
+    st.caption("A muted detector's findings on this meter are kept with status muted but leave "
+               "the to-do list until the day after the mute ends (e.g. a known broken meter "
+               "waiting for a technician).")  # fmt: skip
+    for r in active.itertuples():
+        c1, c2 = st.columns([5, 1])
+        c1.text(f"{r.detector} until {r.until_day} by {r.created_by}: {r.reason}")
+        if user.can_triage and c2.button("End", key=f"explorer_unmute_{r.Index}"):
+            try:
+                n = mutes.end(db, user, r.mute_id)
+                st.session_state["explorer_flash"] = [("success", f"Mute ended; {n} reopened.")]
+            except DQHubError as exc:
+                st.session_state["explorer_flash"] = [("error", str(exc))]
+            st.rerun()
+    if user.can_triage:
+        with st.form("explorer_mute", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            names = list(REGISTRY)  # the linked issue's detector first, else the window's
+            shown = found.set_index("issue_id")["detector"]
+            pick = shown.get(highlight, shown.iloc[0] if len(shown) else names[0])
+            detector = c1.selectbox("Detector", names, index=names.index(pick),
+                                    key="explorer_mute_detector")
+            until = c2.date_input("Until (inclusive)", pd.Timestamp.now("UTC").date()
+                                  + pd.Timedelta(days=7), key="explorer_mute_until")  # fmt: skip
+            reason = st.text_input("Reason", key="explorer_mute_reason",
+                                   placeholder="e.g. CT clamp broken, technician booked")
+            if st.form_submit_button("Mute"):
+                try:
+                    mutes.mute(db, user, meter_id, detector, until, reason)
+                    st.session_state["explorer_flash"] = [
+                        ("success", f"{detector} muted on this meter until {until}.")]
+                except DQHubError as exc:
+                    st.session_state["explorer_flash"] = [("error", str(exc))]
+                st.rerun()
 
 st.subheader(f"Issues in this window ({len(found)})")
 for kind, text in st.session_state.pop("explorer_flash", []):

@@ -76,6 +76,23 @@ else:
     st.altair_chart(overview.trend_chart(trend), width="stretch")
     st.caption("New issues are counted on the UTC day the problem started.")
 
+st.subheader("Detector precision from your verdicts")
+precision = overview.detector_precision(db, user)
+st.caption(
+    "Of the issues people marked in the last days, the share they confirmed (acknowledged, "
+    "resolved, ignored) rather than marked not an issue: a low figure is a detector that wastes "
+    "the team's time. `python -m jobs evaluate` prints the same."
+)
+if precision.empty or precision["judged"].sum() == 0:
+    st.caption("No verdicts yet: mark issues on the Issues page and this fills in.")
+if not precision.empty:
+    st.dataframe(precision, hide_index=True, width="content", column_config={
+        "detector": "Detector", "judged": "Judged", "confirmed": "Confirmed",
+        "not_an_issue": "Not an issue", "unjudged": "Still open",
+        "precision": st.column_config.ProgressColumn("Precision", min_value=0.0, max_value=1.0,
+                                                     format="percent"),
+    })  # fmt: skip
+
 st.subheader("Mean time to resolve")
 mttr = overview.time_to_resolve(db, user)
 if mttr.empty:
@@ -87,3 +104,4 @@ else:
     })  # fmt: skip
     st.caption("From the run that first detected the issue to its first resolved, ignored or "
                "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip
+

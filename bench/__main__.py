@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|overshoot|sandbox|all]``: run the benchmarks.
+"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|all]``: run the benchmarks.
 
 Method and results: docs/benchmarks.md.
 """
@@ -10,10 +10,11 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, issues, lead, overshoot, sandbox and all; every option has help."""
+    """Subcommands dq, issues, lead, nab, overshoot, sandbox and all; every option has help."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead), "
+        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) and "
+        "NAB (nab), "
         "the Issues page at scale (issues), the overshoot job (overshoot), slider moves in the "
         "model sandbox (sandbox). "
         "Results are printed and saved under bench/out/.",
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         "<repo>/../shared/evaldata/lead/lead_subset_10bldg.csv)",
     )
     lead.add_argument("--history-days", type=int, default=28, help="job history (default 28)")
+    nab = sub.add_parser("nab", help="precision/recall on NAB's labelled anomaly windows")
+    nab.add_argument(
+        "--dir",
+        help="NAB folder with data/ and labels/ (default: $DQ_NAB_DIR or "
+        "<repo>/../shared/evaldata/nab)",
+    )
+    nab.add_argument("--history-days", type=int, default=28, help="job history (default 28)")
     issues = sub.add_parser("issues", help="Issues page render time on 1M issues, 50k meters")
     issues.add_argument("--meters", type=int, default=50_000, help="meters (default 50000)")
     issues.add_argument(
@@ -73,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--regenerate", action="store_true", help="rebuild the cached warehouse"
     )
     sub.add_parser(
-        "all", help="dq, issues, lead, overshoot and sandbox with their defaults (the default)"
+        "all", help="dq, issues, lead, nab, overshoot and sandbox with their defaults (the default)"
     )
     return p
 
@@ -112,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
             lead.measure()
         else:
             lead.measure(csv=args.csv, history_days=args.history_days)
+    if which in ("nab", "all"):
+        from bench import nab
+
+        if which == "all":
+            nab.measure()
+        else:
+            nab.measure(directory=args.dir, history_days=args.history_days)
     if which in ("overshoot", "all"):
         from bench import overshoot_speed
 

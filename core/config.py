@@ -245,9 +245,31 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DQ_SNAP_SECONDS",
+        0,
+        int,
+        "Import: a timestamp this close to its slot boundary is snapped onto it; 0 = use "
+        "DQ_SNAP_FRACTION of the meter's interval.",
+        allow_zero=True,
+    ),
+    Setting(
+        "DQ_SNAP_FRACTION",
+        0.2,
+        float,
+        "Import: when DQ_SNAP_SECONDS is 0, the snap tolerance as a share of the meter's "
+        "interval (0.2 = 3 min on 15-minute data, 12 min on hourly); at most 0.5.",
+    ),
+    Setting(
+        "DQ_HOLIDAYS",
+        "",
+        str,
+        "Holiday calendar of the daily usage checks: YYYY-MM-DD (every account) or "
+        "ACCOUNT:YYYY-MM-DD entries, comma-separated; such local days are not judged.",
+    ),
+    Setting(
+        "DQ_EVALUATE_DAYS",
         30,
         int,
-        "Import: a timestamp this close to its slot boundary is snapped onto it.",
+        "Days of people's verdicts behind per-detector precision (jobs evaluate, DQ overview).",
     ),
     Setting(
         "DQ_SCHEDULE_DQ",

@@ -11,7 +11,8 @@ import pandas as pd
 DEFAULT_END_DAY = dt.date(2025, 3, 12)
 DETECTORS = (
     "missing_data", "offline", "flatline", "zero_run", "negative_value",
-    "spike_positive", "spike_negative", "raw_platform_mismatch",
+    "spike_positive", "spike_negative", "raw_platform_mismatch", "water_leak",
+    "daily_usage_high", "daily_usage_low", "unit_change", "clock_drift",
 )
 TIMEZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "UTC")
 METER_COLUMNS = (
@@ -56,7 +57,14 @@ _POOLS = {
     "spike_positive": ("electricity", False, False),
     "missing_data": (None, False, False),
     "offline": (None, False, False),
+    "water_leak": ("water", False, False),
+    "daily_usage_high": ("electricity", True, False),
+    "daily_usage_low": ("electricity", True, False),
+    "unit_change": ("electricity", True, False),
+    "clock_drift": (None, False, False),
 }
+_USAGE = ("daily_usage_high", "daily_usage_low")  # judged on local days: not the holiday account
+_CLOCK_OFFSET_S = (40, 80)  # clock_drift: the gateway stamps the scored day this early (+/-10 s)
 _DECOYS = ("flatline", "zero_run", "spike_positive", "negative_value", "missing_data", "offline")
 
 
@@ -80,6 +88,9 @@ class Fleet:
         Legitimate oddities and problems on ineligible meters that must NOT be reported:
         ``meter_id, oddity`` (``holiday_closure``, ``load_doubled``, ``ineligible_problem``),
         ``detector`` (for ``ineligible_problem``, else None), ``start_ts, end_ts``.
+    holidays : str
+        The closure as a ``DQ_HOLIDAYS`` entry (``ACCOUNT:YYYY-MM-DD``): with it set, the daily
+        usage checks leave the closed building alone, as they would a listed holiday.
     last_day : datetime.date
         The scored UTC day (the last day with readings).
     days : int
@@ -96,6 +107,7 @@ class Fleet:
     last_day: dt.date
     days: int
     ineligible_meter_ids: frozenset[str]
+    holidays: str = ""
 
     @property
     def first_day(self) -> dt.date:
@@ -146,7 +158,9 @@ def generate(
     biz = biz[m["b"].to_numpy()]  # per meter: business hours, then the core of the day
     oddities = _benign(rng, m, b, true15, biz, closed_b, end_day, t0)
     platform, rawfeed = true15.copy(), true15.copy()  # raw equals platform unless injected
-    injected, decoys = _plant(rng, m, platform, rawfeed, expected, biz, n_buildings)
+    closed_acc = b["account_id"].iat[closed_b]
+    injected, decoys = _plant(rng, m, platform, rawfeed, expected, biz, n_buildings, closed_acc,
+                              end_day, t0)  # fmt: skip
 
     ids = m["meter_id"].to_numpy()
     readings = _long(ids, times, [
@@ -159,6 +173,7 @@ def generate(
         data = [(ids[k], *mid, t0 + s0 * _SLOT, t0 + s1 * _SLOT) for k, *mid, s0, s1 in rows]
         return pd.DataFrame(data, columns=list(columns))
 
+    readings = _late_clocks(rng, readings, injected, ids, t0)
     daily, peak_kw = np.zeros((len(m), days)), np.zeros((len(m), days))
     for rows, values, per_day, to_kw in ((q15, true15[q15], _DAY, 4), (hourly, true60, 24, 1)):
         values = values.reshape(len(values), days, per_day)
@@ -173,7 +188,23 @@ def generate(
         last_day=end_day,
         days=days,
         ineligible_meter_ids=frozenset(ids[~m["eligible"].to_numpy()].tolist()),
+        holidays=f"{closed_acc}:{end_day:%Y-%m-%d}",
     )
+
+
+def _late_clocks(rng: np.random.Generator, readings: pd.DataFrame, injected: list[tuple],
+                 ids: np.ndarray, t0: pd.Timestamp) -> pd.DataFrame:
+    """Stamp the clock_drift meters' readings early by their gateway's offset (+/- 10 s jitter)."""
+    drift = [(ids[k], t0 + s0 * _SLOT) for k, det, _, s0, _ in injected if det == "clock_drift"]
+    if not drift:
+        return readings
+    ts = readings["ts"].to_numpy().copy()
+    for meter_id, since in drift:
+        rows = np.flatnonzero((readings["meter_id"] == meter_id).to_numpy()
+                              & (readings["ts"] >= since).to_numpy())
+        offset = rng.integers(*_CLOCK_OFFSET_S) + rng.uniform(-10, 10, len(rows))
+        ts[rows] -= (offset * 1e9).astype("timedelta64[ns]")
+    return readings.assign(ts=ts)
 
 
 def _benign(rng: np.random.Generator, m: pd.DataFrame, b: pd.DataFrame, true15: np.ndarray,
@@ -195,7 +226,8 @@ def _benign(rng: np.random.Generator, m: pd.DataFrame, b: pd.DataFrame, true15: 
 
 
 def _plant(rng: np.random.Generator, m: pd.DataFrame, platform: np.ndarray, rawfeed: np.ndarray,
-           expected: np.ndarray, biz: np.ndarray, n_buildings: int,
+           expected: np.ndarray, biz: np.ndarray, n_buildings: int, closed_acc: str = "",
+           end_day: dt.date | None = None, t0: pd.Timestamp | None = None,
            ) -> tuple[list[tuple], list[tuple]]:
     """Inject the known problems on eligible meters, and decoys on a few ineligible ones.
 
@@ -207,20 +239,31 @@ def _plant(rng: np.random.Generator, m: pd.DataFrame, platform: np.ndarray, rawf
     q15, dec = (m["interval_minutes"] == 15).to_numpy(), m["dec"].to_numpy()
     n_per = int(np.clip(n_buildings // 4, 1, 10))
     injected, decoys = [], []
+    kinds = {None: True, "electricity": elec, "water": ~elec}
     for det, (kind, need_fine, need_raw) in _POOLS.items():
         pool = eligible & q15 & (raw if need_raw else ~raw) & (fine if need_fine else True)
+        if det in _USAGE:
+            pool &= (m["account_id"] != closed_acc).to_numpy()
         if det == "zero_run":  # a few water meters stuck at 0 for three days
             water = _pick(rng, pool & ~elec, m, max(1, (3 * n_per) // 10))
             rows = np.concatenate([water, _pick(rng, pool & elec, m, n_per - len(water))])
         else:
-            rows = _pick(rng, pool & (elec if kind else True), m, n_per)
+            rows = _pick(rng, pool & kinds[kind], m, n_per)
         source = "raw" if need_raw else "platform"
         for k in rows:
-            s0, s1 = _inject(rng, det, k, platform, rawfeed, expected, elec, dec, biz[k])
+            if det in _USAGE:  # the whole local day the job judges with the scored day
+                s0, s1 = _usage_day(m["timezone"].iat[k], end_day, t0, platform.shape[1])
+                # away from 3.785 and 1 / 3.785: a whole day scaled by a unit factor is a
+                # unit change
+                factor = rng.uniform(2.4, 2.9) if det == "daily_usage_high" else rng.uniform(
+                    0.1, 0.19)
+                platform[k, s0:s1] = _round(platform[k:k + 1, s0:s1] * factor, dec[k:k + 1])[0]
+            else:
+                s0, s1 = _inject(rng, det, k, platform, rawfeed, expected, elec, dec, biz[k])
             injected.append((k, det, source, s0, s1))
     for det in _DECOYS:
         kind, need_fine, _ = _POOLS[det]
-        pool = ~eligible & q15 & ~raw & (elec if kind else True) & (fine if need_fine else True)
+        pool = ~eligible & q15 & ~raw & kinds[kind] & (fine if need_fine else True)
         for k in _pick(rng, pool, m, 1):
             s0, s1 = _inject(rng, det, k, platform, rawfeed, expected, elec, dec, biz[k])
             decoys.append((k, "ineligible_problem", det, s0, s1))
@@ -412,9 +455,26 @@ def _inject(rng: np.random.Generator, det: str, k: int, platform: np.ndarray, ra
     elif det == "raw_platform_mismatch":
         s0, s1 = _span(rng, *mid, 8, 32)
         rawfeed[k, s0:s1] = np.round(rawfeed[k, s0:s1] * rng.uniform(1.3, 2.0), 2)
+    elif det == "water_leak":  # a running toilet: the scored day never reaches zero flow
+        s0, s1 = day0, n_slots
+        row[s0:s1] += rng.integers(1, 4)
+    elif det == "unit_change":  # the gateway starts reporting Wh as kWh mid-morning
+        s0, s1 = int(rng.integers(lo, max(lo + 1, hi - 32))), n_slots
+        row[s0:s1] = np.round(row[s0:s1] * 1000, 2)
+    elif det == "clock_drift":  # timestamps shifted by _late_clocks; the values are fine
+        s0, s1 = day0, n_slots
     else:
         raise ValueError(f"unknown detector {det!r}")
     return s0, s1
+
+
+def _usage_day(tz: str, end_day: dt.date, t0: pd.Timestamp, n_slots: int) -> tuple[int, int]:
+    """Slots of the last whole local day that overlaps the scored UTC day (the one judged)."""
+    for day in (end_day, end_day - dt.timedelta(days=1)):
+        lo, hi = _local_day(tz, day, t0, n_slots + 4 * _DAY)  # unclipped at the end
+        if hi <= n_slots and hi > n_slots - _DAY:
+            return lo, hi
+    raise ValueError(f"no whole local day of {tz} overlaps the scored day")
 
 
 def _long(ids: np.ndarray, times: pd.DatetimeIndex,

@@ -210,3 +210,19 @@ def time_to_resolve(db: Database, user: User) -> pd.DataFrame:
         closed=("hours", "size"), mean_hours=("hours", "mean")
     )
     return out.sort_values("mean_hours", ascending=False).reset_index(drop=True)
+
+
+def detector_precision(
+    db: Database, user: User, day: date | None = None, days: int | None = None
+) -> pd.DataFrame:
+    """Per-detector precision from people's verdicts over the last ``days`` (core.dq.evaluate).
+
+    ``day`` defaults to the latest scored day of the user's accounts (else today, UTC) and
+    ``days`` to ``DQ_EVALUATE_DAYS``; only the user's accounts count.
+    """
+    from core import config
+    from core.dq import evaluate
+    from core.runs import utcnow
+
+    day = day or last_day(db, user) or utcnow().date()
+    return evaluate.precision(db, day, days or config.get("DQ_EVALUATE_DAYS"), user)

@@ -14,13 +14,16 @@ from core.db.base import Database, Transaction
 from core.errors import DQHubError
 from core.runs import utcnow
 
-STATUSES = ("open", "acknowledged", "resolved", "ignored", "not_an_issue")
+STATUSES = ("open", "acknowledged", "resolved", "ignored", "not_an_issue", "muted")
 CLOSED = ("resolved", "ignored", "not_an_issue")
-# Allowed moves: open work can go anywhere; a closed issue can only be reopened.
+# Allowed moves: open work can go anywhere; a closed issue can only be reopened. Findings
+# become `muted` only through a mute of their meter+detector (core/dq/mutes.py); a person can
+# still take one muted finding back into the work.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("acknowledged", *CLOSED),
     "acknowledged": ("open", *CLOSED),
     **dict.fromkeys(CLOSED, ("open",)),
+    "muted": ("open", "acknowledged", *CLOSED),
 }
 
 

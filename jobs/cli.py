@@ -231,6 +231,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.dq import evaluate
+
+    days = args.days or config.get("DQ_EVALUATE_DAYS")
+    day = args.date or _today()
+    table = evaluate.precision(open_warehouse(), day, days)
+    if args.format == "json":
+        sys.stdout.write(table.to_json(orient="records") + "\n")
+        return 0
+    if args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+        return 0
+    print(f"Precision from people's verdicts, {evaluate.window_text(day, days)} (UTC)")
+    if table.empty:
+        print("  no meter issue in the window")
+        return 0
+    print(f"  {'detector':<24}{'judged':>8}{'confirmed':>11}{'not issue':>11}{'precision':>11}"
+          f"{'unjudged':>10}")  # fmt: skip
+    for r in table.itertuples(index=False):
+        prec = "-" if _isna(r.precision) else f"{r.precision:.0%}"
+        print(f"  {r.detector:<24}{r.judged:>8}{r.confirmed:>11}{r.not_an_issue:>11}{prec:>11}"
+              f"{r.unjudged:>10}")  # fmt: skip
+    return 0
+
+
+def _isna(value: object) -> bool:
+    """NaN or None (a detector without verdicts has no precision)."""
+    return value is None or value != value
+
+
 def _end_sessions(username: str, reason: str) -> None:
     """End ``username``'s sessions in the warehouse (every app process checks it per rerun)."""
     from core.auth import sessions
@@ -399,6 +430,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="only issues overlapping this UTC day (bills: whose period covers it)",
     )
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser(
+        "evaluate",
+        help="per-detector precision from people's verdicts (confirmed vs not_an_issue)",
+    )
+    s.add_argument(
+        "--days", type=int, help="window length in days (default: DQ_EVALUATE_DAYS)"
+    )
+    s.add_argument(
+        "--date", type=date.fromisoformat, help="last UTC day of the window (default: today)"
+    )
+    s.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table",
+        help="output format (default table)",
+    )
+    s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser(
         "users",

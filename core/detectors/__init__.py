@@ -7,6 +7,9 @@ Add a detector: copy ``_example.py`` to ``<contract_name>.py``, add one line bel
 from __future__ import annotations
 
 from core.detectors import (
+    clock_drift,
+    daily_usage_high,
+    daily_usage_low,
     flatline,
     missing_data,
     negative_value,
@@ -14,6 +17,8 @@ from core.detectors import (
     raw_platform_mismatch,
     spike_negative,
     spike_positive,
+    unit_change,
+    water_leak,
     zero_run,
 )
 from core.detectors.base import DetectorModule
@@ -27,6 +32,11 @@ REGISTRY: dict[str, DetectorModule] = {
     spike_positive.NAME: spike_positive,
     spike_negative.NAME: spike_negative,
     raw_platform_mismatch.NAME: raw_platform_mismatch,
+    water_leak.NAME: water_leak,
+    daily_usage_high.NAME: daily_usage_high,
+    daily_usage_low.NAME: daily_usage_low,
+    unit_change.NAME: unit_change,
+    clock_drift.NAME: clock_drift,
 }
 
 __all__ = ["REGISTRY"]

@@ -9,6 +9,12 @@ import numpy as np
 import pandas as pd
 
 SEVERITIES = ("low", "medium", "high")
+# What a detector's findings say (module attribute SCOPE, default "readings"):
+# "readings": the flagged readings are wrong (they lower the meter-day score);
+# "usage": the readings are real but abnormal consumption (a leak, an unusual day);
+# "meter": something about the meter itself, not its readings (its clock).
+# Confirmed findings of "readings" and "usage" detectors are left out of every baseline.
+SCOPES = ("readings", "usage", "meter")
 
 
 @dataclass
@@ -33,6 +39,19 @@ class Grid:
         First slot of the scored window; slots before it are history for baselines.
     reference : np.ndarray or None
         The other source (platform vs raw) on the same grid, for comparisons; NaN = missing.
+    account_ids : np.ndarray or None
+        ``(n_meters,)`` account of each meter (the holiday calendar can be per account).
+    bidirectional : np.ndarray or None
+        ``(n_meters,)`` bool: the meter measures net flow (negative readings are normal).
+    excluded : np.ndarray or None
+        ``(n_meters, n_slots)`` bool: readings inside findings people confirmed (acknowledged,
+        resolved, ignored, muted); baselines leave them out. None = nothing excluded.
+    clock : dict of np.ndarray or None
+        Import clock statistics per meter and UTC day of the grid (``(n_meters, n_days)``
+        arrays ``readings``, ``off_grid``, ``late``, ``early``, ``median_offset_s``; day 0
+        starts at ``start``). None = unknown (readings not imported through the importer).
+    holidays : object or None
+        A ``core.detectors.calendar.Calendar``; None = no holidays.
     """
 
     meter_ids: np.ndarray
@@ -43,6 +62,11 @@ class Grid:
     timezone: str
     score_from: int = 0
     reference: np.ndarray | None = None
+    account_ids: np.ndarray | None = None
+    bidirectional: np.ndarray | None = None
+    excluded: np.ndarray | None = None
+    clock: dict[str, np.ndarray] | None = None
+    holidays: Any = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -74,8 +98,23 @@ class Grid:
             self.cache["local_times"] = self.times().tz_localize("UTC").tz_convert(self.timezone)
         return self.cache["local_times"]
 
+    @property
+    def slots_per_day(self) -> int:
+        """Slots in one (24-hour) day."""
+        return 1440 // self.slot_minutes
+
+    def is_bidirectional(self) -> np.ndarray:
+        """``(n_meters,)`` bool, False where unknown."""
+        if self.bidirectional is None:
+            return np.zeros(self.n_meters, dtype=bool)
+        return np.asarray(self.bidirectional, dtype=bool)
+
     def subset(self, rows: np.ndarray) -> Grid:
         """A grid with only ``rows`` (an index or boolean array), sharing nothing mutable."""
+
+        def pick(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[rows]
+
         return Grid(
             meter_ids=self.meter_ids[rows],
             kinds=self.kinds[rows],
@@ -84,7 +123,12 @@ class Grid:
             slot_minutes=self.slot_minutes,
             timezone=self.timezone,
             score_from=self.score_from,
-            reference=None if self.reference is None else self.reference[rows],
+            reference=pick(self.reference),
+            account_ids=pick(self.account_ids),
+            bidirectional=pick(self.bidirectional),
+            excluded=pick(self.excluded),
+            clock=None if self.clock is None else {k: v[rows] for k, v in self.clock.items()},
+            holidays=self.holidays,
         )
 
 
@@ -113,7 +157,10 @@ class Detection:
 
 
 class DetectorModule(Protocol):
-    """What every module in core/detectors provides (see core/detectors/_example.py)."""
+    """What every module in core/detectors provides (see core/detectors/_example.py).
+
+    A module may also set ``SCOPE`` (one of ``SCOPES``; default ``"readings"``).
+    """
 
     NAME: str
     MAGNITUDE_UNIT: str
@@ -134,3 +181,11 @@ def grade(values: np.ndarray, medium: float, high: float) -> np.ndarray:
     out[values >= medium] = "medium"
     out[values >= high] = "high"
     return out
+
+
+def scope(module: object) -> str:
+    """A detector module's ``SCOPE`` (``"readings"`` when it does not set one)."""
+    value = getattr(module, "SCOPE", "readings")
+    if value not in SCOPES:
+        raise ValueError(f"{getattr(module, 'NAME', module)}: SCOPE {value!r} not in {SCOPES}")
+    return value

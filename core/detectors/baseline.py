@@ -6,6 +6,10 @@ memoized in ``grid.cache`` under ``"detectors.*"`` keys, so the detectors of one
 one computation. Statistics use every slot of the grid (history and scored window); medians
 and low/high percentiles keep them robust to a few anomalous days.
 
+Readings inside findings people confirmed (``grid.excluded``: acknowledged, resolved, ignored,
+muted) are left out of every statistic here, so a week of a stuck meter never becomes its
+normal; readings people marked ``not_an_issue`` stay in (they were normal).
+
 A cached value assumes ``grid.values`` / ``grid.reference`` are not modified afterwards.
 """
 
@@ -52,13 +56,29 @@ def _array(grid: Grid, source: str) -> np.ndarray | None:
     return grid.values if source == "values" else grid.reference
 
 
+def baseline_values(grid: Grid) -> np.ndarray:
+    """``grid.values`` with the readings of confirmed findings (``grid.excluded``) as NaN.
+
+    The grid's own array when nothing is excluded (no copy); cached otherwise.
+    """
+    if grid.excluded is None or not grid.excluded.any():
+        return grid.values
+
+    def compute() -> np.ndarray:
+        out = grid.values.copy()
+        out[grid.excluded] = np.nan
+        return out
+
+    return _memo(grid, "baseline_values", compute)
+
+
 def values32(grid: Grid) -> np.ndarray:
-    """``grid.values`` as float32, cached: sorts and gathers on half the bytes.
+    """:func:`baseline_values` as float32, cached: sorts and gathers on half the bytes.
 
     Statistics (medians, percentiles, resolution) keep 7 significant digits, plenty for
     thresholds; detectors still compare the float64 readings.
     """
-    return _memo(grid, "values32", lambda: grid.values.astype(np.float32))
+    return _memo(grid, "values32", lambda: baseline_values(grid).astype(np.float32))
 
 
 def slots_per_day(grid: Grid) -> int:
@@ -183,6 +203,14 @@ def expected(grid: Grid) -> np.ndarray:
     )
 
 
+def expected_or_resolution(grid: Grid) -> np.ndarray:
+    """``(n_meters, n_slots)`` max(expected, resolution): what a reading is compared with."""
+    return _memo(
+        grid, "expected_or_resolution",
+        lambda: np.fmax(expected(grid), resolution(grid)[:, None]),
+    )
+
+
 def active_share(grid: Grid, threshold: np.ndarray) -> np.ndarray:
     """``(n_meters,)`` share of the grid's slots whose expected value exceeds ``threshold``.
 
@@ -224,7 +252,7 @@ def resolution(grid: Grid, source: str = "values") -> np.ndarray:
         data = _array(grid, source)
         if data is None:
             return np.full(grid.n_meters, DEFAULT_RESOLUTION)
-        return resolution_of(data)
+        return resolution_of(baseline_values(grid) if source == "values" else data)
 
     return _memo(grid, f"resolution.{source}", compute)
 

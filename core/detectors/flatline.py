@@ -1,11 +1,17 @@
-"""flatline: a non-zero reading repeated exactly while the meter should be changing.
+"""flatline: a non-zero reading repeated exactly for longer than this meter plausibly does.
 
 A plateau is a run of identical consecutive readings (diff == 0, zeros excluded: they belong
 to ``zero_run``). It is flagged when it lasts at least ``candidate_hours`` and either
 
-* the meter's expected time-of-week profile varies over the plateau by at least
-  ``vary_resolutions`` resolutions and the repeated value is above the meter's floor band
-  (so a 1 kWh meter repeating its night load all night or all weekend is fine), or
+* it is improbable for this meter: under the repeat model of ``core.detectors.repeats``
+  (how often this meter repeats a reading at that level and time of the week, and keeps
+  repeating once it has, from its own readings with the plateau itself left out), the
+  plateau's probability is below ``10 ** max_log10_probability``. A 1 kWh sub-meter that
+  holds its night load every night and all weekend has many such plateaus: quiet. A 0.1 kWh
+  meter whose readings change every interval, frozen for four hours at any level (its night
+  level included), is flagged. Meters with less than ``min_history_days`` of readings are
+  judged by the older rule instead: the expected profile varies over the plateau by at least
+  ``vary_resolutions`` resolutions and the value is above the meter's floor band; or
 * the profile varies and the repeated value is far *below* the meter's usual level (under
   ``below_floor_fraction`` of its floor or ``below_median_fraction`` of its median): a
   sentinel such as a logger writing 1.0 for a whole day on a building whose night load is
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import baseline, repeats
 from core.detectors.base import Detection, Grid, grade
 from core.detectors.runs import Runs, find_runs
 
@@ -62,6 +68,12 @@ class Params:
         sentinel, not a real load (default 0.5).
     below_median_fraction : float
         ... and so is one under this fraction of the meter's median reading (default 0.1).
+    max_log10_probability : float
+        A plateau is improbable for the meter when log10 of its probability under the
+        meter's repeat model is below this (default -7: one chance in ten million).
+    min_history_days : float
+        Meters with fewer days of readings in the grid are judged by the profile and floor
+        band rule instead of the repeat model (default 7).
     medium_hours : float
         A plateau at least this long is ``medium`` severity (default 6).
     high_hours : float
@@ -77,12 +89,14 @@ class Params:
     floor_band_fraction: float = 0.1
     below_floor_fraction: float = 0.5
     below_median_fraction: float = 0.1
+    max_log10_probability: float = -7.0
+    min_history_days: float = 7.0
     medium_hours: float = 6.0
     high_hours: float = 24.0
 
 
-def detect(grid: Grid, params: Params) -> Detection:
-    """Mark plateaus of repeated non-zero readings that qualify (see module docstring)."""
+def plateaus(grid: Grid) -> Runs:
+    """Runs of identical consecutive non-zero readings, from their first slot (all lengths)."""
     values = grid.values
     repeat = np.zeros(values.shape, dtype=bool)
     # NaN == NaN is False, so a gap always ends a plateau.
@@ -90,7 +104,29 @@ def detect(grid: Grid, params: Params) -> Detection:
     repeat[:, 1:] &= values[:, 1:] != 0
     runs = find_runs(repeat)
     # A run of k repeats is a plateau of k + 1 slots starting one slot earlier.
-    runs = Runs(runs.row, runs.start - 1, runs.stop, runs.shape)
+    return Runs(runs.row, runs.start - 1, runs.stop, runs.shape)
+
+
+def log10_probability(grid: Grid, runs: Runs) -> np.ndarray:
+    """``(n_runs,)`` log10 probability of each plateau under its meter's repeat model."""
+    rows, local = np.unique(runs.row, return_inverse=True)
+    values = grid.values[rows]
+    held = baseline.baseline_values(grid)[rows]  # excluded readings are not evidence
+    known = ~np.isnan(held)
+    counted = np.zeros(values.shape, dtype=bool)
+    counted[:, 1:] = known[:, 1:] & known[:, :-1] & (held[:, :-1] != 0)
+    state = np.zeros(values.shape, dtype=bool)
+    np.equal(values[:, 1:], values[:, :-1], out=state[:, 1:])
+    level = np.zeros(values.shape, dtype=np.int8)
+    level[:, 1:] = repeats.level_bins(grid, rows, values[:, :-1])  # the held value, at t-1
+    sub = Runs(local, runs.start, runs.stop, values.shape)
+    return repeats.run_log10(state, counted, level, repeats.time_bins(grid), sub, 1)
+
+
+def detect(grid: Grid, params: Params) -> Detection:
+    """Mark plateaus of repeated non-zero readings that qualify (see module docstring)."""
+    values = grid.values
+    runs = plateaus(grid)
     shortest = max(grid.hours_to_slots(params.candidate_hours), params.min_points)
     runs = runs.select(runs.length >= shortest)
     if len(runs) == 0:
@@ -99,18 +135,24 @@ def detect(grid: Grid, params: Params) -> Detection:
     expected = baseline.expected(grid)
     spread = runs.reduce(np.fmax, expected) - runs.reduce(np.fmin, expected)
     res = baseline.resolution(grid)[runs.row]
-    band = baseline.floor_band(grid, params.floor_band_resolutions, params.floor_band_fraction)[
-        runs.row
-    ]
     varies = spread >= params.vary_resolutions * res
     value = runs.first(values)
-    above_floor = value > band
     levels = baseline.value_quantiles(grid)
     sentinel = (value < params.below_floor_fraction * levels["floor"][runs.row]) | (
         value < params.below_median_fraction * levels["median"][runs.row]
     )
     long = runs.length >= grid.hours_to_slots(params.long_hours)
-    flat = runs.select((varies & (above_floor | sentinel)) | long)
+    rows = np.unique(runs.row)
+    enough = np.zeros(grid.n_meters, dtype=bool)
+    enough[rows] = repeats.history_days(grid, rows) >= params.min_history_days
+    improbable = np.zeros(len(runs), dtype=bool)
+    judged = enough[runs.row]
+    if judged.any():
+        sub = runs.select(judged)
+        improbable[judged] = log10_probability(grid, sub) < params.max_log10_probability
+    band = baseline.floor_band(grid, params.floor_band_resolutions, params.floor_band_fraction)
+    young = ~judged & varies & (value > band[runs.row])
+    flat = runs.select(improbable | young | (varies & sentinel) | long)
     return Detection(flat.to_mask(), flat.scatter(grid.slot_minutes / 60.0))
 
 

@@ -1,8 +1,10 @@
 """negative_value: a reading below zero.
 
 Consumption per interval cannot be negative for these meters; any negative reading is a
-data problem (sign error, meter rollover, a correction posted as negative usage).
-Consecutive negative readings form one finding.
+data problem (sign error, meter rollover or replacement, a correction posted as negative
+usage). Consecutive negative readings form one finding. Meters marked ``bidirectional`` in
+the meters file (net meters with on-site generation, e.g. solar) export energy as negative
+readings: theirs are normal and never flagged.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class Params:
 def detect(grid: Grid, params: Params) -> Detection:
     """Mark every negative reading; magnitude is its absolute value."""
     mask = grid.values < 0  # NaN compares False: unknown stays unflagged
+    net = grid.is_bidirectional()
+    if net.any():
+        mask &= ~net[:, None]
     flat = np.flatnonzero(mask)
     magnitude = np.zeros(mask.size)
     magnitude[flat] = -grid.values.ravel()[flat]

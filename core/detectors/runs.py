@@ -189,3 +189,28 @@ def short_runs_with_core(extent: np.ndarray, core: np.ndarray, max_slots: int) -
     runs = find_runs(extent | core)
     runs = runs.select(runs.length <= max_slots)
     return runs.select(runs.sum(core) > 0)
+
+
+def paint_once(
+    values: np.ndarray, runs: Runs, per_run: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of the runs' known (non-NaN) cells, and each run's value on its first known cell.
+
+    For detectors whose finding has one figure rather than a per-slot amount (a leak rate, a
+    clock offset, a factor): the event's magnitude (the sum over its cells) is that figure,
+    even when a gap splits the run and post-processing merges the pieces back.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        ``(mask, magnitude)``, both shaped like ``values``.
+    """
+    cells = runs.cells()
+    run_id = np.repeat(np.arange(len(runs)), runs.length)
+    known = ~np.isnan(np.ravel(values)[cells])
+    cells, run_id = cells[known], run_id[known]
+    mask = flat_mask(cells, values.shape)
+    magnitude = np.zeros(values.size)
+    first_run, first = np.unique(run_id, return_index=True)
+    magnitude[cells[first]] = np.asarray(per_run, dtype=float)[first_run]
+    return mask, magnitude.reshape(values.shape)

@@ -66,9 +66,8 @@ def detect(grid: Grid, params: Params) -> Detection:
     """Mark short excursions far above the meter's expected profile."""
     values = grid.values
     expected = baseline.expected(grid)
-    res = baseline.resolution(grid)
     # One cheap necessary condition over the whole grid, the rest on the few candidates.
-    base = np.fmax(expected, res[:, None])
+    base = baseline.expected_or_resolution(grid)
     weakest = min(params.ratio, params.loose_ratio)
     cand = np.flatnonzero(values > weakest * base)  # NaN compares False: never flagged
     row = cand // grid.n_slots

@@ -13,7 +13,8 @@ from tqdm import tqdm
 from core import config, runs, sources
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
-from core.detectors.base import Grid
+from core.detectors.base import Grid, scope
+from core.dq import context as dq_context
 from core.dq import events as ev
 from core.dq import postprocess, store
 from core.dq.grid import GroupFailure, Window, build_grids
@@ -43,7 +44,12 @@ class DetectorError(Exception):
         super().__init__(f"detector {detector} raised {type(exc).__name__}: {exc}")
 
 
-def _detect(grid: Grid, source: str) -> pd.DataFrame:
+# Statuses post-processing may leave on a finding that still marks its readings as flagged.
+_FLAGGED = ("open", "muted")
+_READING_DETECTORS = tuple(n for n, m in REGISTRY.items() if scope(m) == "readings")
+
+
+def _detect(grid: Grid, source: str, ctx: dq_context.Context | None = None) -> pd.DataFrame:
     """Run every detector for ``source`` on ``grid`` and post-process: the grid's events."""
     found = [pd.DataFrame(columns=ev.EVENT_COLUMNS)]
     for name, module in REGISTRY.items():
@@ -55,11 +61,19 @@ def _detect(grid: Grid, source: str) -> pd.DataFrame:
             found.append(ev.extract(grid, detection, name, source, module, params))
         except Exception as exc:  # noqa: BLE001 - isolated per meter below
             raise DetectorError(name, exc) from exc
-    return postprocess.run(pd.concat([f for f in found if len(f)] or found, ignore_index=True))
+    events = postprocess.run(pd.concat([f for f in found if len(f)] or found, ignore_index=True))
+    if ctx is not None:
+        window = ctx.window
+        if source == "platform":
+            events = postprocess.explain_off_grid(
+                events, ctx.off_grid_on(window.day), (window.day, window.end), grid.slot_minutes
+            )
+        events = postprocess.apply_mutes(events, ctx.mutes)
+    return events
 
 
 def _detect_isolating(
-    grid: Grid, source: str, run: runs.Run
+    grid: Grid, source: str, run: runs.Run, ctx: dq_context.Context | None = None
 ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Detect on ``grid``; if a detector raises, bisect the meters to record only the bad ones.
 
@@ -67,17 +81,19 @@ def _detect_isolating(
     costs O(log n) reruns and keeps every other meter's results.
     """
     try:
-        events = _detect(grid, source)
+        events = _detect(grid, source, ctx)
     except DetectorError as exc:
         if grid.n_meters == 1:
             run.fail_unit(grid.meter_ids[0], f"{source}: {exc}")
             return [], []
         half = grid.n_meters // 2
-        left = _detect_isolating(grid.subset(np.arange(half)), source, run)
-        right = _detect_isolating(grid.subset(np.arange(half, grid.n_meters)), source, run)
+        left = _detect_isolating(grid.subset(np.arange(half)), source, run, ctx)
+        right = _detect_isolating(grid.subset(np.arange(half, grid.n_meters)), source, run, ctx)
         return left[0] + right[0], left[1] + right[1]
-    # Meter-day scores count only slots of findings that stay open after post-processing.
-    days = ev.scored_day_counts(grid, ev.paint(grid, events[events["status"] == "open"]))
+    # Meter-day scores count the slots of findings about the readings themselves (not a
+    # leak, a usage day or a clock) that post-processing left open (or muted).
+    flagged = events["status"].isin(_FLAGGED) & events["detector"].isin(_READING_DETECTORS)
+    days = ev.scored_day_counts(grid, ev.paint(grid, events[flagged]))
     days["source"] = source
     return [events], [days]
 
@@ -124,6 +140,8 @@ def _run(
     readings = sources.from_settings(db, report=run.fail_unit)
     meters = sources.eligible_meters(db)
     run.units_total = len(meters)
+    ctx = dq_context.load(db, window)
+    accounts = meters.set_index("meter_id")["account_id"]
     found: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
     raw_down: list[str] = []  # meters scored without their raw feed (its source was down)
@@ -145,7 +163,7 @@ def _run(
                     run.fail_unit(meter_id, item.reason)
                 continue
             src, grid = item
-            f, d = _detect_isolating(grid, src, run)
+            f, d = _detect_isolating(ctx.attach(grid, src, accounts), src, run, ctx)
             found += f
             days += d
     bar.close()

@@ -78,8 +78,11 @@ def collect_bad_rows(
     checked: str,
     staged: Staged,
     checks: list[Check],
+    skip: tuple[int, ...] = (),
 ) -> pd.DataFrame:
     """One row per failed check (and malformed CSV line), in file order, with the reason.
+
+    Checks whose positions are in ``skip`` are left to the caller (worded per group).
 
     Returns
     -------
@@ -103,6 +106,7 @@ def collect_bad_rows(
         f"printf('%s %d: %s', {lit(staged.loc)}, c._line, {check.message}) AS reason "
         f"FROM _failed c JOIN {staged.table} r ON r.rowid = c._rowid WHERE c._bad{i}"
         for i, check in enumerate(checks)
+        if i not in skip
     ]
     df = con.execute(
         f'SELECT {lit(staged.name)} AS file, line, meter_id, bill_id, "column", value, reason '

@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core import config
 from core.auth import demo
 from core.db.base import Database
 from core.ingest import bills, meters, readings, staging
@@ -131,7 +130,7 @@ def _end_demo(db: Database, items: list[staging.Input]) -> Replacement | None:
 
 def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportReport:
     started = time.perf_counter()
-    snap_seconds = config.get("DQ_SNAP_SECONDS")
+    snap = readings.Snap.from_settings()
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone='UTC'")
@@ -146,12 +145,15 @@ def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportR
         m = meters.validate(con, files["meters"])
         if files["readings"] or files["bills"]:
             _create_known(con, db, has_meters_file=m.table is not None)
-        r, conflicts = readings.validate(con, files["readings"], snap_seconds)
+        r, conflicts = readings.validate(con, files["readings"], snap)
         b = bills.validate(con, files["bills"])
         _lap("validated", started)
         todo = [
             _replacement(con, METERS, m.table, meters.TABLE_COLUMNS, ("meter_id",)),
+            _replacement(con, METERS, m.table, meters.OPTION_COLUMNS, ("meter_id",),
+                         "meter_options"),
             _readings_replacement(con, r.table),
+            readings.clock_replacement(con, files["readings"]),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
         if real and any(t is not None and len(t.frame) for t in todo):
@@ -211,12 +213,16 @@ def _replacement(
     table: str | None,
     columns: list[str],
     keys: tuple[str, ...],
+    target: str | None = None,
 ) -> Replacement | None:
-    """Fetch the kept meters or bills as the DataFrame the warehouse write needs."""
+    """Fetch the kept meters or bills as the DataFrame the warehouse write needs.
+
+    ``target`` is the warehouse table when it is not the spec's own (``meter_options``).
+    """
     if table is None:
         return None
     return Replacement(
-        spec.kind, con.execute(f"SELECT {', '.join(columns)} FROM {table}").df(), keys
+        target or spec.kind, con.execute(f"SELECT {', '.join(columns)} FROM {table}").df(), keys
     )
 
 

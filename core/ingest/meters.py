@@ -1,4 +1,7 @@
-"""Validate meters: ids, kind/unit, time zone, booleans, interval; keep the last row per meter."""
+"""Validate meters: ids, kind/unit, time zone, booleans, interval; keep the last row per meter.
+
+``bidirectional`` is written to ``meter_options`` (``OPTION_COLUMNS``), not to ``meters``.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,13 @@ TABLE_COLUMNS = [
     "meter_id", "building_id", "account_id", "kind", "unit", "building_name", "account_name",
     "timezone", "dq_enabled", "account_active", "building_archived", "interval_minutes",
 ]  # fmt: skip
-BOOL_DEFAULTS = {"dq_enabled": True, "account_active": True, "building_archived": False}
+OPTION_COLUMNS = ["meter_id", "bidirectional"]  # the meter_options table
+BOOL_DEFAULTS = {
+    "dq_enabled": True,
+    "account_active": True,
+    "building_archived": False,
+    "bidirectional": False,
+}
 _TEXT = ("meter_id", "building_id", "account_id", "building_name", "account_name")
 
 
@@ -116,7 +125,9 @@ def validate(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> ck.Validate
         for s in files
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _meters_ok AS {union}")
-    stats = ck.dedup_last(con, "_meters_ok", ["meter_id"], TABLE_COLUMNS[1:], OUT)
+    stats = ck.dedup_last(
+        con, "_meters_ok", ["meter_id"], [*TABLE_COLUMNS[1:], *OPTION_COLUMNS[1:]], OUT
+    )
     ck.fill_counts(con, out, files, stats)
     con.execute(
         "CREATE OR REPLACE TABLE _meters_rejected AS "

@@ -1,27 +1,95 @@
 """Validate readings: known meter, ISO-8601 ts snapped to the meter's slot grid, finite value.
 
 Everything is set-based SQL in the private connection; a 10-million-row DataFrame goes
-through one parse/check pass, one hash aggregation (duplicates) and nothing else.
+through one parse/check pass, one hash aggregation (duplicates), one per meter-day
+aggregation (clock offsets) and nothing else.
 
 The slot grid of a meter is its ``interval_minutes`` counted on the meter's local clock.
 For 15-minute meters that is the UTC quarter-hour grid in every real time zone; for hourly
 meters in zones with a half-hour offset (e.g. Asia/Kolkata) the slots start at :30 UTC.
+
+Gateways stamp readings seconds to minutes off the boundary (jitter, a drifting clock). A
+timestamp within the snap tolerance (:class:`Snap`) lands on its nearest slot; its signed
+offset goes into the per meter-day clock statistics (``meter_clock_days``), from which the DQ
+job raises ``clock_drift``. Readings farther off are skipped and reported once per meter and
+file with their count. Two readings landing on one slot keep the one closest to the boundary
+(the last line on a tie).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
+from core import config
+from core.errors import ConfigError
 from core.ingest import checks as ck
 from core.ingest.report import CONFLICT_COLUMNS
 from core.ingest.spec import SOURCES
 from core.ingest.sql import ident, lit, number, shown, text, timestamp_utc, type_class
 from core.ingest.staging import Staged
+from core.ingest.write import Replacement
 
 OUT = "_readings_out"
 KNOWN = "_known"
-_KEEP = ["_midx", "_src", "ts", "value", "_off_us", "_interval", "_rejected"]
+CLOCK = "_clock_out"
+CLOCK_COLUMNS = [
+    "meter_id", "source", "day", "readings", "off_grid", "late", "early", "median_offset_s",
+    "max_offset_s", "imported_at",
+]  # fmt: skip
+_KEEP = ["_midx", "_src", "ts", "value", "_off_us", "_soff_us", "_tol_us", "_interval", "_rejected"]
+OFF_GRID = 4  # position of the off-grid rule in _checks(): reported per meter, not per row
+_LATE_US = 1_000_000  # a reading at least 1 s off the boundary counts as late / early
+MAX_SNAP_FRACTION = 0.5  # half an interval: every timestamp has exactly one nearest slot
+
+
+@dataclass(frozen=True)
+class Snap:
+    """How far from its slot boundary a timestamp may be and still land on the slot.
+
+    Parameters
+    ----------
+    seconds : int
+        Absolute tolerance; 0 means ``fraction`` of the meter's interval.
+    fraction : float
+        Tolerance as a share of the interval (0.2: 3 min on 15-minute meters, 12 min hourly).
+    """
+
+    seconds: int = 0
+    fraction: float = 0.2
+
+    @classmethod
+    def from_settings(cls) -> Snap:
+        """``DQ_SNAP_SECONDS`` and ``DQ_SNAP_FRACTION``, read now.
+
+        Raises
+        ------
+        ConfigError
+            If the fraction exceeds ``MAX_SNAP_FRACTION``.
+        """
+        fraction = config.get("DQ_SNAP_FRACTION")
+        if fraction > MAX_SNAP_FRACTION:
+            raise ConfigError(
+                f"Setting DQ_SNAP_FRACTION={fraction:g} must be at most {MAX_SNAP_FRACTION} "
+                "(half an interval)"
+            )
+        return cls(int(config.get("DQ_SNAP_SECONDS")), float(fraction))
+
+    def sql(self) -> str:
+        """Tolerance in microseconds as SQL over the parsed row's ``_slot_us``."""
+        if self.seconds > 0:
+            return str(int(self.seconds) * 1_000_000)
+        return f"CAST(_slot_us * {float(self.fraction)!r} AS BIGINT)"
+
+
+def _duration(us: str) -> str:
+    """SQL text of a duration in microseconds: ``7 min 00 s`` or ``45 s``."""
+    return (
+        f"CASE WHEN {us} >= 60000000 THEN printf('%d min %02d s', {us} // 60000000, "
+        f"({us} % 60000000) // 1000000) ELSE printf('%.6g s', {us} / 1e6) END"
+    )
 
 
 def _present(col: str, duck_type: str) -> str:
@@ -30,7 +98,7 @@ def _present(col: str, duck_type: str) -> str:
     return f"{col} IS NOT NULL"
 
 
-def _parsed_sql(s: Staged) -> str:
+def _parsed_sql(s: Staged, snap: Snap) -> str:
     """Parse one file: meters and sources become small integers so the rest is numeric."""
     t = s.types
     col = {c: f"r.{ident(c)}" for c in s.spec.columns}
@@ -59,20 +127,19 @@ def _parsed_sql(s: Staged) -> str:
         f"SELECT *, ((({local_us}) % _slot_us) + _slot_us) % _slot_us AS _rem FROM "
         f"(SELECT *, CAST(_interval AS BIGINT) * 60000000 AS _slot_us FROM ({parse}) p) g"
     )
+    # _soff_us: signed offset from the nearest boundary, negative = stamped before it.
     return (
         "SELECT _rowid, _line, _midx, _src, value, _no_meter, _rejected, _has_ts, _has_value, "
-        "_interval, ts_utc, least(_rem, _slot_us - _rem) AS _off_us, ts_utc + to_microseconds("
+        "_interval, ts_utc, least(_rem, _slot_us - _rem) AS _off_us, "
+        "CASE WHEN 2 * _rem >= _slot_us THEN _rem - _slot_us ELSE _rem END AS _soff_us, "
+        f"{snap.sql()} AS _tol_us, ts_utc + to_microseconds("
         "CASE WHEN 2 * _rem >= _slot_us THEN _slot_us - _rem ELSE -_rem END) AS ts "
         f"FROM ({grid}) s"
     )
 
 
-def _checks(snap_seconds: int) -> list[ck.Check]:
-    off = (
-        "CASE WHEN c._off_us >= 60000000 THEN printf('%d min %02d s', c._off_us // 60000000, "
-        "(c._off_us % 60000000) // 1000000) ELSE printf('%.6g s', c._off_us / 1e6) END"
-    )
-    return [
+def _checks() -> list[ck.Check]:
+    rules = [
         ck.Check("meter_id", "_no_meter", lit("meter_id is empty")),
         ck.Check(
             "meter_id",
@@ -83,11 +150,8 @@ def _checks(snap_seconds: int) -> list[ck.Check]:
         ),
         ck.Check("ts", "NOT _has_ts", lit("ts is empty")),
         ck.invalid("ts", "ts_utc", "_has_ts", "is not an ISO-8601 timestamp"),
-        ck.Check(
-            "ts",
-            f"_off_us > {int(snap_seconds) * 1_000_000}",
-            f"'ts ' || {shown('r.ts')} || printf(' is not on the %d-minute grid (', c._interval) "
-            f"|| {off} || ' off the nearest slot; snapping allows {int(snap_seconds)} s)'",
+        ck.Check(  # worded per meter and file by _off_grid_rows, not per row
+            "ts", "_off_us > _tol_us", lit("ts is not on the meter's slot grid")
         ),
         ck.Check("value", "NOT _has_value", lit("value is empty")),
         ck.invalid("value", "value", "_has_value", "is not a finite number"),
@@ -97,6 +161,81 @@ def _checks(snap_seconds: int) -> list[ck.Check]:
             f"'source ' || {shown('r.source')} || {lit(' is not one of ' + ', '.join(SOURCES))}",
         ),
     ]
+    return rules
+
+
+def _off_grid_rows(con: duckdb.DuckDBPyConnection, chk: str, s: Staged) -> pd.DataFrame:
+    """One bad-row entry per meter for the readings beyond the snap tolerance, with the count.
+
+    A gateway whose clock runs minutes late has every row off the grid: one line per reading
+    would bury the report, and the meter needs one fix (its clock, or the tolerance).
+    """
+    one = (
+        f"'ts ' || {shown('r.ts')} || printf(' is not on the %d-minute grid (', g.interval) "
+        f"|| {_duration('g.lo')} || ' off the nearest slot; snapping allows ' "
+        f"|| {_duration('g.tol')} || ')'"
+    )
+    many = (
+        f"printf('%d readings of meter %s are not on the %d-minute grid (', g.n, "
+        f"{shown('g.meter_id')}, g.interval) || {_duration('g.lo')} || ' to ' || "
+        f"{_duration('g.hi')} || ' off the nearest slot; snapping allows ' || "
+        f"{_duration('g.tol')} || printf('), %ss %d to %d, first ts ', {lit(s.loc)}, "
+        f"g.first_line, g.last_line) || {shown('r.ts')}"
+    )
+    return con.execute(
+        f"WITH g AS (SELECT c._midx, k.meter_id, count(*) AS n, min(c._line) AS first_line, "
+        "max(c._line) AS last_line, min(c._off_us) AS lo, max(c._off_us) AS hi, "
+        "any_value(c._interval) AS interval, any_value(c._tol_us) AS tol "
+        f"FROM {chk} c JOIN {KNOWN} k ON k.midx = c._midx WHERE c._bad{OFF_GRID} "
+        "GROUP BY c._midx, k.meter_id) "
+        f"SELECT {lit(s.name)} AS file, g.first_line AS line, g.meter_id, NULL AS bill_id, "
+        "'ts' AS \"column\", CAST(r.ts AS VARCHAR) AS value, "
+        f"printf('%s %d: ', {lit(s.loc)}, g.first_line) || CASE WHEN g.n = 1 THEN {one} "
+        f"ELSE {many} END AS reason "
+        f"FROM g JOIN {chk} c ON c._midx = g._midx AND c._line = g.first_line "
+        f"JOIN {s.table} r ON r.rowid = c._rowid ORDER BY line"
+    ).df()
+
+
+def _bad_rows(
+    con: duckdb.DuckDBPyConnection, chk: str, s: Staged, rules: list[ck.Check]
+) -> pd.DataFrame:
+    """Per-row reasons for every rule but the off-grid one, plus one entry per off-grid meter."""
+    per_row = ck.collect_bad_rows(con, chk, s, rules, skip=(OFF_GRID,))
+    grouped = _off_grid_rows(con, chk, s)
+    if grouped.empty:
+        return per_row
+    both = pd.concat([per_row, grouped.astype({"line": "int64"})], ignore_index=True)
+    return both.sort_values("line", kind="stable", ignore_index=True)
+
+
+def _clock_stats(con: duckdb.DuckDBPyConnection, chk: str, s: Staged, n_rules: int) -> str:
+    """``_clock_<i>``: per meter, source and UTC day, how far the file's timestamps sat off.
+
+    Counts rows whose only fault (if any) is being off the grid; the median offset is computed
+    only for meter-days with an off-boundary reading (the rest are 0 by definition), so a file
+    stamped exactly on the boundary costs one cheap aggregation.
+    """
+    table = f"_clock_{s.index}"
+    others = " OR ".join(f"_bad{i}" for i in range(n_rules) if i != OFF_GRID) or "false"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT {s.index} AS _file, _midx, _src, "
+        "CAST(ts AS DATE) AS day, count(*) FILTER (WHERE _ok) AS readings, "
+        "count(*) FILTER (WHERE NOT _ok) AS off_grid, "
+        f"count(*) FILTER (WHERE _soff_us >= {_LATE_US}) AS late, "
+        f"count(*) FILTER (WHERE _soff_us <= -{_LATE_US}) AS early, "
+        "max(_off_us) / 1e6 AS max_offset_s, CAST(0 AS DOUBLE) AS median_offset_s "
+        f"FROM {chk} WHERE NOT ({others}) GROUP BY ALL"
+    )
+    con.execute(
+        f"UPDATE {table} t SET median_offset_s = m.med FROM (SELECT c._midx, c._src, "
+        "CAST(c.ts AS DATE) AS day, median(c._soff_us) / 1e6 AS med "
+        f"FROM {chk} c JOIN {table} g ON g._midx = c._midx AND g._src = c._src "
+        "AND g.day = CAST(c.ts AS DATE) AND g.late + g.early + g.off_grid > 0 "
+        f"WHERE NOT ({' OR '.join(f'c._bad{i}' for i in range(n_rules) if i != OFF_GRID)}) "
+        "GROUP BY ALL) m WHERE t._midx = m._midx AND t._src = m._src AND t.day = m.day"
+    )
+    return table
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, s: Staged, chk: str) -> tuple[int, int, pd.DataFrame]:
@@ -116,10 +255,13 @@ def _dedup(con: duckdb.DuckDBPyConnection, s: Staged, chk: str) -> tuple[int, in
             f"FROM {chk} WHERE _ok"
         )
         return 0, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
+    # The reading closest to the slot boundary wins (jitter: 14:59:50 beats 15:00:40), then
+    # the last line.
     con.execute(
         f"CREATE OR REPLACE TABLE {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, "
-        "count(*) AS n, min(value) AS vmin, max(value) AS vmax, arg_max(value, _line) AS value, "
-        f"max(_line) AS _line FROM {chk} WHERE _ok GROUP BY _midx, _src, ts"
+        "count(*) AS n, min(value) AS vmin, max(value) AS vmax, "
+        "arg_min(value, (_off_us, -_line)) AS value, arg_min(_line, (_off_us, -_line)) AS _line "
+        f"FROM {chk} WHERE _ok GROUP BY _midx, _src, ts"
     )
     exact = ck.count(con, f"SELECT sum(n - 1) FROM {slots} WHERE vmin = vmax")
     if not ck.count(con, f"SELECT count(*) FROM {slots} WHERE vmin < vmax"):
@@ -137,7 +279,7 @@ def _dedup(con: duckdb.DuckDBPyConnection, s: Staged, chk: str) -> tuple[int, in
 
 
 def validate(
-    con: duckdb.DuckDBPyConnection, files: list[Staged], snap_seconds: int
+    con: duckdb.DuckDBPyConnection, files: list[Staged], snap: Snap | None = None
 ) -> tuple[ck.Validated, pd.DataFrame]:
     """Check, snap and de-duplicate every readings file.
 
@@ -148,30 +290,37 @@ def validate(
         rejected)``.
     files : list of Staged
         Readings files of this call, in order (a later file replaces an earlier one's slots).
-    snap_seconds : int
-        Largest distance from a slot boundary that is snapped rather than rejected.
+    snap : Snap, optional
+        Largest distance from a slot boundary that is snapped rather than rejected (default:
+        ``Snap()``, a fifth of the interval).
 
     Returns
     -------
     tuple
         The validated rows (a table with ``_midx, _src, ts, value, _file``; turn it into
-        warehouse rows with :func:`frame`) and the conflicting slots.
+        warehouse rows with :func:`frame`) and the conflicting slots. ``_clock_out`` holds the
+        clock statistics (see :func:`clock_replacement`).
     """
     if not files:
         return ck.Validated(table=None), pd.DataFrame(columns=CONFLICT_COLUMNS)
-    rules = _checks(snap_seconds)
+    rules = _checks()
     out = ck.Validated(table=OUT)
     stats: dict[int, tuple[int, int]] = {}
     conflicts = []
+    clocks = []
     for s in files:
         chk = f"_rchk_{s.index}"
-        ck.build_checked(con, chk, _parsed_sql(s), rules, keep=_KEEP)
-        out.bad_rows.append(ck.collect_bad_rows(con, chk, s, rules))
+        ck.build_checked(con, chk, _parsed_sql(s, snap or Snap()), rules, keep=_KEEP)
+        out.bad_rows.append(_bad_rows(con, chk, s, rules))
         report = ck.start_report(con, s, chk)
         report.snapped_timestamps = ck.count(
             con, f"SELECT count(*) FROM {chk} WHERE _ok AND _off_us > 0"
         )
+        report.off_grid_readings = ck.count(
+            con, f"SELECT count(*) FROM {chk} WHERE _bad{OFF_GRID}"
+        )
         out.reports.append(report)
+        clocks.append(_clock_stats(con, chk, s, len(rules)))
         exact, conflicting, slots = _dedup(con, s, chk)
         stats[s.index] = (exact, conflicting)
         conflicts.append(slots)
@@ -186,8 +335,34 @@ def validate(
             "row_number() OVER (PARTITION BY _midx, _src, ts ORDER BY _file DESC) = 1"
         )
     ck.fill_counts(con, out, files, stats)
+    union = " UNION ALL ".join(f"SELECT * FROM {c}" for c in clocks)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {CLOCK} AS SELECT * FROM ({union}) u QUALIFY "
+        "row_number() OVER (PARTITION BY _midx, _src, day ORDER BY _file DESC) = 1"
+    )
     frames = [c for c in conflicts if not c.empty]
     return out, (pd.concat(frames, ignore_index=True) if frames else conflicts[0])
+
+
+def clock_replacement(
+    con: duckdb.DuckDBPyConnection, files: list[Staged]
+) -> Replacement | None:
+    """The clock statistics as ``meter_clock_days`` rows, replacing stored meter-days.
+
+    A meter-day's statistics come from the latest import that held readings of that day.
+    """
+    if not files:
+        return None
+    source = " ".join(f"WHEN {code} THEN {lit(name)}" for code, name in enumerate(SOURCES))
+    rows = con.execute(
+        f"SELECT k.meter_id, CASE c._src {source} END AS source, c.day, "
+        "CAST(c.readings AS INTEGER) AS readings, CAST(c.off_grid AS INTEGER) AS off_grid, "
+        "CAST(c.late AS INTEGER) AS late, CAST(c.early AS INTEGER) AS early, "
+        "c.median_offset_s, c.max_offset_s, "
+        "CAST(date_trunc('second', now()) AS TIMESTAMP) AS imported_at "
+        f"FROM {CLOCK} c JOIN {KNOWN} k ON k.midx = c._midx"
+    ).df()
+    return Replacement("meter_clock_days", rows[CLOCK_COLUMNS], ("meter_id", "source", "day"))
 
 
 def frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:

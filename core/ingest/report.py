@@ -45,9 +45,14 @@ class FileReport:
         Rows dropped because a later row of the same file was identical.
     conflicting_duplicates : int
         Rows dropped because a later row of the same file had the same key (meter, source and
-        slot; meter_id; bill_id) but a different value: the last line wins.
+        slot; meter_id; bill_id) but a different value: the last line wins (readings: the
+        one closest to the slot boundary, then the last line).
     snapped_timestamps : int
-        Readings whose ``ts`` was moved onto its slot boundary (within ``DQ_SNAP_SECONDS``).
+        Readings whose ``ts`` was moved onto its slot boundary (within the snap tolerance,
+        ``DQ_SNAP_SECONDS`` or ``DQ_SNAP_FRACTION``).
+    off_grid_readings : int
+        Readings skipped for being farther off the slot grid than the tolerance (counted in
+        ``bad_rows``; reported once per meter).
     normalised_costs : int
         Bills whose ``cost`` lost a currency sign, thousands separators or accounting
         parentheses before parsing.
@@ -67,6 +72,7 @@ class FileReport:
     exact_duplicates: int = 0
     conflicting_duplicates: int = 0
     snapped_timestamps: int = 0
+    off_grid_readings: int = 0
     normalised_costs: int = 0
     superseded: int = 0
     ignored_columns: list[str] = field(default_factory=list)
@@ -80,6 +86,7 @@ class FileReport:
             (self.exact_duplicates, "exact duplicates dropped"),
             (self.conflicting_duplicates, "conflicting duplicates (last kept)"),
             (self.snapped_timestamps, "timestamps snapped"),
+            (self.off_grid_readings, "off the slot grid (skipped)"),
             (self.normalised_costs, "costs normalised"),
             (self.superseded, "replaced by a later file"),
         ]
@@ -159,7 +166,10 @@ class ImportReport:
             if len(self.bad_rows) > max_bad_rows:
                 lines.append(f"  ... and {len(self.bad_rows) - max_bad_rows} more")
         if not self.conflicts.empty:
-            lines.append(f"Conflicting readings ({len(self.conflicts)} slots, last line kept):")
+            lines.append(
+                f"Conflicting readings ({len(self.conflicts)} slots; kept the reading closest "
+                "to the slot boundary, the last line on a tie):"
+            )
             for r in self.conflicts.head(max_bad_rows).itertuples(index=False):
                 lines.append(
                     f"  {r.file} {r.meter_id} {r.source} {r.ts}: {r.distinct_values} values "

@@ -50,6 +50,7 @@ METERS = FileSpec(
         "account_active",
         "building_archived",
         "interval_minutes",
+        "bidirectional",
     ),
     key="meter_id",
 )

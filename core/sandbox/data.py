@@ -102,15 +102,7 @@ def series(db: Database | None, user: User | None, meter_id: str, day: dt.date) 
     """
     window = _window(day)
     if meter_id == SYNTHETIC:
-        start, platform, raw, _ = synthetic.meter_values(day, WINDOW_DAYS)
-        common = {"meter_ids": np.array([SYNTHETIC]), "kinds": np.array(["electricity"]),
-                  "start": start, "slot_minutes": 15, "timezone": synthetic.TIMEZONE,
-                  "score_from": (WINDOW_DAYS - 1) * 96}  # fmt: skip
-        return MeterSeries(
-            SYNTHETIC, "electricity", "kWh", synthetic.TIMEZONE, SYNTHETIC, day,
-            Grid(values=platform[None, :], **common),
-            Grid(values=raw[None, :], reference=platform[None, :], **common), synthetic=True,
-        )  # fmt: skip
+        return synthetic_series(day)
     m = explorer.meter(db, user, meter_id)
     points = explorer.readings(db, user, meter_id, window.start, window.end)
     block = ReadingsBlock(
@@ -126,6 +118,23 @@ def series(db: Database | None, user: User | None, meter_id: str, day: dt.date) 
         grids[item[0]] = item[1]
     return MeterSeries(meter_id, m["kind"], m["unit"], m["timezone"], m["building_id"], day,
                        grids["platform"], grids.get("raw"))  # fmt: skip
+
+
+def synthetic_series(day: dt.date, detector: str = "") -> MeterSeries:
+    """The made-up meter's 30 days; ``detector`` in ``synthetic.VARIANTS`` picks its variant."""
+    start, platform, raw, _ = synthetic.meter_values(day, WINDOW_DAYS)
+    kind, clock = "electricity", None
+    if detector in synthetic.VARIANTS:
+        start, platform, kind, clock = synthetic.variant(detector, day, WINDOW_DAYS)
+        raw = platform
+    common = {"meter_ids": np.array([SYNTHETIC]), "kinds": np.array([kind]),
+              "start": start, "slot_minutes": 15, "timezone": synthetic.TIMEZONE,
+              "score_from": (WINDOW_DAYS - 1) * 96}  # fmt: skip
+    return MeterSeries(
+        SYNTHETIC, kind, "kWh" if kind == "electricity" else "gal", synthetic.TIMEZONE,
+        SYNTHETIC, day, Grid(values=platform[None, :], clock=clock, **common),
+        Grid(values=raw[None, :], reference=platform[None, :], **common), synthetic=True,
+    )  # fmt: skip
 
 
 def temperature(

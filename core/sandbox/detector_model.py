@@ -21,8 +21,9 @@ from core.detectors import baseline
 from core.detectors.base import DetectorModule, Grid
 from core.dq import events as ev
 from core.dq import postprocess
-from core.sandbox import charts
+from core.sandbox import charts, synthetic
 from core.sandbox.base import Context, Input, Metric, Model, Result
+from core.sandbox.data import synthetic_series
 from core.sandbox.params import inputs_from_params, params_from
 
 GROUP = "Meter detectors"
@@ -54,8 +55,10 @@ def _events(grid: Grid, name: str, module: DetectorModule, params: Any) -> pd.Da
     Post-processing is the job's own, except that the flatline minimum is the slider's
     ``min_hours`` (the job's step reads the default).
     """
-    whole = dataclasses.replace(grid, score_from=0)  # shares grid.cache: baselines reused
-    found = ev.extract(whole, module.detect(grid, params), name, "sandbox", module, params)
+    # Judged over the whole window (daily checks judge every day, not only the scored one);
+    # shares grid.cache: baselines reused.
+    whole = dataclasses.replace(grid, score_from=0)
+    found = ev.extract(whole, module.detect(whole, params), name, "sandbox", module, params)
     # merge_adjacent has nothing to merge in fewer than two events (and costs ~20 ms of pandas)
     out = postprocess.run(found, steps=(postprocess.merge_adjacent,) if len(found) > 1 else ())
     if name == "flatline" and len(out):
@@ -125,6 +128,8 @@ def run_detector(
 ) -> Result:
     """Run detector ``module`` on the picked meter and day with the slider values."""
     s = ctx.series(values["meter"], values["day"])
+    if s.synthetic and name in synthetic.VARIANTS:  # a water meter, a unit change, a clock
+        s = synthetic_series(s.day, name)
     raw_only = tuple(module.SOURCES) == ("raw",)
     grid = s.raw if raw_only else s.platform
     scored = pd.Timestamp(s.day)  # the series' last day: the day the job scores

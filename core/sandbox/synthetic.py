@@ -6,6 +6,8 @@ models look for, at a fixed place, so a person can see a model find it:
 * ``meter_values``: a 15-minute office electricity meter that follows the outdoor
   temperature, with one of each meter problem the detectors flag, and a raw feed that
   disagrees with the platform for a few hours;
+* ``variant``: the same meter with a unit change, a late gateway clock or an unusual day, or
+  an office water meter with a leak, for the detectors that need one;
 * ``temperature``: an outdoor temperature series (season, daily cycle, weather swings);
 * ``building_demand``: a building's demand for a month, with some clear morning overshoots
   and some small ones that only a looser setting counts;
@@ -36,6 +38,9 @@ PROBLEMS = {
     "missing_data": (20, 12.0, 12),
     "offline": (0, 18.0, 24),  # the last 6 hours of the last day
 }
+# Detectors whose problem needs another kind of synthetic meter (see ``variant``).
+VARIANTS = ("water_leak", "unit_change", "clock_drift", "daily_usage_high", "daily_usage_low")
+USAGE_DAYS = {"daily_usage_high": (7, 2.5), "daily_usage_low": (14, 0.15)}  # days back, factor
 _WEEKDAY_ONLY = ("spike_positive", "spike_negative", "flatline", "zero_run")
 
 
@@ -164,3 +169,45 @@ def bills(end: dt.date | None = None, months: int = 36) -> pd.DataFrame:
         "usage": usage, "usage_unit": "kWh", "cost": np.round(usage * rate, 2),
         "demand_kw": np.nan, "estimated": False,
     })  # fmt: skip
+
+
+def variant(
+    name: str, day: dt.date, days: int = 30
+) -> tuple[pd.Timestamp, np.ndarray, str, dict | None]:
+    """The made-up meter for detector ``name`` in ``VARIANTS``: ``(start, values, kind, clock)``.
+
+    * ``water_leak``: an office water meter (gal per 15 minutes, draws in working hours, zero
+      otherwise) whose last day never reaches zero flow: 2 gal every 15 minutes leak;
+    * ``unit_change``: the electricity meter reporting Wh as kWh from 10:00 on the last day;
+    * ``clock_drift``: the electricity meter, its gateway stamping readings about 40 s late
+      over the last five days (the import's clock statistics, ``Grid.clock``);
+    * ``daily_usage_high`` / ``daily_usage_low``: the electricity meter with one whole day
+      (``USAGE_DAYS``: days before the last, factor) at 2.5 times or 15 % of its use.
+    """
+    start, values, _, _ = meter_values(day, days)
+    clock = None
+    kind = "electricity"
+    if name == "water_leak":
+        times = _slots(start, days * 96)
+        hour = np.asarray(times.hour) + np.asarray(times.minute) / 60
+        open_ = (np.asarray(times.day_of_week) < 5) & (hour >= 7) & (hour < 19)
+        rng = np.random.default_rng(_SEED + 1)
+        values = np.where(open_, rng.poisson(6.0, len(times)).astype(float), 0.0)
+        values[-96:] += 2.0
+        kind = "water"
+    elif name == "unit_change":
+        first = (days - 1) * 96 + 40
+        values[first:] = np.round(values[first:] * 1000, 2)  # NaN (offline) stays NaN
+    elif name == "clock_drift":
+        zeros = np.zeros((1, days))
+        clock = {"readings": zeros + 96, "off_grid": zeros.copy(), "late": zeros.copy(),
+                 "early": zeros.copy(), "median_offset_s": zeros.copy()}  # fmt: skip
+        clock["late"][0, -5:] = 94
+        clock["median_offset_s"][0, -5:] = 40.0
+    elif name in USAGE_DAYS:
+        back, factor = USAGE_DAYS[name]
+        day_slots = slice((days - 1 - back) * 96, (days - back) * 96)
+        values[day_slots] = np.round(values[day_slots] * factor, 2)
+    else:
+        raise ValueError(f"no synthetic variant for {name!r}; expected one of {VARIANTS}")
+    return start, values, kind, clock

@@ -19,6 +19,11 @@ TITLES = {
     "spike_positive": "Spike detector (up)",
     "spike_negative": "Spike detector (down)",
     "raw_platform_mismatch": "Raw vs platform mismatch detector",
+    "water_leak": "Water leak detector",
+    "daily_usage_high": "Daily usage detector (high)",
+    "daily_usage_low": "Daily usage detector (low)",
+    "unit_change": "Unit change detector",
+    "clock_drift": "Clock drift detector",
 }
 
 PLAIN = {
@@ -39,11 +44,27 @@ PLAIN = {
     "day at night load (a holiday) is not a spike.",
     "raw_platform_mismatch": "Flags hours where the meter's raw feed and the platform's "
     "readings disagree by more than a tolerance.",
+    "water_leak": "Flags a water meter whose flow never reached zero for an hour in the last "
+    "day, while it normally does every night: a leak. The synthetic meter here is a water "
+    "meter.",
+    "daily_usage_high": "Flags a day whose total is far above what this meter used on the "
+    "same weekday lately.",
+    "daily_usage_low": "Flags a day whose total is far below what this meter used on the "
+    "same weekday lately (holidays listed in DQ_HOLIDAYS are left alone).",
+    "unit_change": "Flags readings that jumped by a unit factor and stayed there: Wh reported "
+    "as kWh (x 1000) or litres as gallons (x 3.785).",
+    "clock_drift": "Flags a meter whose gateway stamps its readings consistently late or "
+    "early, from what the import recorded; the readings themselves are kept.",
 }
 
+_LOG10 = {"min": -20.0, "max": 0.0, "step": 0.5}  # a probability's log10: negative
 OVERRIDES = {
-    "flatline": {"long_hours": {"max": 240.0, "step": 1.0}},
-    "zero_run": {"water_min_hours": {"max": 168.0, "step": 1.0}},
+    "flatline": {"long_hours": {"max": 240.0, "step": 1.0}, "max_log10_probability": _LOG10},
+    "zero_run": {"water_min_hours": {"max": 168.0, "step": 1.0},
+                 "max_log10_probability": _LOG10},
+    "unit_change": {"medium_hours": {"max": 24.0, "step": 1.0},
+                    "metric_factor": {"min": 1.0}, "volume_factor": {"min": 1.0},
+                    "loose": {"min": 1.0, "max": 10.0, "step": 0.1}},
     "missing_data": {"min_slots": {"max": 48}},
 }
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.detectors import REGISTRY, _example
-from core.detectors.base import SEVERITIES, Detection, Grid
+from core.detectors.base import SCOPES, SEVERITIES, Detection, Grid, scope
 from tests.core.detectors.gridmaker import make_grid, tiny_grid, with_values
 
 MODULES = list(REGISTRY.values()) + [_example]  # the template must honour the contract too
@@ -35,7 +35,26 @@ def messy():
     values[3] = np.nan
     reference = values.copy()
     reference[0, 100:110] *= 3
-    return with_values(base, values, reference)
+    grid = with_values(base, values, reference)
+    # What the job attaches: accounts, a net meter, confirmed-fault readings left out of the
+    # baselines, a water meter (the all-NaN one), and import clock statistics with drift.
+    excluded = np.zeros(values.shape, dtype=bool)
+    excluded[2, 100:200] = True
+    days = values.shape[1] // 96
+    clock = {k: np.zeros((4, days)) for k in ("readings", "off_grid", "late", "early")}
+    clock["median_offset_s"] = np.zeros((4, days))
+    clock["readings"][:] = 96
+    clock["late"][0, 3:] = 90
+    clock["median_offset_s"][0, 3:] = 40.0
+    return dataclasses.replace(
+        grid,
+        kinds=np.array(["electricity", "electricity", "electricity", "water"]),
+        account_ids=np.array(["a1", "a1", "a2", "a2"]),
+        bidirectional=np.array([False, True, False, False]),
+        excluded=excluded,
+        clock=clock,
+        cache={},
+    )
 
 
 def run(module, grid: Grid) -> Detection:
@@ -108,7 +127,8 @@ def test_module_metadata(module):
     file_name = pathlib.Path(module.__file__).stem
     assert module.NAME == file_name
     assert isinstance(module.MAGNITUDE_UNIT, str) and module.MAGNITUDE_UNIT
-    assert module.SOURCES in {("platform", "raw"), ("raw",)}
+    assert module.SOURCES in {("platform", "raw"), ("raw",), ("platform",)}
+    assert scope(module) in SCOPES
     assert module.detect.__doc__ and module.severity.__doc__
 
 
@@ -124,6 +144,11 @@ def test_registry_keys_are_names():
         "spike_positive",
         "spike_negative",
         "raw_platform_mismatch",
+        "water_leak",
+        "daily_usage_high",
+        "daily_usage_low",
+        "unit_change",
+        "clock_drift",
     }
     assert REGISTRY["raw_platform_mismatch"].SOURCES == ("raw",)
 

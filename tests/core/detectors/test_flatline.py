@@ -36,6 +36,8 @@ def test_hourly_meter_needs_min_points():
     grid = make_grid(days=21, slot_minutes=60)
     first, _ = stick(grid, "2026-02-20 14:00", "2026-02-20 19:00")  # 5 equal hourly readings
     assert events(detect(flatline, grid).mask[0]) == []
+    # A separate meter: the repeat model counts one meter's other plateaus as its habit.
+    grid = make_grid(days=21, slot_minutes=60)
     first, last = stick(grid, "2026-02-19 13:00", "2026-02-19 20:00")  # 7 equal readings
     assert events(detect(flatline, grid).mask[0]) == [(first, last)]
 
@@ -88,7 +90,11 @@ def test_long_plateau_is_flagged_whatever_the_profile():
     first, last = 0, grid.hours_to_slots(100)
     grid.values[0, last:] += np.tile([1.0, 0.0], (grid.n_slots - last) // 2)
     assert events(detect(flatline, grid).mask[0]) == [(first, last)]  # series start
-    assert not detect(flatline, grid, long_hours=120).mask.any()
+    # The long-plateau rule alone (repeat model off) needs long_hours ...
+    off = {"max_log10_probability": -1e9}
+    assert not detect(flatline, grid, long_hours=120, **off).mask.any()
+    # ... but a meter that otherwise never repeats makes 100 h at one value improbable anyway.
+    assert events(detect(flatline, grid, long_hours=120).mask[0]) == [(first, last)]
 
 
 def test_plateau_at_series_end():
@@ -120,11 +126,16 @@ def test_zeros_and_nan_are_not_plateaus():
 
 
 def test_dst_day():
+    # 2026-03-08 is the Sunday New York springs forward. A coarse meter holding its weekend
+    # load that day is its habit; a fine meter frozen for 8 h is not, weekend or not.
+    coarse = make_grid(days=21, tz="America/New_York", start="2026-02-16", **COARSE)
+    assert not detect(flatline, coarse).mask.any()
     grid = make_grid(days=21, tz="America/New_York", start="2026-02-16")
-    first, last = stick(grid, "2026-03-08 14:00", "2026-03-08 22:00")  # a Sunday: flat profile
-    assert not detect(flatline, grid).mask.any()  # weekend: closed building at night load
-    first, last = stick(grid, "2026-03-06 14:00", "2026-03-06 22:00")
+    first, last = stick(grid, "2026-03-08 14:00", "2026-03-08 22:00")
+    assert last - first == 32  # 8 local hours on the 23-hour day
     assert events(detect(flatline, grid).mask[0]) == [(first, last)]
+    other_first, other_last = stick(grid, "2026-03-06 14:00", "2026-03-06 22:00")
+    assert events(detect(flatline, grid).mask[0]) == [(other_first, other_last), (first, last)]
 
 
 def test_tiny_grids():

@@ -65,3 +65,71 @@ def test_merge_happens_before_the_length_rule():
 def test_empty_events_pass_through():
     empty = pd.DataFrame(columns=list(_event()))
     assert postprocess.run(empty).empty
+
+
+# --- steps added for field conditions (issue 14) ---------------------------------------------
+
+
+def test_usage_day_defers_to_a_finding_on_its_readings():
+    events = postprocess.run(pd.DataFrame([
+        _event("daily_usage_high", start=0, slots=96, meter="m1"),
+        _event("unit_change", start=40, slots=56, meter="m1"),
+        _event("daily_usage_low", start=0, slots=96, meter="m2"),  # nothing wrong with readings
+    ])).set_index(["meter_id", "detector"])
+    assert events.loc[("m1", "daily_usage_high"), "status"] == "not_an_issue"
+    assert "unit_change" in events.loc[("m1", "daily_usage_high"), "status_note"]
+    assert events.loc[("m1", "unit_change"), "status"] == "open"
+    assert events.loc[("m2", "daily_usage_low"), "status"] == "open"
+
+
+def test_a_steady_leak_explains_its_flatline():
+    events = postprocess.run(pd.DataFrame([
+        _event("water_leak", start=0, slots=96), _event("flatline", start=4, slots=24),
+        _event("flatline", start=4, slots=24, meter="m2"),
+    ])).set_index(["meter_id", "detector"])
+    assert events.loc[("m1", "flatline"), "status"] == "not_an_issue"
+    assert events.loc[("m2", "flatline"), "status"] == "open"
+
+
+def test_one_finding_per_meter_detectors_merge_across_gaps():
+    events = postprocess.with_status(pd.DataFrame([
+        _event("water_leak", start=0, slots=10, magnitude=3.0),
+        _event("water_leak", start=30, slots=10, magnitude=0.0),  # after a 5-hour gap
+        _event("missing_data", start=0, slots=1), _event("missing_data", start=30, slots=1),
+    ]))
+    out = postprocess.merge_adjacent(events).set_index("detector")
+    assert len(out.loc[["water_leak"]]) == 1 and out.loc["water_leak", "magnitude"] == 3.0
+    assert len(out.loc[["missing_data"]]) == 2  # ordinary detectors keep the 15-minute rule
+
+
+def test_gaps_explained_by_readings_off_the_grid_are_not_an_issue():
+    day = (T0.normalize(), T0.normalize() + pd.Timedelta(days=1))
+    events = postprocess.run(pd.DataFrame([
+        _event("missing_data", start=0, slots=1, meter="m1"),
+        _event("missing_data", start=9, slots=2, meter="m1"),  # 3 slots missing in all
+        _event("missing_data", start=0, slots=6, meter="m2"),  # 6 missing, 2 skipped
+        _event("missing_data", start=0, slots=1, meter="m3"),  # none skipped
+    ]))
+    off_grid = pd.Series({"m1": 3.0, "m2": 2.0})
+    out = postprocess.explain_off_grid(events, off_grid, day, 15).set_index("meter_id")
+    assert (out.loc["m1", "status"] == "not_an_issue").all()
+    assert "skipped by the import as off the slot grid" in out.loc["m1", "status_note"].iloc[0]
+    assert out.loc["m2", "status"] == "open" and out.loc["m3", "status"] == "open"
+
+
+def test_mutes_turn_open_findings_of_the_pair_muted():
+    events = postprocess.run(pd.DataFrame([
+        _event("flatline", start=0, slots=32, meter="m1"),
+        _event("flatline", start=100, slots=8, meter="m1"),  # short: stays not_an_issue
+        _event("zero_run", start=0, slots=32, meter="m1"),
+        _event("flatline", start=0, slots=32, meter="m2"),
+    ]))
+    mutes = pd.DataFrame([{"meter_id": "m1", "detector": "flatline", "reason": "CT broken",
+                           "created_by": "ada", "until_day": pd.Timestamp("2026-01-09")}])
+    out = postprocess.apply_mutes(events, mutes)
+    status = out.groupby(["meter_id", "detector", "slots"])["status"].first()
+    assert status[("m1", "flatline", 32)] == "muted"
+    assert status[("m1", "flatline", 8)] == "not_an_issue"
+    assert status[("m1", "zero_run", 32)] == "open" and status[("m2", "flatline", 32)] == "open"
+    note = out.loc[out["status"] == "muted", "status_note"].iloc[0]
+    assert note == "muted by ada until 2026-01-09: CT broken"

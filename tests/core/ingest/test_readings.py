@@ -60,7 +60,7 @@ def test_off_grid_and_invalid_values_are_reported_with_file_and_line(db, meters_
     assert [r[1] for r in readings(db)] == [datetime(2024, 1, 1, 10), datetime(2024, 1, 1, 11, 45)]
     assert reasons(report) == [
         "line 3: ts '2024-01-01T10:07:00' is not on the 15-minute grid "
-        "(7 min 00 s off the nearest slot; snapping allows 30 s)",
+        "(7 min 00 s off the nearest slot; snapping allows 3 min 00 s)",
         "line 4: ts 'yesterday' is not an ISO-8601 timestamp",
         "line 5: value 'abc' is not a finite number",
         "line 6: value 'nan' is not a finite number",
