@@ -30,7 +30,7 @@ if flash := st.session_state.pop(FLASH, None):
     if saved:
         st.success(f"Saved {saved} change(s).", icon=":material/check:")
     for _, reason in refused:
-        st.warning(f"Not saved: {reason}", icon=":material/block:")
+        ui.message("warning", f"Not saved: {reason}", icon=":material/block:")
     if not saved and not refused:
         st.info("Nothing to save: no status or note was changed.")
 
@@ -63,7 +63,7 @@ try:
     filters = issues.Filters(detectors, severities, statuses, picked, places, kinds, sources,
                              start, end, min_hours)
 except issues.FilterError as exc:
-    st.error(str(exc))
+    ui.message("error", exc)
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
@@ -131,7 +131,7 @@ if edit:
             st.session_state.pop(key, None)
         st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
 else:
-    save_col.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+    save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 page_col.number_input("Page", 1, pages, key=PAGE)
 mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
 st.download_button(

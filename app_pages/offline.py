@@ -14,7 +14,7 @@ db = ui.warehouse()
 st.title("Offline devices")
 
 for level, text in st.session_state.pop(FLASH, []):
-    getattr(st, level)(text)
+    ui.message(level, text)
 
 found = offline.offline_devices(db, user)
 if found.as_of is None:
@@ -77,7 +77,7 @@ if now.empty:
     st.success("No meter is offline right now.")
 elif not user.can_triage:
     _table(now)
-    st.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+    st.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 else:
     st.caption("Type an owner or a next step in the table and save, or tick rows and mark them.")
     st.data_editor(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from core import csvsafe
 from core.auth import User
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
@@ -161,7 +162,7 @@ def export_csv(db: Database, user: User, filters: Filters, mask: Callable[[pd.Da
                pd.DataFrame] = lambda df: df, limit: int = MAX_EXPORT_ROWS) -> bytes:
     """The filtered view as CSV (first ``limit`` rows, page order), passed through ``mask``."""
     df, _ = list_issues(db, user, filters, 1, limit)
-    return mask(df).to_csv(index=False).encode()
+    return csvsafe.to_csv_bytes(mask(df))
 
 
 def table(view: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import config
+from core import config, csvsafe
 from core.auth import User
 from core.db.base import Database
 from core.triage import BulkResult, Change, apply
@@ -188,7 +188,7 @@ def save(db: Database, user: User, changes: list[Change]) -> BulkResult:
 def csv_bytes(now: pd.DataFrame, dormant: pd.DataFrame) -> bytes:
     """Both lists as one CSV (``CSV_COLUMNS``; mask the frames first in screen-share mode)."""
     both = pd.concat([now.assign(dormant=False), dormant.assign(dormant=True)], ignore_index=True)
-    return both.reindex(columns=CSV_COLUMNS).to_csv(index=False).encode()
+    return csvsafe.to_csv_bytes(both.reindex(columns=CSV_COLUMNS))
 
 
 def _missing(value: object) -> bool:
