@@ -159,9 +159,10 @@ def list_bill_issues(
             f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
             f"ORDER BY {_ORDER} LIMIT ? OFFSET ?) p "
             "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
-            "LEFT JOIN (SELECT building_id, max(building_name) AS building_name, "
-            f"max(account_name) AS account_name FROM meters WHERE {scope} GROUP BY building_id) n "
-            f"ON n.building_id = p.building_id ORDER BY {_ORDER}",
+            "LEFT JOIN (SELECT building_id, account_id, max(building_name) AS building_name, "
+            f"max(account_name) AS account_name FROM meters WHERE {scope} "
+            "GROUP BY building_id, account_id) n "
+            f"ON n.building_id = p.building_id AND n.account_id = p.account_id ORDER BY {_ORDER}",
             [*params, page_size, (page - 1) * page_size, *scope_params],
         )
     return _finish(df), total
