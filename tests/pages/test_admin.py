@@ -29,7 +29,7 @@ def test_admin_sees_runs_schema_version_and_schedules(url, monkeypatch):
     assert not at.exception
     db = open_warehouse(url)
     metrics = _metrics(at)
-    assert metrics["Schema version"] == str(migrations.current_version(db)) == "4"
+    assert metrics["Schema version"] == str(migrations.current_version(db)) == "5"
     assert metrics["Worker"] == "not running" and metrics["Queued runs"] == "0"
     assert "No worker is running" in at.warning[0].value
     text, cells = rendered(at)
