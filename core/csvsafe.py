@@ -39,10 +39,14 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(df: pd.DataFrame, path: str | Path | None = None) -> str | None:
-    """``df`` as neutralised CSV without the index: the text, or written to ``path``."""
-    return neutralise(df).to_csv(path, index=False)
+    """``df`` as neutralised CSV without the index: the text, or written to ``path``.
+
+    Lines end with CRLF (RFC 4180), so a cell holding a line break or a carriage return is
+    quoted and stays one cell.
+    """
+    return neutralise(df).to_csv(path, index=False, lineterminator="\r\n")
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """``df`` as neutralised CSV bytes (UTF-8), for a download button."""
-    return neutralise(df).to_csv(index=False).encode()
+    return to_csv(df).encode()
