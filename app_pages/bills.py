@@ -26,7 +26,7 @@ COLUMNS = {  # editor columns (core.bill_issues.table); widths keep status on a 
     "status": cc.SelectboxColumn("Status", options=triage.STATUSES, required=True, width=110),
     "note": cc.TextColumn("Note", max_chars=2000, width=150),
     "finding": cc.TextColumn("Details", width=300, help="What the check measured"),
-    "meter": cc.TextColumn("Meter", width=95, help="— = a bill for the whole building"),
+    "meter": cc.TextColumn("Meter", width=130, help="— = a bill for the whole building"),
     "bill": cc.TextColumn("Bill", width=120), "account": "Account",
     "link": cc.LinkColumn("", display_text="Open bill", width=75, help="The bill in the platform"),
     "days": cc.NumberColumn("Days", width=45),

@@ -44,8 +44,9 @@ def _unlink() -> None:
     st.session_state.pop(PINNED, None)
 
 
-search = st.text_input("Search meters", key="explorer_search",
-                       placeholder="Meter id, building or account")
+search = st.text_input(  # per mode, not carried over: a search typed before sharing is a name
+    "Search meters", key="explorer_search" + "_masked" * ui.masking_on(),
+    placeholder="Meter id, building or account")
 options = explorer.meters_for(db, user, search)
 if linked and linked not in set(options.meter_id):
     row = pd.DataFrame([explorer.meter(db, user, linked)])[options.columns]
@@ -62,11 +63,12 @@ labels = {
 }
 if len(options) >= explorer.PICKER_LIMIT:
     st.caption(f"Showing the first {explorer.PICKER_LIMIT} meters; search to narrow the list.")
+pick = ui.mode_key("explorer_meter")  # a new widget when sharing starts: no stale real label
 if linked:
-    st.session_state["explorer_meter"] = linked
-elif st.session_state.get("explorer_meter") not in labels:
-    st.session_state.pop("explorer_meter", None)  # a search hid the last pick: take the first
-meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key="explorer_meter",
+    st.session_state[pick] = linked
+elif st.session_state.get(pick) not in labels:
+    st.session_state.pop(pick, None)  # a search hid the last pick: take the first
+meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key=pick,
                         on_change=_unlink)
 
 m = explorer.meter(db, user, meter_id)

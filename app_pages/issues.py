@@ -10,9 +10,11 @@ EDITOR, PAGE, LOADED, FLASH, SAVES = (
     "issues_editor", "issues_page", "issues_loaded", "issues_flash", "issues_saves"
 )
 cc = st.column_config
-TEXT_COLUMNS = {  # column: (label, width in px); widths keep status and note on a laptop screen
-    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 130),
-    "building": ("Building", 150), "meter": ("Meter", 95), "magnitude": ("Magnitude", 130),
+# column: (label, width in px); widths keep status and note on a laptop screen, and fit
+# screen-share pseudonyms ("Meter 7C1E0BQ4XA")
+TEXT_COLUMNS = {
+    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 145),
+    "building": ("Building", 150), "meter": ("Meter", 130), "magnitude": ("Magnitude", 130),
     "source": ("Source", 70),
 }
 

@@ -38,7 +38,7 @@ c4.metric(f"Dormant (> {found.dormant_days} days)", len(dormant))
 TIME, cc = "YYYY-MM-DD HH:mm", st.column_config
 COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the server
     offline.SELECT: cc.CheckboxColumn("Select", help="For the Mark buttons", width=80),
-    "meter_id": cc.TextColumn("Meter", width=110),  # fits a pseudonym such as "Meter 7C1E0B"
+    "meter_id": cc.TextColumn("Meter", width=130),  # fits a pseudonym such as "Meter 7C1E0BQ4XA"
     "building_name": cc.TextColumn("Building"),
     "account_name": cc.TextColumn("Account", width=170),
     "start_ts": cc.DatetimeColumn("Offline since", format=TIME),

@@ -71,9 +71,30 @@ def current_user(page: str | None = None) -> User:
     return user
 
 
+_SHARING: set[str] = set()  # users whose screen-share mode is on, as this process last saw
+
+
 def masking_on() -> bool:
-    """Whether screen-share mode is on for this session."""
-    return bool(st.session_state.get(MASK_KEY, False))
+    """Whether screen-share mode is on for this session (remembered per user, see below)."""
+    on = bool(st.session_state.get(MASK_KEY, False))
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, User):
+        (_SHARING.add if on else _SHARING.discard)(user.username)
+    return on
+
+
+def restore_screen_share() -> None:
+    """Start a new session in screen-share mode when its user has it on in another one.
+
+    A new tab, a reload or a deep link (an Issues row's "Explore" opens one) is a new
+    Streamlit session, which would start unmasked in the middle of a screen share. Call this
+    in Home.py after the signed-in user is set and before drawing the "Screen-share mode"
+    toggle (key ``MASK_KEY``): the toggle then starts on. Turning it off anywhere ends it for
+    the next new sessions. Remembered per server process (a restart forgets it).
+    """
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, User) and user.username in _SHARING and MASK_KEY not in st.session_state:
+        st.session_state[MASK_KEY] = True
 
 
 def mask(df: pd.DataFrame) -> pd.DataFrame:

@@ -177,7 +177,7 @@ def test_screen_share_mode_hides_real_names_everywhere(wh):
     assert "Meter " in at.subheader[0].value
     for secret in (meter_id, building, account):
         assert secret not in text
-    assert all(meter_id not in o for o in at.selectbox(key="explorer_meter").options)
+    assert all(meter_id not in o for o in at.selectbox(key="explorer_meter_masked").options)
 
 
 def test_backwards_date_range_is_an_error(wh):

@@ -165,3 +165,34 @@ def test_known_terms_are_found_by_the_warehouse(hostile_url):
     terms = masking.known_terms(db, [f"{meter} in {building}", f"for {account}", None])
     assert terms[meter] == ("Meter", meter) and terms[account] == ("Account", account)
     assert terms[building][0] == "Building"
+
+
+def _sidebar_script():
+    import streamlit as st
+
+    from core import ui
+
+    ui.restore_screen_share()  # as Home.py does before its toggle
+    st.toggle("Screen-share mode", key=ui.MASK_KEY)
+    st.write("masked" if ui.masking_on() else "plain")
+
+
+def _session(user):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_sidebar_script)
+    at.session_state["dq_user"] = user
+    return at.run()
+
+
+def test_a_new_session_of_a_sharing_user_starts_masked():
+    sharer, other = User("s1", "S", "staff", None), User("s2", "T", "staff", None)
+    first = _session(sharer)
+    assert not first.toggle[0].value
+    first.toggle[0].set_value(True).run()
+    assert first.markdown[0].value == "masked"
+    second = _session(sharer)  # a new tab, a reload, a deep link
+    assert second.toggle[0].value and second.markdown[0].value == "masked"
+    assert not _session(other).toggle[0].value  # only that user's sessions
+    second.toggle[0].set_value(False).run()  # turned off: new sessions start plain again
+    assert not _session(sharer).toggle[0].value
