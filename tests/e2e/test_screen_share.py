@@ -79,6 +79,26 @@ def _sign_in_if_asked(page, landed) -> None:
     landed.wait_for(timeout=60_000)
 
 
+def _download(page, name: str) -> str:
+    """Click a download button and return the file it saves (the file is built on click)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.get_by_role("button", name=name).first
+    button.wait_for(timeout=60_000)
+    for attempt in range(2):  # a click landing in the middle of a rerun can be lost
+        try:
+            with page.expect_download(timeout=90_000) as done:
+                button.click()
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            _wait_idle(page)
+            continue
+        with open(done.value.path(), encoding="utf-8") as f:
+            return f.read()
+    raise AssertionError(f"no download from {name}")
+
+
 def _leaks(text: str, names: set[str]) -> list[str]:
     return sorted(n for n in names if n in text)
 
@@ -101,9 +121,7 @@ def test_staff_walks_every_page_in_screen_share_mode(app_server, browser, tmp_pa
         assert _leaks(page.url, names) == [], title
         page.screenshot(path=str(tmp_path / f"{title}.png"), full_page=True)
         if title in DOWNLOADS:
-            with page.expect_download(timeout=60_000) as done:
-                page.get_by_role("button", name=DOWNLOADS[title]).first.click()
-            data = open(done.value.path(), encoding="utf-8").read()
+            data = _download(page, DOWNLOADS[title])
             assert len(data.splitlines()) > 1, title
             assert _leaks(data, names) == [], title
             assert any(f"{k} " in data for k in ("Account", "Meter", "Building")), title

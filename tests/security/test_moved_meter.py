@@ -91,8 +91,9 @@ def test_the_old_accounts_user_cannot_open_or_triage_it(moved):
     detector = db.fetch_value("SELECT detector FROM dq_issues WHERE issue_id = ?", (ids[0],))
     hit = data.latest_issue(db, STAFF, detector)
     assert hit is None or hit[0] != meter
-    other = db.fetch_value("SELECT min(issue_id) FROM dq_issues WHERE account_id = 'acc-01' "
-                           "AND kind = 'meter' AND meter_id <> ?", (meter,))
+    other = db.fetch_value("SELECT min(i.issue_id) FROM dq_issues i JOIN meters m "
+                           "ON m.meter_id = i.meter_id WHERE i.account_id = 'acc-01' "
+                           "AND m.account_id = 'acc-01' AND i.kind = 'meter'")
     triage.set_status(db, STAFF, other, "acknowledged", "still ours")  # the rest: as before
 
 
