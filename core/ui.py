@@ -75,12 +75,8 @@ _SHARING: set[str] = set()  # users whose screen-share mode is on, as this proce
 
 
 def masking_on() -> bool:
-    """Whether screen-share mode is on for this session (remembered per user, see below)."""
-    on = bool(st.session_state.get(MASK_KEY, False))
-    user = st.session_state.get(USER_KEY)
-    if isinstance(user, User):
-        (_SHARING.add if on else _SHARING.discard)(user.username)
-    return on
+    """Whether screen-share mode is on for this session."""
+    return bool(st.session_state.get(MASK_KEY, False))
 
 
 def restore_screen_share() -> None:
@@ -88,12 +84,17 @@ def restore_screen_share() -> None:
 
     A new tab, a reload or a deep link (an Issues row's "Explore" opens one) is a new
     Streamlit session, which would start unmasked in the middle of a screen share. Call this
-    in Home.py after the signed-in user is set and before drawing the "Screen-share mode"
-    toggle (key ``MASK_KEY``): the toggle then starts on. Turning it off anywhere ends it for
-    the next new sessions. Remembered per server process (a restart forgets it).
+    in Home.py on every run, after the signed-in user is set and before drawing the
+    "Screen-share mode" toggle (key ``MASK_KEY``): it notes whether the user is sharing, and
+    a new session of a sharing user starts with the toggle on. Turning it off anywhere ends it
+    for the next new sessions. Remembered per server process (a restart forgets it).
     """
     user = st.session_state.get(USER_KEY)
-    if isinstance(user, User) and user.username in _SHARING and MASK_KEY not in st.session_state:
+    if not isinstance(user, User):
+        return
+    if MASK_KEY in st.session_state:  # the toggle's value, already updated for this run
+        (_SHARING.add if st.session_state[MASK_KEY] else _SHARING.discard)(user.username)
+    elif user.username in _SHARING:
         st.session_state[MASK_KEY] = True
 
 
