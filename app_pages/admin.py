@@ -30,7 +30,7 @@ c1.metric("Worker", {True: "running", False: "not running", None: "unknown"}[wor
 c2.metric("Schema version", version.current,
           help=f"Newest migration this code ships: {version.latest}")
 c3.metric("Queued runs", admin.pending_count(db), help="Waiting for the worker, oldest first")
-st.caption(f"Worker lock: {worker.holder}.")
+st.caption(f"Worker lock: {ui.md(ui.mask_text(worker.holder))}.")
 if version.pending:
     st.warning(f"{version.pending} migration(s) not applied: run `python -m jobs migrate`.")
 if worker.held is False:
@@ -57,23 +57,28 @@ for job, (col, label, params) in requests.items():
         try:
             req, new = admin.run_now(db, user, job, params)
         except DQHubError as exc:
-            st.error(str(exc))
+            ui.message("error", exc)
         else:
             what = f"{job} {next(iter(req.params.values()))}"
             st.session_state[NOTICE] = (f"Queued {what} (request {req.request_id})." if new else
                                         f"{what} is already queued (request {req.request_id}).")
             st.rerun()  # every figure above, the queue count included, now shows the request
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(notice)
+    ui.message("success", notice)
 
-st.subheader("Queue")
-st.dataframe(admin.queue(db), hide_index=True, column_config=LABELS)
+st.subheader("Queue")  # reasons and errors may name meters, buildings, bills: masked when sharing
+queued = admin.queue(db)
+st.dataframe(queued.assign(error=ui.mask_texts(queued["error"])), hide_index=True,
+             column_config=LABELS)
 
 st.subheader("Recent runs")
-st.dataframe(admin.recent_runs(db), hide_index=True, column_config=LABELS)
+runs = admin.recent_runs(db)
+st.dataframe(runs.assign(reason=ui.mask_texts(runs["reason"])), hide_index=True,
+             column_config=LABELS)
 
 st.subheader("Failures")
 failed = admin.failures(db, label=ui.label)
+failed["reason"] = ui.mask_texts(failed["reason"])
 if failed.empty:
     st.success("No recent run failed or was partial.")
 else:

@@ -26,7 +26,7 @@ COLUMNS = {  # editor columns (core.bill_issues.table); widths keep status on a 
     "status": cc.SelectboxColumn("Status", options=triage.STATUSES, required=True, width=110),
     "note": cc.TextColumn("Note", max_chars=2000, width=150),
     "finding": cc.TextColumn("Details", width=300, help="What the check measured"),
-    "meter": cc.TextColumn("Meter", width=95, help="— = a bill for the whole building"),
+    "meter": cc.TextColumn("Meter", width=130, help="— = a bill for the whole building"),
     "bill": cc.TextColumn("Bill", width=120), "account": "Account",
     "link": cc.LinkColumn("", display_text="Open bill", width=75, help="The bill in the platform"),
     "days": cc.NumberColumn("Days", width=45),
@@ -44,7 +44,7 @@ st.caption("Findings of the utility-bill checks across your accounts, most sever
            "billing period first. Set a status or note in the table and press **Save changes**; "
            "pick a finding below to see the meter's bill history.")
 for level, text in st.session_state.pop(FLASH, []):
-    getattr(st, level)(text)
+    ui.message(level, text)
 masked = ui.masking_on()
 salt = st.session_state.get(ui.SALT_KEY, "") if masked else None  # bill-id pseudonyms
 
@@ -71,7 +71,7 @@ end = row2[2].date_input("Billing period to", None, key="bills_to")
 try:
     filters = bi.Filters(checks, severities, statuses, accounts, buildings, start, end)
 except bi.FilterError as exc:
-    st.error(str(exc))
+    ui.message("error", exc)
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
@@ -97,7 +97,7 @@ try:  # no link in screen-share mode: the platform's bill page shows the real na
     links = None if masked or not config.get("DQ_BILL_URL_TEMPLATE") else [
         bi.bill_url(b) for b in df["bill_id"]]
 except DQHubError as exc:
-    st.warning(f"No links to the platform: {exc}")
+    ui.message("warning", f"No links to the platform: {exc}")
     links = None
 table = bi.table(view, [bi.describe(d) for d in view["details"]], links)
 table.index.name = f"bill-{st.session_state.get(SAVES, 0)}"  # a save starts a clean editor
@@ -119,7 +119,7 @@ if edit and save_col.button("Save changes", type="primary", key="bills_save"):
         st.session_state.pop(key, None)
     st.rerun()
 elif not edit:
-    save_col.caption(f"Read-only: your role ({user.role}) cannot change findings.")
+    save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change findings.")
 page_col.number_input("Page", 1, pages, key=PAGE)
 mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
 st.download_button(
@@ -146,10 +146,10 @@ else:
     try:
         history = bi.bill_history(db, user, facts["meter_id"])
     except DQHubError as exc:  # the meter left the meters table since the check ran
-        right.error(str(exc))
+        ui.message("error", exc, where=right)
         st.stop()
     for chart in bill_charts.history_charts(history, facts["bill_id"]):
         right.altair_chart(chart, width="stretch")
-    right.caption(f"{len(history)} bills of meter {table.at[chosen, 'meter']}: this bill red and "
-                  "shaded, other bills with findings orange, estimated reads hollow diamonds. "
-                  "Hover a point for its figures.")
+    right.caption(f"{len(history)} bills of meter {ui.md(table.at[chosen, 'meter'])}: this bill "
+                  "red and shaded, other bills with findings orange, estimated reads hollow "
+                  "diamonds. Hover a point for its figures.")

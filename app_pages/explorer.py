@@ -22,25 +22,40 @@ def _name(kind: str, id_: str, name: str | None = None) -> str:
 # A deep link (?issue=ID from the Issues page, or ?meter=ID) picks the meter and window until
 # the user picks another meter, which drops the link.
 highlight, linked, linked_window = qp.get("issue"), None, None
+wanted = qp.get("meter")
+if ui.masking_on() and wanted is not None:  # while sharing, the URL bar shows no real meter
+    del qp["meter"]  # id (the pick stays; issue links carry only the keyed issue id)
 try:
     if highlight:
         linked, *linked_window = explorer.issue_target(db, user, highlight)
-    elif qp.get("meter"):
-        linked = explorer.meter(db, user, qp["meter"])["meter_id"]
+    elif wanted:
+        linked = explorer.meter(db, user, wanted)["meter_id"]
 except DQHubError as exc:
-    st.error(str(exc))
+    ui.message("error", exc)  # names the id from the URL: plain text, never a link
     st.button("Pick a meter instead", on_click=qp.clear)
     st.stop()
+PINNED = "explorer_pinned"  # a ?meter= link taken out of the URL in screen-share mode
+if linked and wanted and ui.masking_on():
+    st.session_state[PINNED] = linked
+linked = linked or st.session_state.get(PINNED)
 
-search = st.text_input("Search meters", key="explorer_search",
-                       placeholder="Meter id, building or account")
+
+def _unlink() -> None:
+    """Another meter was picked: drop the link (URL and pin)."""
+    qp.clear()
+    st.session_state.pop(PINNED, None)
+
+
+search = st.text_input(  # per mode, not carried over: a search typed before sharing is a name
+    "Search meters", key="explorer_search" + "_masked" * ui.masking_on(),
+    placeholder="Meter id, building or account")
 options = explorer.meters_for(db, user, search)
 if linked and linked not in set(options.meter_id):
     row = pd.DataFrame([explorer.meter(db, user, linked)])[options.columns]
     options = pd.concat([row, options])
 if options.empty:
-    st.info(f"No meter matches '{search}'." if search else "No meters in the warehouse yet: "
-            "import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`).")
+    st.info(f"No meter matches '{ui.md(search)}'." if search else "No meters in the warehouse "
+            "yet: import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`).")
     st.stop()
 labels = {
     r.meter_id: f"{_name('Meter', r.meter_id)} · {r.kind} · "
@@ -50,20 +65,21 @@ labels = {
 }
 if len(options) >= explorer.PICKER_LIMIT:
     st.caption(f"Showing the first {explorer.PICKER_LIMIT} meters; search to narrow the list.")
+pick = ui.mode_key("explorer_meter")  # a new widget when sharing starts: no stale real label
 if linked:
-    st.session_state["explorer_meter"] = linked
-elif st.session_state.get("explorer_meter") not in labels:
-    st.session_state.pop("explorer_meter", None)  # a search hid the last pick: take the first
-meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key="explorer_meter",
-                        on_change=qp.clear)
+    st.session_state[pick] = linked
+elif st.session_state.get(pick) not in labels:
+    st.session_state.pop(pick, None)  # a search hid the last pick: take the first
+meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key=pick,
+                        on_change=_unlink)
 
 m = explorer.meter(db, user, meter_id)
-st.subheader(_name("Meter", meter_id))
+st.subheader(ui.md(_name("Meter", meter_id)))
 st.caption(
-    f"{m['kind'].capitalize()} in {m['unit']} every {m['interval_minutes']} min · "
-    f"{_name('Building', m['building_id'], m['building_name'])} · "
-    f"{_name('Account', m['account_id'], m['account_name'])} · local time zone "
-    f"{m['timezone']}; times here are UTC"
+    f"{ui.md(m['kind'].capitalize())} in {ui.md(m['unit'])} every {m['interval_minutes']} min · "
+    f"{ui.md(_name('Building', m['building_id'], m['building_name']))} · "
+    f"{ui.md(_name('Account', m['account_id'], m['account_name']))} · local time zone "
+    f"{ui.md(m['timezone'])}; times here are UTC"
 )
 # A new meter or link gets a fresh window widget (and so its default window); the key is a
 # counter because element ids reach the browser and must not carry a real meter id.
@@ -86,11 +102,11 @@ try:
     points = explorer.readings(db, user, meter_id, *window)
     found = explorer.issues(db, user, meter_id, *window)
 except DQHubError as exc:
-    st.error(str(exc))
+    ui.message("error", exc)
     st.stop()
 
 if points.empty:
-    st.info(f"No readings for {_name('Meter', meter_id)} from {picked[0]} to {picked[1]}.")
+    st.info(f"No readings for {ui.md(_name('Meter', meter_id))} from {picked[0]} to {picked[1]}.")
 else:
     st.altair_chart(explorer.chart(points, found, m["unit"], highlight), width="stretch")
 
@@ -132,7 +148,7 @@ with st.expander(f"Muted detectors ({len(active)})", expanded=bool(len(active)))
 
 st.subheader(f"Issues in this window ({len(found)})")
 for kind, text in st.session_state.pop("explorer_flash", []):
-    getattr(st, kind)(text)
+    ui.message(kind, text)
 if found.empty:
     st.caption("No issues overlap this window.")
     st.stop()
@@ -159,7 +175,7 @@ columns = {
 }
 if not user.can_triage:
     st.dataframe(view, column_config=columns, hide_index=True)
-    st.caption(f"Your role ({user.role}) can read issues but not change them.")
+    st.caption(f"Your role ({ui.md(user.role)}) can read issues but not change them.")
     st.stop()
 locked = [c for c in view.columns if c not in ("status", "status_note")]
 edited = st.data_editor(view, column_config=columns, disabled=locked, hide_index=True,

@@ -10,9 +10,11 @@ EDITOR, PAGE, LOADED, FLASH, SAVES = (
     "issues_editor", "issues_page", "issues_loaded", "issues_flash", "issues_saves"
 )
 cc = st.column_config
-TEXT_COLUMNS = {  # column: (label, width in px); widths keep status and note on a laptop screen
-    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 130),
-    "building": ("Building", 150), "meter": ("Meter", 95), "magnitude": ("Magnitude", 130),
+# column: (label, width in px); widths keep status and note on a laptop screen, and fit
+# screen-share pseudonyms ("Meter 7C1E0BQ4XA")
+TEXT_COLUMNS = {
+    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 145),
+    "building": ("Building", 150), "meter": ("Meter", 130), "magnitude": ("Magnitude", 130),
     "source": ("Source", 70),
 }
 
@@ -30,7 +32,7 @@ if flash := st.session_state.pop(FLASH, None):
     if saved:
         st.success(f"Saved {saved} change(s).", icon=":material/check:")
     for _, reason in refused:
-        st.warning(f"Not saved: {reason}", icon=":material/block:")
+        ui.message("warning", f"Not saved: {reason}", icon=":material/block:")
     if not saved and not refused:
         st.info("Nothing to save: no status or note was changed.")
 
@@ -63,7 +65,7 @@ try:
     filters = issues.Filters(detectors, severities, statuses, picked, places, kinds, sources,
                              start, end, min_hours)
 except issues.FilterError as exc:
-    st.error(str(exc))
+    ui.message("error", exc)
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
@@ -131,7 +133,7 @@ if edit:
             st.session_state.pop(key, None)
         st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
 else:
-    save_col.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+    save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 page_col.number_input("Page", 1, pages, key=PAGE)
 mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
 st.download_button(

@@ -16,7 +16,7 @@ db = ui.warehouse()
 st.title("Offline devices")
 
 for level, text in st.session_state.pop(FLASH, []):
-    getattr(st, level)(text)
+    ui.message(level, text)
 
 found = offline.offline_devices(db, user)
 if found.as_of is None:
@@ -40,7 +40,7 @@ c4.metric(f"Dormant (> {found.dormant_days} days)", len(dormant))
 TIME, cc = "YYYY-MM-DD HH:mm", st.column_config
 COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the server
     offline.SELECT: cc.CheckboxColumn("Select", help="For the Mark buttons", width=80),
-    "meter_id": cc.TextColumn("Meter", width=110),  # fits a pseudonym such as "Meter 7C1E0B"
+    "meter_id": cc.TextColumn("Meter", width=130),  # fits a pseudonym such as "Meter 7C1E0BQ4XA"
     "building_name": cc.TextColumn("Building"),
     "account_name": cc.TextColumn("Account", width=170),
     "start_ts": cc.DatetimeColumn("Offline since", format=TIME),
@@ -96,7 +96,7 @@ if now.empty:
     st.success("No meter is offline right now.")
 elif not user.can_triage:
     _table(now)
-    st.caption(f"Read-only: your role ({user.role}) cannot change issues.")
+    st.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 else:
     st.caption("Type an owner or a next step in the table and save, or tick rows and mark them.")
     rows = _editor_rows(now)

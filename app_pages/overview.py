@@ -35,15 +35,17 @@ if run is not None:
     ended = run["finished_at"] or run["started_at"]
     failed = len(run["failures"])
     st.caption(
-        f"Run {run['run_id']}, {'finished' if run['finished_at'] else 'started'} "
+        f"Run {ui.md(run['run_id'])}, {'finished' if run['finished_at'] else 'started'} "
         f"{ended:%Y-%m-%d %H:%M} UTC. " + ("No meter failed." if not failed else "")
     )
-    if run["status"] == "failed":
-        st.error(f"The run failed and stored nothing: {run['error'] or 'details are for admins.'}")
+    if run["status"] == "failed":  # the error may name meters: masked when sharing
+        ui.message("error", "The run failed and stored nothing: "
+                   + (run["error"] or "details are for admins."))
     if failed:
         with st.expander(f"{failed} meter(s) failed: details"):
-            st.dataframe(ui.mask(run["failures"]), hide_index=True,
-                         column_config={"meter_id": "Meter", "reason": "Reason"})  # fmt: skip
+            failures = ui.mask(run["failures"])
+            st.dataframe(failures.assign(reason=ui.mask_texts(failures["reason"])),
+                         hide_index=True, column_config={"meter_id": "Meter", "reason": "Reason"})
 
 if day is not None:
     st.subheader(f"DQ score on {day}")

@@ -54,7 +54,7 @@ try:
     pdb = projects_db(db, db.url, config.get("DQ_PROJECTS_DB_URL"))
     opts = projects.filter_options(pdb, db, user)
 except DQHubError as exc:
-    st.error(f"The projects database cannot be read: {exc}")
+    ui.message("error", f"The projects database cannot be read: {exc}")
     st.stop()
 if not opts["projects"]:
     st.info("No projects yet. The monthly morning-overshoot scan creates one per building whose "
@@ -107,15 +107,15 @@ ev = evidence(db, pdb, user, pid, (facts["month"], facts["source_fault_id"],
                                    facts["est_monthly_cost"], db.url, pdb.url))
 f = ev.fault or {}
 kind = projects.TYPE_LABELS.get(facts["type"], facts["type"])
-st.subheader(f"{shown['building']} · {kind} · {facts['month']}")
-st.caption(f"{shown['account']} · status **{shown['status']}**"
+st.subheader(f"{ui.md(shown['building'])} · {ui.md(kind)} · {ui.md(facts['month'])}")
+st.caption(f"{ui.md(shown['account'])} · status **{ui.md(shown['status'])}**"
            + (" · void: no overshoot in a later scan" if facts["void"] else "")
-           + f" · times are local to the building ({ev.timezone})")
+           + f" · times are local to the building ({ui.md(ev.timezone)})")
 for col, figure in zip(st.columns(5), project_evidence.figures(ev), strict=False):
     col.metric(**figure, delta_color="off")
 if not f:
     st.warning("This month was scanned again and no longer shows a fault for this building.")
-st.markdown((facts["summary"] or "").replace("$", r"\$"))  # a dollar is not LaTeX here
+st.markdown(ui.md(ui.mask_text(facts["summary"] or "")))  # written by the job; plain text
 
 st.altair_chart(charts.profile_chart(ev.profiles, ev.days, ev.params), width="stretch")
 st.caption("Red: overshoot mornings · blue: counted days (complete weekdays without a blocking "
@@ -133,7 +133,7 @@ right.caption("Startup: the first morning slot above halfway between night and p
 
 st.subheader("Status")
 for level, text in st.session_state.pop(FLASH, []):
-    getattr(st, level)(text)
+    ui.message(level, text)
 status = facts["status"]
 # The form's widgets are keyed by a counter, bumped by another project or a save: a blank form.
 if st.session_state.get("projects_form_for") != pid:
@@ -145,7 +145,7 @@ if facts["void"]:
     st.info("Void projects are read-only; the scan brings this one back as a draft if its "
             "building overshoots again.")
 elif user.role not in projects.PROJECT_ROLES:
-    st.caption(f"Read-only: your role ({user.role}) cannot change projects.")
+    st.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change projects.")
 else:
     with st.form("projects_status"):
         c1, c2 = st.columns([1, 3])

@@ -41,7 +41,7 @@ ctx = sandbox.Context(fetch=lambda loader, *args: _load(url, accounts, loader, a
 found = sandbox.discover()
 models = found.models
 if found.errors and user.role in ("admin", "ds"):
-    failed = "; ".join(f"`{file}`: {why}" for file, why in found.errors)
+    failed = "; ".join(f"{ui.md(file)}: {ui.md(why)}" for file, why in found.errors)
     st.warning(f"Model files that failed to load (left out): {failed}")
 if not models:
     st.info("No sandbox models yet: add one to core/sandbox/models/ (see docs/sandbox.md).")
@@ -80,7 +80,7 @@ for col, inp in zip(st.columns(max(len(picks), 2)), picks, strict=False):
     try:
         opts = choices.options(ctx, inp, values, model.inputs, search)
     except DQHubError as exc:
-        col.error(str(exc))
+        ui.message("error", exc, where=col)
         st.stop()
     if inp.kind == "date":
         lo, hi = opts.bounds
@@ -158,7 +158,7 @@ with right:
             same = all(values[i.name] == i.default_value() for i in params)
             base = result.count if same else model.run(ctx, model.with_defaults(values)).count
     except DQHubError as exc:
-        st.error(str(exc))
+        ui.message("error", exc)
         st.stop()
     st.markdown(f"#### Flagged with your settings: **{result.count:,}** vs defaults: {base:,}")
     st.caption(f"Counting {result.count_label}.")
@@ -188,9 +188,13 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _data_cell(value: object) -> str:  # a picked meter's or building's name: text, not Markdown
+    return ui.md(str(value).replace("\n", " "))
+
+
 rows = ["| input | default | yours | what moving it changes |", "|---|---|---|---|"]
 rows += [f"| **{_cell(i.title)}** | {'' if i.is_data else _cell(i.default_value())} | "
-         f"{_cell(shown.get(i.name, values.get(i.name, '')))} | {_cell(i.help)} |"
+         f"{_data_cell(shown.get(i.name, values.get(i.name, '')))} | {_cell(i.help)} |"
          for i in model.inputs]  # fmt: skip
 st.markdown("\n".join(rows))
 st.subheader("What it mirrors")

@@ -17,6 +17,7 @@ from core.auth import User
 from core.db import migrations
 from core.db.base import Database
 from core.errors import DQHubError
+from core.redaction import redact
 from core.worker import partitions, runqueue, schedules
 from core.worker.lock import LockState, probe
 
@@ -65,7 +66,7 @@ def worker_state(db: Database) -> LockState:
     try:
         return probe(db)
     except Exception as exc:  # a probe must not break the page
-        return LockState(None, f"cannot tell: {type(exc).__name__}: {exc}")
+        return LockState(None, f"cannot tell: {type(exc).__name__}: {redact(exc)}")
 
 
 def recent_runs(db: Database, limit: int = RECENT_RUNS) -> pd.DataFrame:

@@ -21,13 +21,14 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from core import config, masking
+from core import config, csvsafe, masking
 from core.auth import User
 from core.db.base import Database
 from core.errors import ConfigError
 from core.explorer import NotFoundError, meter
 from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
 from core.issues import DEFAULT_STATUSES
+from core.markup import md
 from core.triage import STATUSES
 
 __all__ = [
@@ -158,9 +159,10 @@ def list_bill_issues(
             f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
             f"ORDER BY {_ORDER} LIMIT ? OFFSET ?) p "
             "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
-            "LEFT JOIN (SELECT building_id, max(building_name) AS building_name, "
-            f"max(account_name) AS account_name FROM meters WHERE {scope} GROUP BY building_id) n "
-            f"ON n.building_id = p.building_id ORDER BY {_ORDER}",
+            "LEFT JOIN (SELECT building_id, account_id, max(building_name) AS building_name, "
+            f"max(account_name) AS account_name FROM meters WHERE {scope} "
+            "GROUP BY building_id, account_id) n "
+            f"ON n.building_id = p.building_id AND n.account_id = p.account_id ORDER BY {_ORDER}",
             [*params, page_size, (page - 1) * page_size, *scope_params],
         )
     return _finish(df), total
@@ -334,9 +336,11 @@ def _number(value: object) -> str:
 def figures_markdown(row: pd.Series, finding: str = "") -> str:
     """A finding as Markdown: its check and what it means, the bill's figures, then ``finding``.
 
-    No names or ids: ``finding`` (the described details) comes masked from the caller.
+    No names or ids: ``finding`` (the described details) comes masked from the caller. Every
+    value from data (check, severity, unit, ``finding``) is escaped: it shows as text, never as
+    Markdown (:func:`core.markup.md`).
     """
-    unit = row["usage_unit"] if isinstance(row["usage_unit"], str) else "units"
+    unit = md(row["usage_unit"]) if isinstance(row["usage_unit"], str) else "units"
 
     def num(value: object, fmt: str, before: str = "", after: str = "") -> str:
         return "n/a" if value is None or pd.isna(value) else f"{before}{value:{fmt}}{after}"
@@ -348,7 +352,7 @@ def figures_markdown(row: pd.Series, finding: str = "") -> str:
     estimated = "n/a" if pd.isna(row["estimated"]) else "yes" if row["estimated"] else "no"
     check = row["detector"]
     lines = [
-        f"**{check}** ({row['severity']}): {CHECKS.get(check, '')}\n",
+        f"**{md(check)}** ({md(row['severity'])}): {CHECKS.get(check, '')}\n",
         f"**Billing period** {period}",
         f"**Usage** {num(row['usage'], ',.0f', after=f' {unit}')} · "
         f"{num(row['use_per_day'], ',.1f', after=f' {unit}/day')}",
@@ -358,7 +362,7 @@ def figures_markdown(row: pd.Series, finding: str = "") -> str:
         f"**Demand** {num(row['demand_kw'], ',.1f', after=' kW')} · **Estimated read** {estimated}",
     ]
     if finding:
-        lines.append(f"**Details** {finding}")
+        lines.append(f"**Details** {md(finding)}")
     return "  \n".join(lines)
 
 
@@ -397,7 +401,7 @@ def export_csv(db: Database, user: User, filters: Filters,
     """
     df = mask_ids(db, mask(list_bill_issues(db, user, filters, 1, limit)[0]), salt)
     df["details"] = [json.dumps(d, default=str) for d in df["details"]]
-    return df.to_csv(index=False).encode()
+    return csvsafe.to_csv_bytes(df)
 
 
 def table(view: pd.DataFrame, finding: list[str], links: list[str | None] | None) -> pd.DataFrame:

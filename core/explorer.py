@@ -121,7 +121,8 @@ def issue_target(db: Database, user: User, issue_id: str) -> tuple[str, pd.Times
     The window runs from ``MARGIN_BEFORE`` before the issue to ``MARGIN_AFTER`` after it in
     whole UTC days, clipped to the days holding the meter's data and to the last
     ``MAX_WINDOW_DAYS`` days of a longer issue. Raises ``NotFoundError`` ("Issue X does not
-    exist") if unknown or outside the user's accounts, or if the issue is not about a meter.
+    exist") if unknown or outside the user's accounts (its own, or its meter's now), or if the
+    issue is not about a meter.
     """
     scope, params = user.scope("account_id")
     rows = db.fetch_all(
@@ -133,7 +134,10 @@ def issue_target(db: Database, user: User, issue_id: str) -> tuple[str, pd.Times
     meter_id, start_ts, end_ts = rows[0]
     if meter_id is None or start_ts is None:
         raise NotFoundError(f"Issue {issue_id} is not about a meter; open it on its own page")
-    meter(db, user, meter_id)
+    try:
+        meter(db, user, meter_id)
+    except NotFoundError:  # the meter moved to an account outside the user's: say nothing of it
+        raise NotFoundError(f"Issue {issue_id} does not exist") from None
     start = (pd.Timestamp(start_ts) - MARGIN_BEFORE).floor("D")
     end = (pd.Timestamp(end_ts if end_ts is not None else start_ts) + MARGIN_AFTER).ceil("D")
     span = _span(db, meter_id)

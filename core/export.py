@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from core import csvsafe
 from core.db.base import Database
 from core.dq.store import ISSUE_COLUMNS
 from core.errors import DQHubError
@@ -82,5 +83,5 @@ def export(
         raise DQHubError(f"Unknown format {fmt!r}; expected {', '.join(FORMATS)}")
     df = EXPORTS[what](db, day, month) if what in _MONTHLY else EXPORTS[what](db, day)
     if fmt == "csv":
-        return df.to_csv(index=False)
+        return csvsafe.to_csv(df)
     return df.to_json(orient="records", date_format="iso", indent=1) + "\n"

@@ -49,13 +49,34 @@ def tidy(filters: object, range_name: str) -> None:
             raise FilterError(f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}")
 
 
+def meter_in_scope(user: User, column: str = "i.meter_id") -> tuple[str, list[str]]:
+    """A SQL predicate: the row's meter, while it is in ``meters``, is in the user's accounts.
+
+    A result row keeps the account it was found under; when its meter later moves to another
+    account (a re-import), the old account's users must not see it (the meter and its names are
+    now another account's), nor triage it (:mod:`core.triage` checks the same). Rows without a
+    meter (building-level bills) or whose meter left ``meters`` pass. Always true for users who
+    see every account, so their queries cost nothing more.
+    """
+    if user.accounts is None:
+        return "TRUE", []
+    scope, params = user.scope("own_m.account_id")
+    return (f"NOT EXISTS (SELECT 1 FROM meters own_m WHERE own_m.meter_id = {column} "
+            f"AND NOT ({scope}))", params)
+
+
 class Where:
-    """A WHERE clause over ``dq_issues i`` of one kind, limited to the user's accounts."""
+    """A WHERE clause over ``dq_issues i`` of one kind, limited to the user's accounts.
+
+    Both sides are scoped: the issue's account, and its meter's account now
+    (:func:`meter_in_scope`).
+    """
 
     def __init__(self, user: User, kind: str) -> None:
-        scope, self.params = user.scope("i.account_id")
-        self.clauses = ["i.kind = ?", scope]
-        self.params = [kind, *self.params]
+        scope, params = user.scope("i.account_id")
+        meters, meter_params = meter_in_scope(user)
+        self.clauses = ["i.kind = ?", scope, meters]
+        self.params = [kind, *params, *meter_params]
 
     def one_of(self, sql: str, values: Iterable[Any]) -> None:
         """Add ``sql`` (with ``{marks}`` for the placeholders) when ``values`` is not empty."""

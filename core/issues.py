@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from core import csvsafe
 from core.auth import User
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
@@ -103,7 +104,8 @@ def _page(tx: Transaction, where: str, params: list[Any], limit: int, offset: in
         f"SELECT p.*, m.account_name, m.building_name, m.kind AS meter_kind, m.unit "
         f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
         f"ORDER BY {order} LIMIT ? OFFSET ?) p "
-        f"LEFT JOIN meters m ON m.meter_id = p.meter_id ORDER BY {_ORDER}",
+        f"LEFT JOIN meters m ON m.meter_id = p.meter_id AND m.account_id = p.account_id "
+        f"ORDER BY {_ORDER}",
         [*params, limit, offset],
     )
     return _finish(df)
@@ -130,7 +132,8 @@ def list_issues(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the user's meter issues matching ``filters``, and how many match in all.
 
-    Sorted by severity (high, medium, low), then oldest start first. Names come from ``meters``.
+    Sorted by severity (high, medium, low), then oldest start first. Names come from ``meters``,
+    only while the meter is still in the issue's account (none after it moved to another).
 
     Parameters
     ----------
@@ -161,7 +164,7 @@ def export_csv(db: Database, user: User, filters: Filters, mask: Callable[[pd.Da
                pd.DataFrame] = lambda df: df, limit: int = MAX_EXPORT_ROWS) -> bytes:
     """The filtered view as CSV (first ``limit`` rows, page order), passed through ``mask``."""
     df, _ = list_issues(db, user, filters, 1, limit)
-    return mask(df).to_csv(index=False).encode()
+    return csvsafe.to_csv_bytes(mask(df))
 
 
 def table(view: pd.DataFrame) -> pd.DataFrame:

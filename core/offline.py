@@ -8,7 +8,8 @@ within the user's accounts, plus one day; the DQ job's window ends there). A met
 - ends at ``as_of`` (the offline detector only flags trailing gaps, so an issue ending earlier
   is a gap the meter has since recovered from),
 - belongs to an eligible meter (``dq_enabled``, account active, building not archived), and
-- lies in the user's granted accounts (``User.scope``).
+- lies in the user's granted accounts (``User.scope``), and its meter is still in the issue's
+  account (a meter moved to another account is not listed under its old one).
 
 It is *dormant* when it has been offline for more than ``DQ_DORMANT_DAYS`` days at ``as_of``
 (read at call time); dormant meters are listed apart so the daily list stays short.
@@ -24,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import config
+from core import config, csvsafe
 from core.auth import User
 from core.db.base import Database
 from core.triage import BulkResult, Change, apply
@@ -57,7 +58,7 @@ WITH offline AS (
     SELECT i.issue_id, i.meter_id, m.kind, m.unit, i.building_id, m.building_name,
            i.account_id, m.account_name, i.source, i.start_ts, i.owner, i.next_step,
            i.status, i.status_note, i.status_at, i.severity
-    FROM dq_issues i JOIN meters m ON m.meter_id = i.meter_id
+    FROM dq_issues i JOIN meters m ON m.meter_id = i.meter_id AND m.account_id = i.account_id
     WHERE i.kind = 'meter' AND i.detector = 'offline'
       AND i.status IN ('open', 'acknowledged') AND i.end_ts = ?
       AND m.dq_enabled AND m.account_active AND NOT m.building_archived AND {scope}
@@ -212,7 +213,7 @@ def save(db: Database, user: User, changes: list[Change]) -> BulkResult:
 def csv_bytes(now: pd.DataFrame, dormant: pd.DataFrame) -> bytes:
     """Both lists as one CSV (``CSV_COLUMNS``; mask the frames first in screen-share mode)."""
     both = pd.concat([now.assign(dormant=False), dormant.assign(dormant=True)], ignore_index=True)
-    return both.reindex(columns=CSV_COLUMNS).to_csv(index=False).encode()
+    return csvsafe.to_csv_bytes(both.reindex(columns=CSV_COLUMNS))
 
 
 def _missing(value: object) -> bool:

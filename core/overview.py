@@ -98,7 +98,9 @@ def scores(db: Database, user: User, by: str = "account") -> pd.DataFrame:
     """Mean score and completeness of the latest scored day per account or building.
 
     Each meter-day row (one per meter and source) counts once. Worst score first.
-    Columns: the keys and names of ``by``, then ``meters, score, completeness``.
+    Columns: the keys and names of ``by``, then ``meters, score, completeness``. Names come only
+    from meters still in the row's account: a meter that moved to another account since adds
+    its score to its old account, never the new account's names.
     """
     keys, names = _GROUPS[by]
     day = last_day(db, user)
@@ -110,7 +112,8 @@ def scores(db: Database, user: User, by: str = "account") -> pd.DataFrame:
     return db.fetch_df(
         f"SELECT {key_sql}, {name_sql}, count(DISTINCT d.meter_id) AS meters, "
         "avg(d.score) AS score, avg(d.completeness) AS completeness "
-        "FROM dq_meter_days d LEFT JOIN meters m ON m.meter_id = d.meter_id "
+        "FROM dq_meter_days d LEFT JOIN meters m "
+        "ON m.meter_id = d.meter_id AND m.account_id = d.account_id "
         f"WHERE d.day = ? AND {where} GROUP BY {key_sql} ORDER BY score, {key_sql}",
         [day, *params],
     )

@@ -15,7 +15,7 @@ import pandas as pd
 from core.auth import User
 from core.db.base import Database
 from core.overshoot import demand, detect
-from core.projects import project
+from core.projects import ProjectError, moved_away, project
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,14 @@ def evidence(
     Raises
     ------
     ProjectError
-        If the project is unknown or outside the user's accounts.
+        If the project is unknown or outside the user's accounts, or its building's meters
+        are now in an account outside them.
     """
     p = params or detect.Params.from_settings()
     row = project(pdb, user, project_id)
     building, month = str(row["building_id"]), row["month"]
+    if moved_away(db, user, [building]):  # its meters are another account's now
+        raise ProjectError(f"Project {project_id} does not exist")
     fault = None
     found = pdb.fetch_df("SELECT * FROM afdd_faults WHERE fault_id = ?", (row["source_fault_id"],))
     if len(found):

@@ -39,8 +39,8 @@ from core.runs import utcnow
 
 __all__ = [
     "DEFAULT_STATUSES", "PROJECT_ROLES", "STATUSES", "TRANSITIONS", "Filters", "ProjectError",
-    "filter_options", "history", "list_projects", "needs_note", "project", "set_status",
-    "table",
+    "filter_options", "history", "list_projects", "moved_away", "needs_note", "project",
+    "set_status", "table",
 ]
 
 PROJECT_ROLES = ("admin", "bse")  # who may change a project's status
@@ -135,12 +135,34 @@ def _names(db: Database, user: User) -> tuple[dict[str, tuple[str, str]], dict[s
     return buildings, accounts
 
 
+def moved_away(db: Database, user: User, building_ids: list[str]) -> set[str]:
+    """Which of ``building_ids`` now have meters in an account outside the user's.
+
+    A project keeps the account it was found under; when its building's meters move to another
+    account (a re-import), the old account's users must not see its names or demand any more.
+    Empty for users who see every account (one query otherwise, in batches of 500).
+    """
+    if user.accounts is None or not building_ids:
+        return set()
+    scope, params = user.scope("account_id")
+    out: set[str] = set()
+    ids = sorted(set(building_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ", ".join("?" for _ in chunk)
+        out |= {r[0] for r in db.fetch_all(
+            f"SELECT DISTINCT building_id FROM meters WHERE building_id IN ({marks}) "
+            f"AND NOT ({scope})", [*chunk, *params])}
+    return out
+
+
 def list_projects(pdb: Database, db: Database, user: User, filters: Filters) -> pd.DataFrame:
     """The user's projects matching ``filters``, largest estimated monthly cost first.
 
     A project lists one building's evidence month: its fault's overshoot day count, top hits,
     worst day and worst excess kW (NaN when the fault row is gone). Projects are one per
-    building and type, so the list is at most a few thousand rows: no paging.
+    building and type, so the list is at most a few thousand rows: no paging. A project whose
+    building now has meters outside the user's accounts is left out (:func:`moved_away`).
 
     Returns
     -------
@@ -161,6 +183,7 @@ def list_projects(pdb: Database, db: Database, user: User, filters: Filters) -> 
     df = pdb.fetch_df(
         f"SELECT {_SELECT} FROM {_FROM} WHERE {' AND '.join(clauses)} ORDER BY {_ORDER}", params
     )
+    df = df[~df["building_id"].isin(moved_away(db, user, list(df["building_id"])))]
     return _finish(df, *_names(db, user))
 
 
@@ -220,6 +243,8 @@ def filter_options(pdb: Database, db: Database, user: User) -> dict[str, Any]:
         params,
     )
     names, account_names = _names(db, user)
+    gone = moved_away(db, user, [r[1] for r in rows])
+    rows = [r for r in rows if r[1] not in gone]
     accounts = {r[0]: account_names.get(r[0], r[0]) for r in rows if r[0] is not None}
     buildings = {r[1]: (names.get(r[1], (r[1], None))[0], r[0]) for r in rows}
     return {

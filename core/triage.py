@@ -90,6 +90,23 @@ def check_lengths(change: Change) -> None:
             )
 
 
+def _meter_visible(tx: Transaction, user: User, issue_id: str) -> bool:
+    """Whether the issue's meter, while in ``meters``, is in the user's accounts.
+
+    An issue keeps the account it was found under; after its meter moves to another account,
+    the old account's users may no longer change it (the lists hide it the same way,
+    :func:`core.issue_filters.meter_in_scope`).
+    """
+    if user.accounts is None:
+        return True
+    rows = tx.fetch_all(
+        "SELECT m.account_id FROM dq_issues i JOIN meters m ON m.meter_id = i.meter_id "
+        "WHERE i.issue_id = ?",
+        (issue_id,),
+    )
+    return all(user.can_see(r[0]) for r in rows)
+
+
 def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None, str | None]:
     if not user.can_triage:
         raise TriageError(f"Issue {change.issue_id}: role {user.role!r} cannot change issues")
@@ -103,7 +120,7 @@ def _check(tx: Transaction, user: User, change: Change) -> tuple[str, str | None
         (change.issue_id,),
     )
     # An issue outside the user's accounts is reported exactly like a missing one: no leak.
-    if not rows or not user.can_see(rows[0][2]):
+    if not rows or not user.can_see(rows[0][2]) or not _meter_visible(tx, user, change.issue_id):
         raise TriageError(f"Issue {change.issue_id} does not exist")
     old, old_at, _, owner, next_step = rows[0]
     if change.expected_status_at is not None and old_at != change.expected_status_at:

@@ -61,8 +61,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     print(report.summary())
     if args.errors:
-        report.bad_rows().to_csv(args.errors, index=False)
-        print(f"bad rows written to {args.errors}")
+        count = report.write_bad_rows(args.errors)
+        print(f"{count} bad row(s) written to {args.errors}")
     return 0
 
 
@@ -342,8 +342,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from core.redaction import setting_value
+
     for s in config.SETTINGS:
-        print(f"{s.name}={config.get(s.name)!s}\n    {s.help} (default {s.default!s})")
+        shown = setting_value(s.name, config.get(s.name))
+        print(f"{s.name}={shown}\n    {s.help} (default {setting_value(s.name, s.default)})")
     return 0
 
 
@@ -484,7 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("settings", help="list every setting with its current value and help")
+    s = sub.add_parser(
+        "settings",
+        help="list every setting with its current value and help (passwords in URLs and "
+        "settings named *KEY*, *SECRET*, *PASSWORD*, *TOKEN* shown as ***)",
+    )
     s.set_defaults(func=cmd_settings)
     return p
 

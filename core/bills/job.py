@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from core import runs
+from core import issue_ids, runs
 from core.bills import source
 from core.bills.base import RESULT_COLUMNS, BillContext
 from core.bills.interval import interval_usage
@@ -130,7 +130,7 @@ def _run(
         result, failed[name] = _run_check(name, module, ctx, run)
         if len(result):
             found.append(result.assign(detector=name))
-    rows = _issue_rows(found, ctx, notes, run, failed)
+    rows = _issue_rows(found, ctx, notes, run, failed, issue_ids.read_key(db))
 
     with db.transaction() as tx:
         stored = store.upsert_rows(tx, rows, run)
@@ -243,8 +243,12 @@ def _issue_rows(
     notes: pd.DataFrame,
     run: runs.Run,
     failed: dict[str, set[str] | None],
+    key: bytes,
 ) -> pd.DataFrame:
-    """Validate the checks' findings and shape them as ``dq_issues`` rows (unique issue_id)."""
+    """Validate the checks' findings and shape them as ``dq_issues`` rows (unique issue_id).
+
+    ``key``: the warehouse's issue-id key (:func:`core.issue_ids.read_key`).
+    """
     if not found:
         return pd.DataFrame(columns=store.ISSUE_COLUMNS)
     res = pd.concat(found, ignore_index=True)
@@ -278,7 +282,7 @@ def _issue_rows(
     by_bill = notes.groupby("bill_id")["note"].agg(list).to_dict() if len(notes) else {}
     res["details"] = [_details(r, by_bill.get(r["bill_id"])) for r in res.to_dict("records")]
     res["issue_id"] = [
-        store.bill_issue_id(d, b, m)
+        store.bill_issue_id(d, b, m, key)
         for d, b, m in zip(res["detector"], res["bill_id"], res["meter_id"], strict=True)
     ]
     res["kind"] = KIND

@@ -12,6 +12,7 @@ from core import config
 from core.db.base import Database
 from core.db.postgres import redact
 from core.errors import ConfigError, DQHubError
+from core.redaction import redact as redact_all
 
 # Canonical columns (DESIGN.md "Canonical data"); both sources return exactly these.
 BILL_COLUMNS = [
@@ -108,7 +109,7 @@ def _postgres(_db: Database, url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     except psycopg.Error as exc:
         raise SourceError(
             f"Cannot read bills from the platform database {redact(url)} "
-            f"(DQ_PLATFORM_DB_URL): {type(exc).__name__}: {str(exc).strip()}"
+            f"(DQ_PLATFORM_DB_URL): {type(exc).__name__}: {redact_all(str(exc).strip(), [url])}"
         ) from exc
     return frames["bills"], frames["meters"]
 

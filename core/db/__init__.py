@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core import config
 from core.db.base import Database, Transaction
-from core.db.postgres import redact
 from core.errors import ConfigError
+from core.redaction import redact, setting_of
 
 __all__ = ["Database", "Transaction", "connect", "open_warehouse"]
 
@@ -50,7 +50,7 @@ def connect(url: str | None = None) -> Database:
     factory = BACKENDS.get(scheme)
     if factory is None:
         raise ConfigError(
-            f"Unknown database scheme {scheme!r} in {redact(url)!r}; "
+            f"Unknown database scheme {scheme!r} in {setting_of(url) or repr(redact(url, [url]))}; "
             f"expected {', '.join(BACKENDS)}"
         )
     return factory(url)

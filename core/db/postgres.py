@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import config
+from core import config, redaction
 from core.db.base import Database, Params, Transaction
 from core.errors import WarehouseError
 
@@ -36,7 +36,7 @@ def to_pyformat(sql: str) -> str:
 
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***``, for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return redaction.redact(url, [url])
 
 
 def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
@@ -134,8 +134,10 @@ class PostgresDatabase(Database):
             con.execute("SET TIME ZONE 'UTC'")  # naive timestamps are UTC everywhere
             con.commit()
         except psycopg.Error as exc:
+            reason = redaction.redact(str(exc).strip(), [self.url])
             raise WarehouseError(
-                f"Cannot connect to {redact(self.url)}: {type(exc).__name__}: {str(exc).strip()}"
+                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: "
+                f"{reason}"
             ) from exc
         return con
 

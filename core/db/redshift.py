@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
-from core import config
+from core import config, redaction
 from core.db.postgres import PostgresDatabase, PostgresTransaction, _python_rows, redact
 from core.errors import ConfigError, WarehouseError
 
@@ -93,8 +93,10 @@ class RedshiftDatabase(PostgresDatabase):
             cur.close()
             con.commit()
         except redshift_connector.Error as exc:
+            reason = redaction.redact(exc, [self.url])
             raise WarehouseError(
-                f"Cannot connect to {redact(self.url)}: {type(exc).__name__}: {exc}"
+                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: "
+                f"{reason}"
             ) from exc
         return con
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 
 import pandas as pd
 
+from core import issue_ids
 from core.db.base import Transaction
 from core.runs import Run, utcnow
 
@@ -43,16 +45,28 @@ SYSTEM = "system"
 _ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
 
 
-def issue_id(meter_id: str, detector: str, source: str, start_ts: pd.Timestamp) -> str:
-    """Stable id: the same meter, detector, source and start give the same id on every run."""
-    key = f"{meter_id}|{detector}|{source}|{pd.Timestamp(start_ts).isoformat()}"
-    return hashlib.sha1(key.encode()).hexdigest()[:20]
+def _keyed(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def bill_issue_id(check: str, bill_id: object, meter_id: object) -> str:
-    """Stable id of a bill finding: same check and bill (or meter, when no bill) -> same id."""
-    key = bill_id if isinstance(bill_id, str) and bill_id else meter_id
-    return hashlib.sha1(f"bill|{check}|{key}".encode()).hexdigest()[:20]
+def issue_id(
+    meter_id: str, detector: str, source: str, start_ts: pd.Timestamp, key: bytes
+) -> str:
+    """Stable id: the same meter, detector, source and start give the same id on every run.
+
+    Keyed with the warehouse's ``key`` (:func:`core.issue_ids.read_key`): the id in a link
+    cannot be computed, or checked, from a meter id and a time.
+    """
+    return _keyed(key, f"{meter_id}|{detector}|{source}|{pd.Timestamp(start_ts).isoformat()}")
+
+
+def bill_issue_id(check: str, bill_id: object, meter_id: object, key: bytes) -> str:
+    """Stable id of a bill finding: same check and bill (or meter, when no bill) -> same id.
+
+    Keyed like :func:`issue_id`.
+    """
+    unit = bill_id if isinstance(bill_id, str) and bill_id else meter_id
+    return _keyed(key, f"bill|{check}|{unit}")
 
 
 def _batches(ids: list[str]) -> Iterator[tuple[list[str], str]]:
@@ -110,8 +124,9 @@ def upsert_issues(
     if events.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     ev = events.merge(meters[["meter_id", "account_id", "building_id"]], on="meter_id", how="left")
+    key = issue_ids.read_key(tx)
     ev["issue_id"] = [
-        issue_id(m, d, s, t)
+        issue_id(m, d, s, t, key)
         for m, d, s, t in zip(ev.meter_id, ev.detector, ev.source, ev.start_ts, strict=True)
     ]
     ev = ev.drop_duplicates("issue_id", keep="last")

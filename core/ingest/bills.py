@@ -1,4 +1,4 @@
-"""Validate bills: ids, commodity, dates, numbers (cost like ``$1,234.50``), meter; last wins."""
+"""Validate bills: ids, commodity, dates, numbers (``$1,234.50``), meter and account; last wins."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def _parsed_sql(s: Staged) -> str:
         f"lower({text(col['commodity'])}) AS commodity, {dates}, {numbers}, "
         f"{boolean(col['estimated'], t['estimated'])} AS estimated, {given}, "
         f"coalesce(NOT k.rejected, false) AS _meter_known, k.rejected AS _meter_rejected, "
+        f"k.account_id AS _meter_account, "
         f"({tidy}) AS _cost_tidied "
         f"FROM ({s.rows_sql()}) r LEFT JOIN {KNOWN} k ON k.meter_id = {text(col['meter_id'])}"
     )
@@ -83,6 +84,15 @@ def _checks() -> list[ck.Check]:
             f"'meter_id ' || {shown('c.meter_id')} || ' is not a known meter ('"
             " || CASE WHEN c._meter_rejected THEN 'its row in the meters file was rejected'"
             " ELSE 'not in the warehouse nor in the meters file' END || ')'",
+        ),
+        # A bill filed under another account than its meter's would show one account's bill
+        # (and its figures) to the other's users: refused, naming both accounts.
+        ck.Check(
+            "account_id",
+            "_meter_known AND account_id IS NOT NULL AND _meter_account IS NOT NULL "
+            "AND account_id <> _meter_account",
+            f"'account_id ' || {shown('c.account_id')} || ' differs from the account of meter ' "
+            f"|| {shown('c.meter_id')} || ' (' || {shown('c._meter_account')} || ')'",
         ),
     ]
     return rules

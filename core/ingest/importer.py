@@ -177,32 +177,35 @@ def _lap(step: str, started: float) -> None:
 
 
 def _create_known(con: duckdb.DuckDBPyConnection, db: Database, has_meters_file: bool) -> None:
-    """``_known(midx, meter_id, interval_minutes, timezone, rejected)``: meters rows may use.
+    """``_known(midx, meter_id, interval_minutes, timezone, account_id, rejected)``.
 
-    The warehouse's meters, overridden by this call's valid meter rows; ids whose only rows in
-    this call's meters file were rejected are listed with ``rejected`` so the reason says so.
+    The meters that readings and bills rows may use: the warehouse's meters, overridden by
+    this call's valid meter rows; ids whose only rows in this call's meters file were rejected
+    are listed with ``rejected`` so the reason says so.
     """
-    stored = db.fetch_df("SELECT meter_id, interval_minutes, timezone FROM meters")
+    stored = db.fetch_df("SELECT meter_id, interval_minutes, timezone, account_id FROM meters")
     con.register("_stored_meters", stored)
     if not has_meters_file:
         con.execute(
             "CREATE OR REPLACE TABLE _meters_out "
-            "(meter_id VARCHAR, interval_minutes INTEGER, timezone VARCHAR)"
+            "(meter_id VARCHAR, interval_minutes INTEGER, timezone VARCHAR, account_id VARCHAR)"
         )
         con.execute("CREATE OR REPLACE TABLE _meters_rejected (meter_id VARCHAR)")
     con.execute(
         "CREATE OR REPLACE TABLE _stored AS SELECT CAST(meter_id AS VARCHAR) AS meter_id, "
         "CAST(any_value(interval_minutes) AS INTEGER) AS interval_minutes, "
-        "CAST(any_value(timezone) AS VARCHAR) AS timezone FROM _stored_meters GROUP BY 1"
+        "CAST(any_value(timezone) AS VARCHAR) AS timezone, "
+        "CAST(any_value(account_id) AS VARCHAR) AS account_id FROM _stored_meters GROUP BY 1"
     )
     con.unregister("_stored_meters")
     con.execute(
         "CREATE OR REPLACE TABLE _known AS SELECT CAST(row_number() OVER (ORDER BY meter_id) - 1 "
         "AS INTEGER) AS midx, * FROM ("
-        "SELECT meter_id, interval_minutes, timezone, false AS rejected FROM _meters_out "
-        "UNION ALL SELECT meter_id, interval_minutes, timezone, false FROM _stored "
+        "SELECT meter_id, interval_minutes, timezone, account_id, false AS rejected "
+        "FROM _meters_out "
+        "UNION ALL SELECT meter_id, interval_minutes, timezone, account_id, false FROM _stored "
         "WHERE meter_id NOT IN (SELECT meter_id FROM _meters_out) "
-        "UNION ALL SELECT meter_id, NULL, NULL, true FROM _meters_rejected "
+        "UNION ALL SELECT meter_id, NULL, NULL, NULL, true FROM _meters_rejected "
         "WHERE meter_id IS NOT NULL AND meter_id NOT IN (SELECT meter_id FROM _stored)) u"
     )
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+
+from core import csvsafe
 
 BAD_ROW_COLUMNS = ["file", "line", "meter_id", "bill_id", "column", "value", "reason"]
 CONFLICT_COLUMNS = [
@@ -147,6 +150,16 @@ class ImportReport:
         if len(of_kind) == 1:
             return of_kind[0]
         raise KeyError(f"No imported file or single file of kind {name!r}")
+
+    def write_bad_rows(self, path: str | Path) -> int:
+        """Write every bad row (``BAD_ROW_COLUMNS``) to the CSV file ``path``; return how many.
+
+        The file is safe to open in a spreadsheet: a value from the imported file that starts
+        like a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) is written with a
+        leading ``'`` (:mod:`core.csvsafe`).
+        """
+        csvsafe.to_csv(self.bad_rows.reindex(columns=BAD_ROW_COLUMNS), path)
+        return len(self.bad_rows)
 
     def summary(self, max_bad_rows: int = 20) -> str:
         """Text for the CLI: one line per file, then the first bad rows and conflicts.

@@ -23,6 +23,7 @@ from core.db.base import Database
 from core.detectors.base import Grid
 from core.dq.grid import GroupFailure, Window, build_grids
 from core.explorer import NotFoundError
+from core.issue_filters import meter_in_scope
 from core.overshoot import demand as overshoot_demand
 from core.sandbox import synthetic
 from core.sandbox.base import SandboxError
@@ -335,12 +336,13 @@ def latest_issue(
     """
     if db is None:
         return None
-    scope, params = user.scope("account_id")
+    scope, params = user.scope("i.account_id")
+    own, own_params = meter_in_scope(user)  # not a meter that moved to another account since
     rows = db.fetch_all(
-        f"SELECT meter_id, start_ts, end_ts FROM dq_issues WHERE detector = ? AND {scope} "
-        "AND meter_id IS NOT NULL AND start_ts IS NOT NULL "
-        "ORDER BY COALESCE(end_ts, start_ts) DESC, issue_id LIMIT 1",
-        [detector, *params],
+        f"SELECT i.meter_id, i.start_ts, i.end_ts FROM dq_issues i WHERE i.detector = ? "
+        f"AND {scope} AND {own} AND i.meter_id IS NOT NULL AND i.start_ts IS NOT NULL "
+        "ORDER BY COALESCE(i.end_ts, i.start_ts) DESC, i.issue_id LIMIT 1",
+        [detector, *params, *own_params],
     )
     if not rows:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,6 +9,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from core import redaction
 from core.errors import DQHubError
 
 SLOT_SECONDS = 900  # readings are addressed on the 15-minute grid; hourly meters use every 4th
@@ -106,7 +106,7 @@ class ReadingsSource(Protocol):
 
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***``, for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return redaction.redact(url, [url])
 
 
 def positions(meter_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from core import config, masking
+from core import config, markup, masking
 from core.auth import User
 from core.db import Database, open_warehouse
 from core.db.cache import CachedWarehouse, is_remote
 
+md = markup.md  # text from data or URLs inside a Markdown string: shown as itself, never markup
 USER_KEY = "dq_user"
 MASK_KEY = "dq_mask"
 SALT_KEY = "dq_mask_salt"
@@ -70,9 +71,31 @@ def current_user(page: str | None = None) -> User:
     return user
 
 
+_SHARING: set[str] = set()  # users whose screen-share mode is on, as this process last saw
+
+
 def masking_on() -> bool:
     """Whether screen-share mode is on for this session."""
     return bool(st.session_state.get(MASK_KEY, False))
+
+
+def restore_screen_share() -> None:
+    """Start a new session in screen-share mode when its user has it on in another one.
+
+    A new tab, a reload or a deep link (an Issues row's "Explore" opens one) is a new
+    Streamlit session, which would start unmasked in the middle of a screen share. Call this
+    in Home.py on every run, after the signed-in user is set and before drawing the
+    "Screen-share mode" toggle (key ``MASK_KEY``): it notes whether the user is sharing, and
+    a new session of a sharing user starts with the toggle on. Turning it off anywhere ends it
+    for the next new sessions. Remembered per server process (a restart forgets it).
+    """
+    user = st.session_state.get(USER_KEY)
+    if not isinstance(user, User):
+        return
+    if MASK_KEY in st.session_state:  # the toggle's value, already updated for this run
+        (_SHARING.add if st.session_state[MASK_KEY] else _SHARING.discard)(user.username)
+    elif user.username in _SHARING:
+        st.session_state[MASK_KEY] = True
 
 
 def mask(df: pd.DataFrame) -> pd.DataFrame:
@@ -112,3 +135,35 @@ def mode_key(key: str) -> str:
     if other in st.session_state and own not in st.session_state:
         st.session_state[own] = st.session_state[other]
     return own
+
+
+def _salt() -> str:
+    return st.session_state.get(SALT_KEY, "")
+
+
+def mask_text(text: object) -> str:
+    """``text`` with its account, building, meter and bill names as pseudonyms when sharing.
+
+    Unchanged outside screen-share mode. For messages and free-text cells that may name them.
+    """
+    if not masking_on() or text is None:
+        return "" if text is None else str(text)
+    return masking.mask_text(text, masking.known_terms(warehouse(), [text]), _salt())
+
+
+def mask_texts(values: pd.Series) -> pd.Series:
+    """:func:`mask_text` over a column of free text, with one lookup for all of it."""
+    if not masking_on() or values.empty:
+        return values
+    terms = masking.known_terms(warehouse(), values.dropna().unique())
+    return values.map(lambda v: v if v is None or pd.isna(v) else
+                      masking.mask_text(v, terms, _salt()))
+
+
+def message(level: str, text: object, icon: str | None = None, where: object = None) -> None:
+    """Show ``text`` with ``st.<level>`` (info, success, warning, error, toast) as plain text.
+
+    For text that may come from data, an exception or the URL: never read as Markdown, and
+    names masked in screen-share mode. ``where``: a column or container (default: the page).
+    """
+    getattr(where or st, level)(md(mask_text(text)), icon=icon)

@@ -284,7 +284,7 @@ def test_figures_markdown(db):
     text = bi.figures_markdown(df.iloc[0], "score: 6.1")
     assert "2025-03-01 to 2025-03-31 (31 days)" in text and "9,300 kWh" in text
     assert "300.0 kWh/day" in text and "$1,395.00" in text and "$0.1500 per kWh" in text
-    assert "20.0 kW" in text and "**Details** score: 6.1" in text
+    assert "20.0 kW" in text and "**Details** score\\:\u200b 6\\.1" in text  # data: plain text
 
 
 def test_errors_are_dqhub_errors():

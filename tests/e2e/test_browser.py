@@ -5,7 +5,7 @@ from core.auth import User
 from core.db import connect
 from tests.e2e.conftest import login
 
-STATUS_COLUMN_X = 36 + 70 + 120 + 130 + 150 + 95 + 60 + 125 + 130 + 50  # middle of "Status"
+STATUS_COLUMN_X = 36 + 70 + 120 + 145 + 150 + 130 + 60 + 125 + 130 + 50  # middle of "Status"
 ROW_HEIGHT = 35  # header and body rows of st.data_editor
 
 

@@ -25,9 +25,19 @@ def app(page: str, url: str, monkeypatch, user=None, query=None, **state) -> App
     return at
 
 
+# A backslash escape (one backslash, or two as a proto's text form writes it) before ASCII
+# punctuation, and the zero-width space core.markup puts after ":" and "@" (raw or as octal).
+_ESCAPES = re.compile(r"\\{1,2}(?=[!-/:-@\[-`{-~])|\u200b|\\342\\200\\213")
+
+
+def plain(text: str) -> str:
+    """Markdown written by ``core.markup.md`` as the reader sees it (escapes removed)."""
+    return _ESCAPES.sub("", text)
+
+
 def rendered(at: AppTest) -> tuple[str, set[str]]:
-    """All prose, metric, button and expander labels; and every table cell, header and index."""
-    text = [e.value for kind in TEXT_KINDS for e in getattr(at, kind)]
+    """All prose, metric, button and expander labels (as read); every table cell, header, index."""
+    text = [plain(e.value) for kind in TEXT_KINDS for e in getattr(at, kind)]
     text += [f"{m.label} {m.value}" for m in at.metric]
     text += [b.label for b in at.button] + [e.label for e in at.expander]
     cells = set()
@@ -47,7 +57,8 @@ def sent(at: AppTest) -> str:
     """Everything sent to the browser: every element's proto (labels, options, cells, charts)."""
     out = [str(el.proto) for block in (at.main, at.sidebar) for el in block if hasattr(el, "proto")]
     out += [df.value.to_csv() for df in at.dataframe]
-    return "\n".join(out)
+    text = "\n".join(out)
+    return text + "\n" + plain(text)  # Markdown-escaped names count as shown
 
 
 def home(url: str, monkeypatch) -> AppTest:
@@ -72,8 +83,3 @@ def signed_in(at: AppTest) -> bool:
     return "dq_user" in at.session_state and not any(
         t.key == "login_username" for t in at.text_input
     )
-
-
-def plain(shown: str) -> str:
-    """Text as the reader sees it: markdown escapes (``\\_``, ``\\.``) removed."""
-    return re.sub(r"\\(.)", r"\1", shown)

@@ -8,7 +8,7 @@ from core import runs
 from core.auth import User
 from core.db import migrations, open_warehouse
 from core.worker import runqueue
-from tests.pages.pagetest import app, rendered
+from tests.pages.pagetest import app, plain, rendered
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF = User("sam", "Sam", "staff", None)
@@ -50,7 +50,7 @@ def test_run_now_queues_a_request(url, monkeypatch):
     db = open_warehouse(url)
     rows = db.fetch_all("SELECT job, params, requested_by, status FROM run_requests")
     assert rows == [("dq", '{"date": "2026-03-10"}', "ada", "queued")]  # the latest full day
-    assert at.success[0].value.startswith("Queued dq 2026-03-10 (request ")
+    assert plain(at.success[0].value).startswith("Queued dq 2026-03-10 (request ")
     assert _metrics(at)["Queued runs"] == "1"
     at.button(key="run_dq").click().run()  # twice: still one request
     assert "already queued" in at.success[0].value

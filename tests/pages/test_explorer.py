@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.auth import User
 from core.db import connect
+from tests.pages.pagetest import plain
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "explorer.py")
 ADMIN = User("ada", "Ada", "admin", None)
@@ -58,7 +59,8 @@ def _texts(at):
         out.append(str(el.proto))
     for df in at.dataframe:
         out.append(df.value.to_csv())
-    return "\n".join(out)
+    text = "\n".join(out)
+    return text + "\n" + plain(text)  # Markdown-escaped ids count as shown
 
 
 def _charts(at):
@@ -101,20 +103,20 @@ def test_unknown_link_is_an_error_not_a_traceback(wh, param, value):
     at = _app(**{param: value}).run()
     assert not at.exception
     kind = "Issue" if param == "issue" else "Meter"
-    assert at.error[0].value == f"{kind} {value} does not exist"
+    assert plain(at.error[0].value) == f"{kind} {value} does not exist"
 
 
 def test_other_accounts_issue_reads_like_an_unknown_one_and_shows_nothing(wh):
     issue_id, meter_id, building, account = _issue(wh, ["acc-03", "acc-04"])
     at = _app(STAFF, issue=issue_id).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [f"Issue {issue_id} does not exist"]
+    assert [plain(e.value) for e in at.error] == [f"Issue {issue_id} does not exist"]
     assert not at.selectbox and not at.dataframe and not _charts(at)
     text = _texts(at)
     for secret in (meter_id, building, account):
         assert secret not in text
     at = _app(STAFF, meter=meter_id).run()
-    assert [e.value for e in at.error] == [f"Meter {meter_id} does not exist"]
+    assert [plain(e.value) for e in at.error] == [f"Meter {meter_id} does not exist"]
     assert not at.dataframe and not _charts(at)
 
 
@@ -129,7 +131,7 @@ def test_status_edit_lands_with_an_audit_event(wh):
     assert at.button(key="explorer_save").label == "Save 1 change(s)"
     at.button(key="explorer_save").click().run()
     assert not at.exception
-    assert "Saved 1 change(s)." in [s.value for s in at.success]
+    assert "Saved 1 change(s)." in [plain(s.value) for s in at.success]
     assert wh.fetch_all("SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", [issue_id]) == [
         ("acknowledged", "staff", "looking")
     ]
@@ -175,7 +177,7 @@ def test_screen_share_mode_hides_real_names_everywhere(wh):
     assert "Meter " in at.subheader[0].value
     for secret in (meter_id, building, account):
         assert secret not in text
-    assert all(meter_id not in o for o in at.selectbox(key="explorer_meter").options)
+    assert all(meter_id not in o for o in at.selectbox(key="explorer_meter_masked").options)
 
 
 def test_backwards_date_range_is_an_error(wh):
@@ -220,7 +222,7 @@ def test_picking_another_meter_drops_the_link(wh):
     at.selectbox(key="explorer_meter").select(other).run()
     assert not at.exception
     assert at.selectbox(key="explorer_meter").value == other
-    assert other in at.subheader[0].value
+    assert other in plain(at.subheader[0].value)
     assert "issue" not in at.query_params
 
 

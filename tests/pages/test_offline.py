@@ -8,7 +8,7 @@ import pytest
 from core import auth, offline, triage
 from core.auth import User
 from core.db import open_warehouse
-from tests.pages.pagetest import app, rendered
+from tests.pages.pagetest import app, plain, rendered
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-01"}))
@@ -64,7 +64,7 @@ def test_owner_edit_is_saved_and_audited(url, monkeypatch):
     assert at.button(key="offline_save").label == "Save owner / next step (1)"
     at.button(key="offline_save").click().run()
     assert not at.exception
-    assert "Saved 1 meter(s): m-" in at.success[0].value
+    assert "Saved 1 meter(s): m-" in plain(at.success[0].value)
     db = open_warehouse(url)
     issue, owner, step, by = db.fetch_all(
         "SELECT issue_id, owner, next_step, status_by FROM dq_issues WHERE owner IS NOT NULL"

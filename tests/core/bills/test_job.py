@@ -19,6 +19,7 @@ from core.auth import User
 from core.bills import interval, job
 from core.bills.base import RESULT_COLUMNS
 from core.dq import store
+from core.issue_ids import read_key
 
 ALICE = User("alice", "Alice", "staff", None)
 RUN_DATE = date(2026, 3, 10)
@@ -203,7 +204,7 @@ def test_findings_are_stored_as_bill_issues_with_the_bills_figures(warehouse):
     assert (b2.meter_id, b2.account_id, b2.building_id) == ("m1", "a1", "b1")
     assert b2.start_ts == pd.Timestamp("2026-02-01") and b2.end_ts == pd.Timestamp("2026-03-01")
     assert (b2.severity, b2.magnitude, b2.status, b2.status_by) == ("medium", 0.0, "open", "system")
-    assert b2.issue_id == store.bill_issue_id("zero_usage", "B2", "m1")
+    assert b2.issue_id == store.bill_issue_id("zero_usage", "B2", "m1", read_key(warehouse))
     details = json.loads(b2.details)
     assert details == {
         "usage_per_day": 0.0,

@@ -41,15 +41,15 @@ def _store(db, events):
 
 
 def test_issue_id_is_stable_and_distinguishes_inputs():
-    t = pd.Timestamp("2026-01-02 10:00")
-    assert store.issue_id("m1", "offline", "platform", t) == store.issue_id(
-        "m1", "offline", "platform", t
+    t, k = pd.Timestamp("2026-01-02 10:00"), b"key"
+    assert store.issue_id("m1", "offline", "platform", t, k) == store.issue_id(
+        "m1", "offline", "platform", t.to_pydatetime(), k
     )
-    assert store.issue_id("m1", "offline", "platform", t) != store.issue_id(
-        "m1", "offline", "raw", t
+    assert store.issue_id("m1", "offline", "platform", t, k) != store.issue_id(
+        "m1", "offline", "raw", t, k
     )
-    assert store.issue_id("m1", "offline", "platform", t) != store.issue_id(
-        "m2", "offline", "platform", t
+    assert store.issue_id("m1", "offline", "platform", t, k) != store.issue_id(
+        "m2", "offline", "platform", t, k
     )
 
 
