@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import ui
 from core.errors import DQHubError
+from core.markup import md
 from core.pages import PAGES
 from core.ui import gate
 
@@ -14,7 +15,7 @@ try:
     db = ui.warehouse()
     setup = gate.load_setup(db)
 except DQHubError as exc:
-    st.error(f"DQ Hub cannot start: {gate.plain(exc)}")
+    st.error(f"DQ Hub cannot start: {md(exc)}")
     st.stop()
 if setup.demo:
     st.set_option("client.showErrorDetails", "full")  # synthetic data: show developers why
@@ -32,9 +33,10 @@ if user is None:
 
 st.session_state[ui.USER_KEY] = user
 st.session_state[ui.SALT_KEY] = gate.mask_salt(setup)
+ui.restore_screen_share()  # a new tab of a user who is sharing their screen starts masked
 
 with st.sidebar:
-    st.caption(f"Signed in as {gate.plain(user.name)} ({user.role})")
+    st.caption(f"Signed in as {md(user.name)} ({user.role})")
     if setup.demo:
         st.warning("Demo mode: synthetic data and demo logins. Never for real data.",
                    icon=":material/science:")

@@ -121,10 +121,10 @@ if edit and save_col.button("Save changes", type="primary", key="bills_save"):
 elif not edit:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change findings.")
 page_col.number_input("Page", 1, pages, key=PAGE)
-mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
+mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
     f"Download CSV ({min(total, bi.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",
-    data=lambda: bi.export_csv(db, user, filters, mask, salt), file_name="bill_findings.csv",
+    data=lambda: bi.export_csv(db, fresh(), filters, mask, salt), file_name="bill_findings.csv",
     mime="text/csv", icon=":material/download:", key="bills_download",
 )
 

@@ -135,9 +135,9 @@ if edit:
 else:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 page_col.number_input("Page", 1, pages, key=PAGE)
-mask = ui.masker()  # the CSV is built on click, outside this run: bind screen-share mode now
+mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
     f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",
-    data=lambda: issues.export_csv(db, user, filters, mask), file_name="dq_issues.csv",
+    data=lambda: issues.export_csv(db, fresh(), filters, mask), file_name="dq_issues.csv",
     mime="text/csv", icon=":material/download:", key="issues_download",
 )

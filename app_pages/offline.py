@@ -135,9 +135,11 @@ else:
     )
     _table(dormant)
 
+fresh, mask = ui.click_time_user(), ui.masker()  # the file is built on click, for the user then
 st.download_button(
     "Download both lists (CSV)",
-    offline.csv_bytes(ui.mask(now), ui.mask(dormant)),
+    lambda: offline.export_csv(db, fresh(), mask),
+    on_click="ignore",
     file_name=f"offline-devices-{day}.csv",
     mime="text/csv",
     help="Masked in screen-share mode",

@@ -20,6 +20,7 @@ It is *dormant* when it has been offline for more than ``DQ_DORMANT_DAYS`` days 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +209,12 @@ def changes(
 def save(db: Database, user: User, changes: list[Change]) -> BulkResult:
     """Apply ``changes`` through ``core.triage`` (scope, role, transitions, stale edits)."""
     return apply(db, user, changes)
+
+
+def export_csv(db: Database, user: User, mask: Callable[[pd.DataFrame], pd.DataFrame]) -> bytes:
+    """Both lists as ``user`` sees them now (built when the download is clicked), masked."""
+    found = offline_devices(db, user)
+    return csv_bytes(mask(found.now), mask(found.dormant))
 
 
 def csv_bytes(now: pd.DataFrame, dormant: pd.DataFrame) -> bytes:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.errors import DQHubError
-from core.pages import ACTIONS, PAGES, ROLES, TRIAGERS
+from core.pages import ACTIONS, PAGES, TRIAGERS
 
 ALL = "all"
 PAGE_ROLES: dict[str, tuple[str, ...]] = {p.key: p.roles for p in PAGES}  # from core.pages

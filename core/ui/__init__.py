@@ -167,3 +167,10 @@ def message(level: str, text: object, icon: str | None = None, where: object = N
     names masked in screen-share mode. ``where``: a column or container (default: the page).
     """
     getattr(where or st, level)(md(mask_text(text)), icon=icon)
+
+
+def click_time_user() -> Callable[[], User]:
+    """The signed-in user as they are when a download is clicked (``core.ui.gate``)."""
+    from core.ui import gate
+
+    return gate.click_time_user()

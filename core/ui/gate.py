@@ -26,6 +26,7 @@ from core.auth import login, sessions
 from core.auth.setup import AuthSetup
 from core.auth.user import PAGE_ROLES, AuthError, User
 from core.db.base import Database
+from core.markup import md
 
 SID_KEY = "dq_session"  # this browser session's DQ Hub session id
 NOTICE_KEY = "dq_auth_notice"  # why the user was signed out, shown above the sign-in form
@@ -51,14 +52,6 @@ def load_setup(db: Database) -> AuthSetup:
 def mask_salt(setup: AuthSetup) -> str:
     """The screen-share pseudonym key: derived from the cookie key, never the key itself."""
     return hmac.new(setup.cookie_key.encode(), b"screen-share", hashlib.sha256).hexdigest()
-
-
-def plain(text: object) -> str:
-    """``text`` with markdown's special characters escaped, for st.markdown-like elements."""
-    out = str(text)
-    for ch in "\\`*_{}[]()<>#+-.!|~$:@":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def _peer() -> str | None:
@@ -142,7 +135,7 @@ def _oidc_user(setup: AuthSetup, db: Database) -> User | None:
         user, sid = login.oidc_user(db, setup, claims)
     except AuthError as exc:
         st.title("DQ Hub")
-        st.warning(plain(exc), icon=":material/lock:")
+        st.warning(md(exc), icon=":material/lock:")
         if st.button("Sign out", key="oidc_refused_sign_out"):
             st.logout()
         st.stop()
@@ -158,7 +151,7 @@ def _proxy_user(setup: AuthSetup) -> User:
         )  # fmt: skip
     except AuthError as exc:
         st.title("DQ Hub")
-        st.error(plain(exc), icon=":material/lock:")
+        st.error(md(exc), icon=":material/lock:")
         st.stop()
 
 
@@ -209,7 +202,7 @@ def sign_in(setup: AuthSetup, db: Database, page_key: str) -> None:
     """The sign-in screen of ``setup.mode``, served at the URL of page ``page_key``."""
     st.title("DQ Hub")
     if notice := st.session_state.pop(NOTICE_KEY, None):
-        st.info(plain(notice), icon=":material/logout:")
+        st.info(md(notice), icon=":material/logout:")
     if setup.mode == "users":
         _password_form(setup, db)
     elif setup.mode == "oidc":
@@ -233,7 +226,7 @@ def _password_form(setup: AuthSetup, db: Database) -> None:
     try:
         user, sid = login.sign_in(db, setup, username, password, client)
     except AuthError as exc:
-        st.error(plain(exc), icon=":material/block:")
+        st.error(md(exc), icon=":material/block:")
         return
     st.session_state[SID_KEY] = sid
     st.session_state[COOKIE_KEY] = sessions.token(sid, user.username, setup.cookie_key)

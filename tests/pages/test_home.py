@@ -7,8 +7,8 @@ import pytest
 from core import auth
 from core.ui import gate
 from tests.pages.pagetest import home as app
+from tests.pages.pagetest import plain, signed_in
 from tests.pages.pagetest import sign_in as login
-from tests.pages.pagetest import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview",
@@ -30,7 +30,7 @@ def test_login_form_first(demo_warehouse_file, monkeypatch):
 def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypatch, username, password):
     at = login(app(demo_warehouse_file[0], monkeypatch), username, password)
     assert not at.exception
-    assert at.error[0].value == gate.plain("Username or password is incorrect.")
+    assert plain(at.error[0].value) == "Username or password is incorrect."
     assert not signed_in(at)
 
 

@@ -126,12 +126,16 @@ def test_no_cookie_key_in_the_warehouse(demo_file, monkeypatch):
     url, _ = demo_file
     db = connect(url)
     db.insert_df("dq_meta", pd.DataFrame({"meta_key": ["demo_cookie_key"], "meta_value": ["x"]}))
+    from core.db import migrations
+
+    version = next(m.version for m in migrations.discover() if m.name == "auth_sessions")
     for sql in ("DROP TABLE auth_sessions", "DROP TABLE auth_failures",
-                "DELETE FROM schema_migrations WHERE version = 5"):
+                f"DELETE FROM schema_migrations WHERE version = {version}"):
         db.execute(sql)  # the warehouse as an older DQ Hub left it
     assert _admin_demo_signs_in(url, monkeypatch)  # the app migrates on start
     keys = {k for (k,) in connect(url).fetch_all("SELECT meta_key FROM dq_meta")}
-    assert keys == {"demo_seed"}  # the old stored key is gone and no new one is written
+    assert "demo_cookie_key" not in keys and not [k for k in keys if "cookie" in k]
+    assert keys <= {"demo_seed", "issue_id_key"}  # no login key of any name is stored
 
 
 def test_try_the_demo_on_the_volume_you_later_use_for_production(tmp_path, monkeypatch, capsys):

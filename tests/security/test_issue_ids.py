@@ -71,6 +71,12 @@ def test_ids_cannot_be_computed_from_meter_and_time(wh, fresh_db):
         "zero_usage", "B1", "m-1", other)
 
 
+def _version(name: str) -> int:
+    from core.db import migrations
+
+    return next(m.version for m in migrations.discover() if m.name == name)
+
+
 def _downgrade(db) -> dict[str, str]:
     """Put the warehouse back in the state the unkeyed version left: old ids, no key, v4.
 
@@ -86,7 +92,7 @@ def _downgrade(db) -> dict[str, str]:
                        f"WHERE {table}.issue_id = b.new_id")
         tx.execute("DROP TABLE ids_back")
         tx.execute("DELETE FROM dq_meta WHERE meta_key = ?", (issue_ids.META_KEY,))
-        tx.execute("DELETE FROM schema_migrations WHERE version = 5")
+        tx.execute("DELETE FROM schema_migrations WHERE version = ?", (_version("keyed_issue_ids"),))
     return dict(zip(mapping["old_id"], mapping["new_id"], strict=True))
 
 
@@ -101,7 +107,7 @@ def test_upgrade_rekeys_stored_issues_and_a_rerun_keeps_peoples_work(wh):
     triage.set_status(db, STAFF, bill_issue, "ignored", "known estimate")
     events_before = db.fetch_value("SELECT count(*) FROM issue_events")
 
-    db = open_warehouse(url)  # the upgrade: migration 0005
+    db = open_warehouse(url)  # the upgrade: the keyed_issue_ids migration
     key = issue_ids.read_key(db)
     new = _issues(db)
     assert len(new) == len(old)
