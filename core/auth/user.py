@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from core.errors import DQHubError
 from core.pages import ACTIONS, PAGES, ROLES, TRIAGERS
 
-__all__ = ["ALL", "PAGE_ROLES", "ROLES", "TRIAGE_ROLES", "AuthError", "User", "check_username", "grant"]
+__all__ = [
+    "ALL", "PAGE_ROLES", "ROLES", "TRIAGE_ROLES", "AuthError", "User", "check_username", "grant",
+]
 
 ALL = "all"
 PAGE_ROLES: dict[str, tuple[str, ...]] = {p.key: p.roles for p in PAGES}  # from core.pages
