@@ -161,7 +161,7 @@ def _colleague_marks(url, monkeypatch, row, button):
     """Another session (Olly's) ticks one row of its list and presses a Mark button."""
     b = _app(url, monkeypatch, OLLY, **{EDITOR: _edits({row: {"select": True}})}).run()
     b.button(key=button).click().run()
-    assert not b.exception and "Saved 1 meter(s)" in b.success[0].value
+    assert not b.exception and "Saved 1 meter(s)" in plain(b.success[0].value)
 
 
 ACTIONS = {  # what A does to its second row: (edit, button)
@@ -201,7 +201,7 @@ def test_a_reordered_list_never_moves_your_edit_to_another_meter(url, monkeypatc
     assert not a.exception
     changed = db.fetch_all("SELECT issue_id, meter_id FROM dq_issues WHERE status_by = 'ada'")
     assert changed == [(target["issue_id"], target["meter_id"])]
-    assert a.success[0].value == f"Saved 1 meter(s): {target['meter_id']}."
+    assert plain(a.success[0].value) == f"Saved 1 meter(s): {target['meter_id']}."
     if action == "type_owner":
         assert db.fetch_value("SELECT count(*) FROM dq_issues WHERE owner = 'ada'") == 1
 
@@ -215,8 +215,8 @@ def test_an_over_long_owner_is_refused_by_name_and_the_other_edit_lands(url, mon
     at.button(key="offline_save").click().run()
     assert not at.exception
     first, second = rows.iloc[0], rows.iloc[1]
-    assert at.success[0].value == f"Saved 1 meter(s): {second['meter_id']}."
-    assert at.error[0].value == (
+    assert plain(at.success[0].value) == f"Saved 1 meter(s): {second['meter_id']}."
+    assert plain(at.error[0].value) == (
         f"{first['meter_id']}: Issue {first['issue_id']}: the owner is 65 characters long; "
         "the limit is 64. Shorten it and save again."
     )

@@ -8,7 +8,7 @@ from core import triage
 from core.auth import User
 from core.db import open_warehouse
 from core.dq import mutes
-from tests.pages.pagetest import app, rendered
+from tests.pages.pagetest import app, plain, rendered
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))
@@ -38,7 +38,7 @@ def test_mute_a_detector_from_the_explorer_and_end_it(url, monkeypatch):
     at.text_input(key="explorer_mute_reason").input("CT clamp broken, technician Friday")
     at.button(key="FormSubmitter:explorer_mute-Mute").click().run()
     assert not at.exception
-    assert any("muted on this meter" in s.value for s in at.success)
+    assert any("muted on this meter" in plain(s.value) for s in at.success)
     db = open_warehouse(url)
     assert db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", [issue_id]) == "muted"
     active = mutes.active(db, STAFF, meter_id)
@@ -47,7 +47,7 @@ def test_mute_a_detector_from_the_explorer_and_end_it(url, monkeypatch):
     end = [b for b in at.button if b.key and b.key.startswith("explorer_unmute_")]
     end[0].click().run()
     assert not at.exception
-    assert any("Mute ended; 1 reopened." in s.value for s in at.success)
+    assert any("Mute ended; 1 reopened." in plain(s.value) for s in at.success)
     assert db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", [issue_id]) == "open"
 
 
