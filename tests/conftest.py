@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from core.db import open_warehouse
+from core.db import connect, open_warehouse
 
 
 @pytest.fixture(autouse=True)
@@ -62,13 +62,8 @@ def scored_demo(demo_fleet, tmp_path_factory):
 @pytest.fixture
 def demo_warehouse_file(scored_demo, tmp_path):
     """A private copy of the scored demo warehouse file: (url, day)."""
-    import shutil
-
     url, day, _ = scored_demo
-    src = url.removeprefix("duckdb:///")
-    dst = tmp_path / "copy.duckdb"
-    shutil.copy(src, dst)
-    return f"duckdb:///{dst}", day
+    return connect(url).copy_to(tmp_path / "copy.duckdb"), day
 
 
 PG_ADMIN_URL = os.environ.get(

@@ -73,6 +73,7 @@ def refresh(remote: Database, path: str | Path | None = None) -> datetime:
                 tx.insert_df(table, remote.fetch_df(sql, params))
             tx.execute(f"CREATE TABLE {META} (refreshed_at TIMESTAMP NOT NULL)")
             tx.execute(f"INSERT INTO {META} VALUES (?)", (started,))
+        local.close()  # the process's handle of the new file must not outlive its name
         os.replace(tmp, path)
     log.info("cache %s refreshed from the warehouse", path)
     return started

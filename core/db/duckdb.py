@@ -1,9 +1,8 @@
-"""Embedded DuckDB warehouse: short connections, retried while another process holds the file."""
+"""Embedded DuckDB warehouse: a cursor per call on the process's shared handle of the file."""
 
 from __future__ import annotations
 
-import random
-import time
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,17 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core import config
+from core.db import duckdb_file
 from core.db.base import Database, Params, Transaction
-from core.errors import WarehouseError
-
-_FIRST_BACKOFF_S = 0.02  # a triage edit usually waits out one short job write
-_MAX_BACKOFF_S = 1.0
-
-
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
 class DuckDBTransaction(Transaction):
@@ -56,7 +46,11 @@ class DuckDBTransaction(Transaction):
 
 
 class DuckDBDatabase(Database):
-    """A DuckDB file (or ``:memory:``) addressed as ``duckdb:///rel/path`` or ``duckdb:////abs``."""
+    """A DuckDB file (or ``:memory:``) addressed as ``duckdb:///rel/path`` or ``duckdb:////abs``.
+
+    Every ``DuckDBDatabase`` of one file in a process shares one root connection
+    (:mod:`core.db.duckdb_file`); each call runs on a cursor of its own.
+    """
 
     DIALECT = "duckdb"
     SUPPORTS_MERGE = False
@@ -73,41 +67,29 @@ class DuckDBDatabase(Database):
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """Open a connection, retrying with jittered backoff while the file is locked.
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection of this process to the file for one call (waits while another holds it).
 
         Raises
         ------
         WarehouseError
-            If the file stays locked longer than ``DQ_LOCK_TIMEOUT_SECONDS``.
+            If the file stays locked longer than ``DQ_LOCK_TIMEOUT_SECONDS``, or cannot be opened.
         """
         if self._memory is not None:
-            return self._memory.cursor()
-        timeout = config.get("DQ_LOCK_TIMEOUT_SECONDS")
-        deadline = time.monotonic() + timeout
-        delay = _FIRST_BACKOFF_S
-        while True:
+            cur = self._memory.cursor()
             try:
-                con = duckdb.connect(self.path, read_only=read_only)
-                con.execute("SET TimeZone='UTC'")
-                con.execute("SET enable_progress_bar = false")
-                return con
-            except duckdb.Error as exc:
-                if not _is_lock_error(exc):
-                    raise WarehouseError(f"Cannot open warehouse {self.path}: {exc}") from exc
-                if time.monotonic() + delay > deadline:
-                    raise WarehouseError(
-                        f"Warehouse {self.path} stayed locked by another process for "
-                        f"{timeout:g}s (DQ_LOCK_TIMEOUT_SECONDS): {exc}"
-                    ) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, _MAX_BACKOFF_S)
+                yield cur
+            finally:
+                cur.close()
+            return
+        with duckdb_file.shared(self.path).cursor() as cur:
+            yield cur
 
     @contextmanager
     def transaction(self) -> Iterator[DuckDBTransaction]:
-        """Open, BEGIN, yield, COMMIT or ROLLBACK, close."""
-        con = self.connect()
-        try:
+        """Take a cursor, BEGIN, yield, COMMIT or ROLLBACK."""
+        with self.cursor() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield DuckDBTransaction(con)
@@ -115,11 +97,22 @@ class DuckDBDatabase(Database):
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
-        finally:
-            con.close()
+
+    def copy_to(self, dst: str | Path) -> str:
+        """Copy the file to ``dst`` (checkpointed first, so the copy holds every commit); its URL.
+
+        The process keeps the file open between calls, with recent commits in its write-ahead
+        log, so a plain file copy could miss them.
+        """
+        with self.cursor() as con:
+            con.execute("CHECKPOINT")
+            shutil.copy(self.path, dst)
+        return f"duckdb:///{dst}"
 
     def close(self) -> None:
-        """Close the in-memory connection, if any."""
+        """Close the in-memory connection, or let go of the file once no call uses it."""
         if self._memory is not None:
             self._memory.close()
             self._memory = None
+        elif self.path:
+            duckdb_file.shared(self.path).close()

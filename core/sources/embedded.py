@@ -70,8 +70,7 @@ class EmbeddedSource:
             {"meter_id": meter_ids, "idx": np.arange(len(meter_ids), dtype=np.int32)}
         )
         feed_sql, feed_params = self._feed_filter()
-        con = self.db.connect(read_only=False)
-        try:
+        with self.db.cursor() as con:
             con.register("_chunk", chunk)
             arrays = con.execute(
                 f"""
@@ -83,8 +82,6 @@ class EmbeddedSource:
                 """,
                 [start, SLOT_SECONDS, meter_ids[0], meter_ids[-1], start, end, *feed_params],
             ).fetchnumpy()
-        finally:
-            con.close()
         return ReadingsBlock(
             meter_index=np.asarray(arrays["meter_index"], dtype=np.int32),
             slot15=np.asarray(arrays["slot15"], dtype=np.int64),

@@ -243,7 +243,10 @@ def sign_out(setup: AuthSetup, db: Database, user: User, everywhere: bool = Fals
         sessions.end(login.live(db), sid, "signed out")
     _signed_out("You signed out everywhere." if everywhere else "You signed out.")
     if setup.mode == "oidc":
+        # The browser is sent to the provider's sign-out; a rerun here would start a new script
+        # run, which clears the unsent redirect message from the queue to the browser.
         st.logout()
+        st.stop()
     st.rerun()
 
 

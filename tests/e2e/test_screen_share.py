@@ -9,12 +9,10 @@ file. A crafted ``?issue=[Sign in again](https://evil.example)`` must not become
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from core.bills import job as bills_job
-from core.db import open_warehouse
+from core.db import connect, open_warehouse
 from core.masking import PSEUDONYM_CHARS
 from tests.e2e.conftest import login
 
@@ -29,8 +27,7 @@ def demo_warehouse_file(scored_demo, tmp_path):
     """The scored demo warehouse with bill findings too (the app_server fixture serves it)."""
     url, day, _ = scored_demo
     dst = tmp_path / "shared.duckdb"
-    shutil.copy(url.removeprefix("duckdb:///"), dst)
-    db = open_warehouse(f"duckdb:///{dst}")
+    db = open_warehouse(connect(url).copy_to(dst))
     db.execute("UPDATE bills SET usage = 0 WHERE bill_id LIKE '%-202601'")
     bills_job.run(db, day, progress=False)
     return f"duckdb:///{dst}", day

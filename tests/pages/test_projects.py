@@ -1,12 +1,11 @@
 """Projects page: the list and evidence, status changes with notes, roles, scope, masking."""
 
-import shutil
 
 import pytest
 
 from core import projects
 from core.auth import User
-from core.db import open_warehouse
+from core.db import connect, open_warehouse
 from core.overshoot import detect, job
 from tests.core.test_projects import ADMIN, BSE_A, MONTH, build, pid
 from tests.pages.pagetest import app, rendered, sent
@@ -19,9 +18,7 @@ DEMO_PARAMS = detect.Params(min_ratio=0.08)
 
 
 def _copy(src: str, dst_dir) -> str:
-    dst = dst_dir / "copy.duckdb"
-    shutil.copy(src.removeprefix("duckdb:///"), dst)
-    return f"duckdb:///{dst}"
+    return connect(src).copy_to(dst_dir / "copy.duckdb")
 
 
 @pytest.fixture(scope="module")

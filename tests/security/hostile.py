@@ -10,10 +10,9 @@ them as plain text and every CSV must keep them from running as formulas.
 from __future__ import annotations
 
 import re
-import shutil
 
 from core.bills import job as bills_job
-from core.db import open_warehouse
+from core.db import connect, open_warehouse
 from core.overshoot import detect
 from core.overshoot import job as overshoot_job
 
@@ -29,7 +28,7 @@ DEMO_MONTH = "2026-02"
 def build(scored_url: str, folder) -> str:
     """A copy of the scored demo warehouse, with bill findings, projects and hostile names."""
     dst = folder / "hostile.duckdb"
-    shutil.copy(scored_url.removeprefix("duckdb:///"), dst)
+    connect(scored_url).copy_to(dst)
     url = f"duckdb:///{dst}"
     db = open_warehouse(url)
     last = db.fetch_value("SELECT max(day) FROM dq_meter_days")
@@ -63,7 +62,7 @@ def hostile(db) -> None:
 def copy(url: str, folder) -> str:
     """A private copy of a warehouse file."""
     dst = folder / "copy.duckdb"
-    shutil.copy(url.removeprefix("duckdb:///"), dst)
+    connect(url).copy_to(dst)
     return f"duckdb:///{dst}"
 
 

@@ -42,7 +42,7 @@ def test_dropped_connection_rolls_back_and_the_rerun_completes(fleet_db, monkeyp
     first = job.run(db, day)
     assert first.status == "ok" and first.issues_found > 0
     clean = _issues(db)
-    issue = clean["issue_id"].iloc[0]
+    issue = clean.loc[clean["status"] == "open", "issue_id"].iloc[0]
     triage.set_status(db, ALICE, issue, "acknowledged", note="site called back")
     before = _issues(db)
     days_before = db.fetch_value("SELECT count(*) FROM dq_meter_days")
