@@ -36,8 +36,10 @@ test-setup: setup system $(OIDC_STAMP)  ## everything the tests need: venv, syst
 services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when installed)
 	@scripts/start-services.sh
 
+TEST_WORKERS ?= auto
+
 test: test-setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
-	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest
+	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 worker: setup  ## run the job worker (schedules + Admin run-now requests) until Ctrl-C
 	$(PY) -m jobs serve

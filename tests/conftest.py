@@ -18,6 +18,17 @@ def _isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DQ_USERS_FILE", str(tmp_path / "users.yaml"))
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests run one at a time on one xdist worker (`make test` runs two workers).
+
+    Two browsers plus two app servers at once on a 2-core machine starve each other into
+    timeouts; the other worker runs everything else meanwhile.
+    """
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture
 def fresh_db():
     """A migrated in-memory warehouse, closed after the test."""
