@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core import admin, ui
+from core import ui
 from core.errors import DQHubError
+from core.views import admin
 
 NOTICE = "admin_run_notice"  # the last run-now message, shown once after the rerun
 LABELS = {

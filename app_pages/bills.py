@@ -5,15 +5,17 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import bill_charts, config, issues, triage, ui
-from core import bill_issues as bi
+from core import config, triage, ui
 from core.errors import DQHubError
+from core.views import issues
+from core.views.bills import charts as bill_charts
+from core.views.bills import issues as bi
 
 EDITOR, PAGE, LOADED, FLASH, SAVES = (
     "bills_editor", "bills_page", "bills_loaded", "bills_flash", "bills_saves"
 )
 cc = st.column_config
-COLUMNS = {  # editor columns (core.bill_issues.table); widths keep status on a laptop screen
+COLUMNS = {  # editor columns (core.views.bills.issues.table); widths keep status on a laptop screen
     "severity": cc.TextColumn("Severity", width=60), "check": cc.TextColumn("Check", width=135),
     "building": cc.TextColumn("Building", width=150),
     "period": cc.TextColumn("Billing period", width=165),

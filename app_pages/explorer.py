@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from core import explorer, triage, ui
+from core import triage, ui
 from core.detectors import REGISTRY
 from core.dq import mutes
 from core.errors import DQHubError
+from core.views import explorer
 
 user = ui.current_user("explorer")
 db = ui.warehouse()

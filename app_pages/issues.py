@@ -4,7 +4,8 @@ import math
 
 import streamlit as st
 
-from core import config, issues, triage, ui
+from core import config, triage, ui
+from core.views import issues
 
 EDITOR, PAGE, LOADED, FLASH, SAVES = (
     "issues_editor", "issues_page", "issues_loaded", "issues_flash", "issues_saves"

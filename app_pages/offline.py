@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import offline, triage, ui
-from core.overview import START_HINT
+from core import triage, ui
+from core.views import offline
+from core.views.overview import START_HINT
 
 EDITOR = "offline_editor"  # st.data_editor state: {"edited_rows": {row: {column: value}}, ...}
 FLASH = "offline_flash"  # messages of the last save, shown after the rerun

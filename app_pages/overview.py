@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import overview, ui
+from core import ui
+from core.views import overview
 
 user = ui.current_user("overview")
 db = ui.warehouse()

@@ -3,17 +3,19 @@
 import pandas as pd
 import streamlit as st
 
-from core import config, project_evidence, projects, ui
-from core import project_charts as charts
+from core import config, ui
 from core.auth import User
 from core.db import Database
 from core.errors import DQHubError
 from core.overshoot import store
+from core.views.projects import board as projects
+from core.views.projects import charts
+from core.views.projects import evidence as project_evidence
 
 FLASH, SEEN, PICK, FORM = "projects_flash", "projects_seen", "projects_pick", "projects_form"
 LABELS = projects.STATUS_LABELS
 cc = st.column_config
-COLUMNS = {  # columns of core.projects.table; widths fit a laptop screen
+COLUMNS = {  # columns of core.views.projects.board.table; widths fit a laptop screen
     "building": cc.TextColumn("Building", width=170),
     "account": cc.TextColumn("Account", width=130),
     "project": "Project", "status": cc.TextColumn("Status", width=85),

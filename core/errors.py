@@ -19,6 +19,13 @@ class WarehouseError(DQHubError):
     """The warehouse could not be reached, was locked too long, or refused a statement."""
 
 
+class SourceError(DQHubError):
+    """A data source (readings platform, raw packets, bill platform) could not be read.
+
+    The message names the source and its setting, never a password.
+    """
+
+
 class ImportFileError(DQHubError):
     """A whole import file is unusable (unreadable, wrong format, missing column)."""
 

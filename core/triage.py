@@ -95,7 +95,7 @@ def _meter_visible(tx: Transaction, user: User, issue_id: str) -> bool:
 
     An issue keeps the account it was found under; after its meter moves to another account,
     the old account's users may no longer change it (the lists hide it the same way,
-    :func:`core.issue_filters.meter_in_scope`).
+    :func:`core.scoped.meter_in_scope`).
     """
     if user.accounts is None:
         return True

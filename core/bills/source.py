@@ -11,7 +11,7 @@ import pandas as pd
 from core import config
 from core.db.base import Database
 from core.db.postgres import redact
-from core.errors import ConfigError, DQHubError
+from core.errors import ConfigError, SourceError
 from core.redaction import redact as redact_all
 
 # Canonical columns (DESIGN.md "Canonical data"); both sources return exactly these.
@@ -25,10 +25,6 @@ METER_COLUMNS = [
 ]  # fmt: skip
 PLATFORM_SQL = Path(__file__).resolve().with_name("platform_bills.sql")
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
-
-
-class SourceError(DQHubError):
-    """The bill source could not be read; the message names it (never its password)."""
 
 
 def load_bills(db: Database, url: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

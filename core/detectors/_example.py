@@ -7,8 +7,8 @@ It is NOT in ``REGISTRY``. To add a detector, copy this file to
 2. Put every threshold in the frozen ``Params`` dataclass, with a default and a
    numpy-style description (the job and the docs read them from there).
 3. Write ``detect`` with whole-grid numpy operations: no loop per meter or per slot. Use
-   the shared, cached statistics in ``core.detectors.baseline`` (expected profile,
-   resolution, floor, high, scale) and the run helpers in ``core.detectors.runs``.
+   the shared, cached statistics in ``core.detectors._baseline`` (expected profile,
+   resolution, floor, high, scale) and the run helpers in ``core.detectors._runs``.
    NaN means "unknown": never flag a NaN cell, never raise on one.
 4. Write ``severity`` (use ``base.grade``).
 5. Add one line to ``REGISTRY`` in ``core/detectors/__init__.py``, a section to
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import find_runs
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import find_runs
 
 NAME = "_example"
 MAGNITUDE_UNIT = "kWh or gal above the threshold"  # unit of the per-event sum

@@ -51,7 +51,7 @@ class Grid:
         arrays ``readings``, ``off_grid``, ``late``, ``early``, ``median_offset_s``; day 0
         starts at ``start``). None = unknown (readings not imported through the importer).
     holidays : object or None
-        A ``core.detectors.calendar.Calendar``; None = no holidays.
+        A ``core.detectors._calendar.Calendar``; None = no holidays.
     """
 
     meter_ids: np.ndarray

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.detectors._runs import Runs, paint_once
 from core.detectors.base import SEVERITIES, Detection, Grid
-from core.detectors.runs import Runs, paint_once
 
 NAME = "clock_drift"
 MAGNITUDE_UNIT = "seconds (median offset; + = late)"

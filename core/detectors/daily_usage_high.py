@@ -1,7 +1,7 @@
 """daily_usage_high: a local day's total far above the same weekday's usual total.
 
 The VEE "high usage" check. Each whole local day that reaches the scored window is compared
-with the meter's history (``core.detectors.daily``): the median total of the same weekday
+with the meter's history (``core.detectors._daily``): the median total of the same weekday
 (at least ``min_same_weekday`` complete earlier days) and of the same day type (weekday or
 weekend), the larger of the two. It is flagged when the total is at least ``min_ratio`` x
 that *and* exceeds it by more than ``k`` times the meter's usual day-to-day spread (so a
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import daily
+from core.detectors import _daily as daily
 from core.detectors.base import Detection, Grid, grade
 
 NAME = "daily_usage_high"

@@ -1,7 +1,7 @@
 """daily_usage_low: a local day's total far below the same weekday's usual total.
 
 The VEE "low usage" check, the mirror of ``daily_usage_high`` (same history, holidays,
-completeness and exclusions; see ``core.detectors.daily``). A day is flagged when its total
+completeness and exclusions; see ``core.detectors._daily``). A day is flagged when its total
 is at most ``max_ratio`` x the usual total (the smaller of the same weekday's and the same
 day type's medians) *and* below it by more than ``k`` times the meter's usual day-to-day
 spread. A holiday the calendar (``DQ_HOLIDAYS``)
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import daily
+from core.detectors import _daily as daily
 from core.detectors.base import Detection, Grid, grade
 
 NAME = "daily_usage_low"

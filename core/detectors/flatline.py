@@ -3,7 +3,7 @@
 A plateau is a run of identical consecutive readings (diff == 0, zeros excluded: they belong
 to ``zero_run``). It is flagged when it lasts at least ``candidate_hours`` and either
 
-* it is improbable for this meter: under the repeat model of ``core.detectors.repeats``
+* it is improbable for this meter: under the repeat model of ``core.detectors._repeats``
   (how often this meter repeats a reading at that level and time of the week, and keeps
   repeating once it has, from its own readings with the plateau itself left out), the
   plateau's probability is below ``10 ** max_log10_probability``. A 1 kWh sub-meter that
@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline, repeats
+from core.detectors import _baseline as baseline
+from core.detectors import _repeats as repeats
+from core.detectors._runs import Runs, find_runs
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import Runs, find_runs
 
 NAME = "flatline"
 MAGNITUDE_UNIT = "hours"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.detectors import offline
+from core.detectors._runs import missing_runs
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import missing_runs
 
 NAME = "missing_data"
 MAGNITUDE_UNIT = "hours"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.detectors._runs import missing_runs
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import missing_runs
 
 NAME = "offline"
 MAGNITUDE_UNIT = "hours"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import find_runs, flat_mask
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import find_runs, flat_mask
 
 NAME = "raw_platform_mismatch"
 MAGNITUDE_UNIT = "kWh or gal difference"  # sum of |raw - platform|

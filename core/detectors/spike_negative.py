@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import flat_mask, short_runs_with_core
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import flat_mask, short_runs_with_core
 
 NAME = "spike_negative"
 MAGNITUDE_UNIT = "kWh or gal shortfall"  # sum of expected - reading

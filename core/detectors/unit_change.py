@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import Runs, find_runs, paint_once
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import Runs, find_runs, paint_once
 
 NAME = "unit_change"
 MAGNITUDE_UNIT = "factor (reading / expected)"

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import Runs, paint_once
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import Runs, paint_once
 
 NAME = "water_leak"
 MAGNITUDE_UNIT = "gal per hour (smallest hourly flow)"

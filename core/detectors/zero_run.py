@@ -13,7 +13,7 @@ morning after a holiday, hence the longer water minimum.
 
 On a meter that (almost) never reads zero (at most ``max_zero_share`` of its readings in the
 grid), a zero run of at least ``min_hours``, water meters included, is also flagged when it is
-improbable for that meter: under the repeat model of ``core.detectors.repeats`` (how often it
+improbable for that meter: under the repeat model of ``core.detectors._repeats`` (how often it
 enters and stays at zero at that time of the week, its own run left out) its probability is
 below ``10 ** max_log10_probability``. That catches the stuck-at-zero meter whose profile
 expects little (a night-time fault, a small load) and the water meter that always flows.
@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.detectors import baseline, repeats
+from core.detectors import _baseline as baseline
+from core.detectors import _repeats as repeats
+from core.detectors._runs import Runs, find_runs
 from core.detectors.base import Detection, Grid, grade
-from core.detectors.runs import Runs, find_runs
 
 NAME = "zero_run"
 MAGNITUDE_UNIT = "kWh or gal expected"  # sum of the expected profile over the run

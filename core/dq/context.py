@@ -23,8 +23,8 @@ import pandas as pd
 from core import config
 from core.db.base import Database
 from core.detectors import REGISTRY
+from core.detectors._calendar import Calendar
 from core.detectors.base import Grid, scope
-from core.detectors.calendar import Calendar
 from core.dq import events as ev
 from core.dq.grid import Window
 

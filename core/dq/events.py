@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.detectors._runs import Runs, find_runs
 from core.detectors.base import Detection, Grid
-from core.detectors.runs import Runs, find_runs
 
 EVENT_COLUMNS = [
     "meter_id",

@@ -19,7 +19,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from core.explorer import SEVERITY_COLOURS
+from core.palette import SEVERITY_COLOURS
 
 FLAG_COLOURS = {"your settings": "#eb5757", "defaults only": "#9aa5b1"}
 LINE = "#2f80ed"

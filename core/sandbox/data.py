@@ -1,9 +1,9 @@
 """What sandbox models read: a meter's 30 days, a building's month, a meter's bills, options.
 
 Every loader takes ``(db, user, *args)`` and is limited to the user's granted accounts: it
-goes through ``core.explorer`` / ``core.bill_issues`` (which check the meter against the
-user's accounts first) or filters with ``User.scope()``. A meter, building or bill outside
-them reads exactly like a missing one. ``SYNTHETIC`` in place of an id gives made-up data
+goes through :mod:`core.scoped` (which checks the meter against the user's accounts first)
+or filters with ``User.scope()``. A meter, building or bill outside them reads exactly like a
+missing one. ``SYNTHETIC`` in place of an id gives made-up data
 (``core.sandbox.synthetic``) without touching the warehouse, so the sandbox works on an
 empty one. The page caches loaders per (warehouse, accounts, loader, arguments).
 """
@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import bill_issues, explorer
+from core import scoped
 from core.auth import User
 from core.db.base import Database
 from core.detectors.base import Grid
 from core.dq.grid import GroupFailure, Window, build_grids
-from core.explorer import NotFoundError
-from core.issue_filters import meter_in_scope
 from core.overshoot import demand as overshoot_demand
 from core.sandbox import synthetic
 from core.sandbox.base import SandboxError
+from core.scoped import NotFoundError, meter_in_scope
 from core.sources.embedded import ReadingsBlock
 
 SYNTHETIC = "synthetic"
@@ -104,8 +103,8 @@ def series(db: Database | None, user: User | None, meter_id: str, day: dt.date) 
     window = _window(day)
     if meter_id == SYNTHETIC:
         return synthetic_series(day)
-    m = explorer.meter(db, user, meter_id)
-    points = explorer.readings(db, user, meter_id, window.start, window.end)
+    m = scoped.meter(db, user, meter_id)
+    points = scoped.readings(db, user, meter_id, window.start, window.end)
     block = ReadingsBlock(
         meter_index=np.zeros(len(points), dtype=np.int32),
         slot15=((points["ts"] - window.start) // _SLOT).to_numpy(dtype=np.int64),
@@ -152,7 +151,7 @@ def temperature(
     made_up = Temperature(synthetic.temperature(times), "synthetic", True)
     if meter_id == SYNTHETIC or db is None or not db.table_exists(TEMPERATURE_TABLE):
         return made_up
-    building = explorer.meter(db, user, meter_id)["building_id"]  # scoped
+    building = scoped.meter(db, user, meter_id)["building_id"]  # scoped
     rows = db.fetch_df(
         f"SELECT ts, temp_c FROM {TEMPERATURE_TABLE} WHERE building_id = ? AND ts >= ? "
         "AND ts < ? ORDER BY ts",
@@ -171,12 +170,12 @@ def temperature(
 
 
 def issues(db: Database | None, user: User | None, meter_id: str, day: dt.date) -> pd.DataFrame:
-    """The meter's stored issues overlapping its 30-day window (``core.explorer.issues``)."""
+    """The meter's stored issues overlapping its 30-day window (``core.scoped.issues``)."""
     if meter_id == SYNTHETIC:
         return pd.DataFrame(columns=["detector", "source", "severity", "status", "start_ts",
                                      "end_ts"])  # fmt: skip
     window = _window(day)
-    return explorer.issues(db, user, meter_id, window.start, window.end)  # scoped
+    return scoped.issues(db, user, meter_id, window.start, window.end)  # scoped
 
 
 def _building_meters(db: Database, user: User, building_id: str) -> pd.DataFrame:
@@ -212,7 +211,7 @@ def demand(
     meters = _building_meters(db, user, building_id)
     parts = []
     for m in meters.itertuples():
-        r = explorer.readings(db, user, m.meter_id, start, end)
+        r = scoped.readings(db, user, m.meter_id, start, end)
         r = r[r["source"] == "platform"]
         kw = r["value"].to_numpy(float) * 60.0 / m.interval_minutes
         spread = max(1, int(m.interval_minutes) // 15)
@@ -256,8 +255,8 @@ def bills(db: Database | None, user: User | None, meter_id: str) -> pd.DataFrame
     if meter_id == SYNTHETIC:
         raw, findings = synthetic.bills(), pd.Series(dtype=object)
     else:
-        m = explorer.meter(db, user, meter_id)
-        history = bill_issues.bill_history(db, user, meter_id)  # scoped
+        m = scoped.meter(db, user, meter_id)
+        history = scoped.bill_history(db, user, meter_id)  # scoped
         raw = history.assign(meter_id=meter_id, account_id=m["account_id"],
                              building_id=m["building_id"])  # fmt: skip
         findings = history.set_index("bill_id")["checks"]
@@ -270,11 +269,11 @@ def bills(db: Database | None, user: User | None, meter_id: str) -> pd.DataFrame
 
 
 def meters(db: Database | None, user: User | None, search: str = "") -> pd.DataFrame:
-    """Meters the user may pick (``explorer.meters_for`` columns), at most ``METER_LIMIT``."""
+    """Meters the user may pick (``scoped.meters_for`` columns), at most ``METER_LIMIT``."""
     if db is None:
         return pd.DataFrame(columns=["meter_id", "kind", "unit", "building_id", "building_name",
                                      "account_id", "account_name"])  # fmt: skip
-    return explorer.meters_for(db, user, search, limit=METER_LIMIT)
+    return scoped.meters_for(db, user, search, limit=METER_LIMIT)
 
 
 def meter_days(
@@ -284,7 +283,7 @@ def meter_days(
     yesterday = (pd.Timestamp.now("UTC").tz_localize(None) - pd.Timedelta(days=1)).date()
     if meter_id == SYNTHETIC:
         return yesterday - dt.timedelta(days=365), yesterday
-    explorer.meter(db, user, meter_id)  # scoped
+    scoped.meter(db, user, meter_id)  # scoped
     first, last = db.fetch_all("SELECT MIN(ts), MAX(ts) FROM readings WHERE meter_id = ?",
                                [meter_id])[0]  # fmt: skip
     if first is None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
 from core.detectors.base import DetectorModule, Grid
 from core.dq import events as ev
 from core.dq import postprocess

@@ -10,16 +10,12 @@ import numpy as np
 import pandas as pd
 
 from core import redaction
-from core.errors import DQHubError
+from core.errors import SourceError
 
 SLOT_SECONDS = 900  # readings are addressed on the 15-minute grid; hourly meters use every 4th
 
 Reporter = Callable[[str, str], None]
 """``report(unit_id, reason)``: where a source records a skipped unit (``Run.fail_unit``)."""
-
-
-class SourceError(DQHubError):
-    """A readings source answered but refused the request (bad credentials, unknown database)."""
 
 
 class SourceUnavailableError(SourceError):

@@ -1,8 +1,8 @@
 """End to end in a real browser: sign in, triage an issue on the Issues page, follow a deep link."""
 
-from core import issues
 from core.auth import User
 from core.db import connect
+from core.views import issues
 from tests.e2e.conftest import login
 
 STATUS_COLUMN_X = 36 + 70 + 120 + 145 + 150 + 130 + 60 + 125 + 130 + 50  # middle of "Status"

@@ -1,9 +1,10 @@
 """In a real browser: another session reorders the Offline devices list while you type an owner
 into a row; saving changes exactly that meter's issue."""
 
-from core import offline, triage
+from core import triage
 from core.auth import User
 from core.db import connect
+from core.views import offline
 from tests.e2e.conftest import login
 
 ADMIN = User("admin", "Admin", "admin", None)

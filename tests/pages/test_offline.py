@@ -5,9 +5,10 @@ from unittest.mock import patch
 import pandas as pd
 import pytest
 
-from core import auth, offline, triage
+from core import auth, triage
 from core.auth import User
 from core.db import open_warehouse
+from core.views import offline
 from tests.pages.pagetest import app, plain, rendered
 
 ADMIN = User("ada", "Ada", "admin", None)
@@ -99,7 +100,7 @@ def test_stale_edit_is_refused_with_a_message(url, monkeypatch):
 
 def test_screen_share_mode_hides_names_in_tables_and_download(url, monkeypatch):
     real = _other_accounts(url, "nobody")  # every account, building and meter id or name
-    with patch("core.offline.export_csv") as export:
+    with patch("core.views.offline.export_csv") as export:
         at = _app(url, monkeypatch, ADMIN, dq_mask=True, dq_mask_salt="k").run()
     assert not at.exception
     text, cells = rendered(at)

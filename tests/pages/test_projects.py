@@ -3,11 +3,11 @@
 
 import pytest
 
-from core import projects
 from core.auth import User
 from core.db import connect, open_warehouse
 from core.overshoot import detect, job
-from tests.core.test_projects import ADMIN, BSE_A, MONTH, build, pid
+from core.views.projects import board as projects
+from tests.core.views.projects.test_board import ADMIN, BSE_A, MONTH, build, pid
 from tests.pages.pagetest import app, rendered, sent
 
 DEMO_BSE = User("bse", "Demo bse", "bse", None)

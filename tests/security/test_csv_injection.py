@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import bill_issues, csvsafe, issues, offline
+from core import csvsafe
 from core.auth import User
 from core.db import open_warehouse
+from core.views import issues, offline
+from core.views.bills import issues as bill_issues
 from jobs.cli import main
 from tests.security.hostile import FORMULA, NOTES
 

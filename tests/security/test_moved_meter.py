@@ -11,20 +11,15 @@ names. And the import itself refuses a bill filed under another account than its
 import pandas as pd
 import pytest
 
-from core import (
-    bill_issues,
-    explorer,
-    issues,
-    offline,
-    overview,
-    project_evidence,
-    projects,
-    triage,
-)
+from core import triage
 from core.auth import User
 from core.db import open_warehouse
 from core.ingest import import_files, import_frames
 from core.sandbox import data
+from core.views import explorer, issues, offline, overview
+from core.views.bills import issues as bill_issues
+from core.views.projects import board as projects
+from core.views.projects import evidence as project_evidence
 
 STAFF = User("sam", "Sam", "staff", frozenset({"acc-01", "acc-02"}))
 BSE = User("bea", "Bea", "bse", frozenset({"acc-01", "acc-02"}))

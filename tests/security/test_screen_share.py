@@ -10,9 +10,11 @@ from datetime import datetime
 
 import pytest
 
-from core import bill_issues, issues, masking, offline, runs
+from core import masking, runs
 from core.auth import User
 from core.db import open_warehouse
+from core.views import issues, offline
+from core.views.bills import issues as bill_issues
 from tests.pages.pagetest import app, plain, sent
 
 STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))

@@ -125,7 +125,7 @@ MODEL = Model(
         "measurement-and-verification baselines; the detectors' *expected* profile is its "
         "simplest cousin (the median per weekday/weekend slot)."
     ),
-    mirrors=("docs/detectors.md#meter-detectors", "core/detectors/baseline.py",
+    mirrors=("docs/detectors.md#meter-detectors", "core/detectors/_baseline.py",
              "core/sandbox/towt.py"),  # fmt: skip
     inputs=data_inputs() + (
         Input("training_days", "number", "Days before the test week the model learns from. "

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
 from tests.core.detectors.gridmaker import make_grid, slot_of, tiny_grid, with_values
 
 

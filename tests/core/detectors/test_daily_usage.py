@@ -5,8 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from core.detectors import daily, daily_usage_high, daily_usage_low
-from core.detectors.calendar import Calendar
+from core.detectors import _daily as daily
+from core.detectors import daily_usage_high, daily_usage_low
+from core.detectors._calendar import Calendar
 from tests.core.detectors.gridmaker import detect, events, make_grid, slot_of
 
 LAST = "2026-02-26"  # a Thursday: the scored day of a 28-day grid from 2026-01-30

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.detectors import robust
+from core.detectors import _robust as robust
 
 
 @pytest.fixture

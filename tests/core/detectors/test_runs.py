@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.detectors.runs import (
+from core.detectors._runs import (
     find_runs,
     flat_mask,
     missing_runs,

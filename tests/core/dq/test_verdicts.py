@@ -109,7 +109,7 @@ def test_mute_hides_findings_until_the_day_after_it_ends(flagged):
 
 
 def test_muted_findings_are_not_in_the_to_do_list_but_count_as_flagged(flagged):
-    from core import issues as issue_list
+    from core.views import issues as issue_list
 
     db = flagged
     mutes.mute(db, ADA, "m1", "negative_value", DAY + timedelta(days=7), "known", today=DAY)

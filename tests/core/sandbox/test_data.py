@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import explorer
 from core.auth import User
 from core.db import connect
-from core.explorer import NotFoundError
 from core.overshoot.demand import load_month
 from core.sandbox import data
+from core.views import explorer
+from core.views.explorer import NotFoundError
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))

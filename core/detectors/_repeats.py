@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import Runs
 from core.detectors.base import Grid
-from core.detectors.runs import Runs
 
 N_BLOCKS = 6  # 4-hour blocks of the local day
 N_TIMES = 2 * N_BLOCKS  # x weekday / weekend

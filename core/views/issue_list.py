@@ -13,6 +13,7 @@ from typing import Any
 
 from core.auth import User
 from core.errors import DQHubError
+from core.scoped import meter_in_scope
 from core.triage import STATUSES
 
 SEVERITIES = ("high", "medium", "low")  # sort order: most urgent first
@@ -47,22 +48,6 @@ def tidy(filters: object, range_name: str) -> None:
         unknown = sorted(set(getattr(filters, name)) - set(allowed))
         if unknown:
             raise FilterError(f"Unknown {name} {', '.join(unknown)}; expected {', '.join(allowed)}")
-
-
-def meter_in_scope(user: User, column: str = "i.meter_id") -> tuple[str, list[str]]:
-    """A SQL predicate: the row's meter, while it is in ``meters``, is in the user's accounts.
-
-    A result row keeps the account it was found under; when its meter later moves to another
-    account (a re-import), the old account's users must not see it (the meter and its names are
-    now another account's), nor triage it (:mod:`core.triage` checks the same). Rows without a
-    meter (building-level bills) or whose meter left ``meters`` pass. Always true for users who
-    see every account, so their queries cost nothing more.
-    """
-    if user.accounts is None:
-        return "TRUE", []
-    scope, params = user.scope("own_m.account_id")
-    return (f"NOT EXISTS (SELECT 1 FROM meters own_m WHERE own_m.meter_id = {column} "
-            f"AND NOT ({scope}))", params)
 
 
 class Where:

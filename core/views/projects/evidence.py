@@ -1,7 +1,7 @@
 """The evidence behind a project: its fault row, the month's building days, demand profiles.
 
-Read for one project of the signed-in user's accounts (:func:`core.projects.project` checks
-the scope), from the projects database (fault) and the warehouse (days, readings).
+Read for one project of the signed-in user's accounts (:func:`core.views.projects.board.project`
+checks the scope), from the projects database (fault) and the warehouse (days, readings).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from core.auth import User
 from core.db.base import Database
 from core.overshoot import demand, detect
-from core.projects import ProjectError, moved_away, project
+from core.views.projects.board import ProjectError, moved_away, project
 
 
 @dataclass(frozen=True)

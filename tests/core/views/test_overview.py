@@ -4,8 +4,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from core import overview
 from core.auth import User
+from core.views import overview
 
 D1, D2 = date(2026, 3, 9), date(2026, 3, 10)
 ADMIN = User("ada", "Ada", "admin", None)

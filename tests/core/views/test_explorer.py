@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from core import explorer, triage
+from core import triage
 from core.auth import User
+from core.views import explorer
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-a"}))

@@ -1,8 +1,8 @@
 """The Projects page's evidence charts: daily demand profiles, daily peaks and startup times.
 
-Each chart takes :class:`core.project_evidence.Evidence` frames and returns an Altair chart that
-stretches to its container. Only times and figures go into the chart data (no ids or names:
-safe in screen-share mode). Times are the building's local wall-clock time, drawn on plain
+Each chart takes :class:`core.views.projects.evidence.Evidence` frames and returns an Altair
+chart that stretches to its container. Only times and figures go into the chart data (no ids or
+names: safe in screen-share mode). Times are the building's local wall-clock time, drawn on plain
 numeric or day axes so the viewer's own time zone never shifts them.
 """
 
@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from core.overshoot.detect import Params
-from core.project_evidence import clock
+from core.views.projects.evidence import clock
 
 COLOURS = {
     "overshoot": "#eb5757", "counted": "#2f80ed", "not counted": "#b0bac4",

@@ -3,9 +3,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from core import offline, runs, triage
+from core import runs, triage
 from core.auth import User
 from core.dq import store
+from core.views import offline
 
 DAY = pd.Timestamp("2026-03-10")
 END = DAY + pd.Timedelta(days=1)  # the latest scored window end

@@ -18,8 +18,8 @@ from core import csvsafe
 from core.auth import User
 from core.db.base import Database, Transaction
 from core.detectors import REGISTRY
-from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
 from core.triage import STATUSES, Change
+from core.views.issue_list import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
 
 DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
 MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow the filters past it

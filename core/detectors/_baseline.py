@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from core.detectors.base import Grid
-from core.detectors.robust import (
+from core.detectors._robust import (
     circular_window_median,
     counted_row_quantiles,
     group_median_mad,
     row_quantiles,
     sampled_row_quantiles,
 )
+from core.detectors.base import Grid
 
 FLOOR_QUANTILE = 0.05  # "floor": the meter's night/closed load, below most of its readings
 HIGH_QUANTILE = 0.99  # "high": the top of normal operation; 1 % of 29 days is ~7 h of slots

@@ -3,7 +3,7 @@
 Projects and their AFDD fault rows live in the projects database (``pdb``: the warehouse, or
 ``DQ_PROJECTS_DB_URL``; see :func:`core.overshoot.store.projects_db`); names, per-day
 statistics (``overshoot_days``) and readings live in the warehouse (``db``). No query joins
-the two (a project's evidence: :mod:`core.project_evidence`). Every function takes the
+the two (a project's evidence: :mod:`core.views.projects.evidence`). Every function takes the
 signed-in ``User``: a project outside the user's granted accounts is reported exactly like
 a missing one. SQL takes its values as ``?`` parameters and sticks to the subset DuckDB and
 PostgreSQL share.

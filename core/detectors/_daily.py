@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.detectors import baseline
+from core.detectors import _baseline as baseline
+from core.detectors._runs import Runs, paint_once
 from core.detectors.base import Grid
-from core.detectors.runs import Runs, paint_once
 
 _MAD_TO_SIGMA = 1.4826
 _KEY = "detectors.daily"

@@ -5,10 +5,11 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from core import issues, masking, triage
+from core import masking, triage
 from core.auth import User
 from core.errors import DQHubError
-from core.issues import Filters
+from core.views import issues
+from core.views.issues import Filters
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-a"}))

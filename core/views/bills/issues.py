@@ -25,11 +25,11 @@ from core import config, csvsafe, masking
 from core.auth import User
 from core.db.base import Database
 from core.errors import ConfigError
-from core.explorer import NotFoundError, meter
-from core.issue_filters import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
-from core.issues import DEFAULT_STATUSES
 from core.markup import md
+from core.scoped import NotFoundError, bill_history, per_day
 from core.triage import STATUSES
+from core.views.issue_list import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
+from core.views.issues import DEFAULT_STATUSES
 
 __all__ = [
     "CHECKS", "COLUMNS", "DEFAULT_STATUSES", "FilterError", "Filters", "NotFoundError",
@@ -190,59 +190,7 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     # No bill row: the finding's own span is the period (end_ts = period end + 1 day).
     df["period_start"] = pd.to_datetime(df["period_start"]).fillna(df["start_ts"].dt.floor("D"))
     df["period_end"] = pd.to_datetime(df["period_end"]).fillna(df["end_ts"] - _DAY)
-    return _per_day(df)[COLUMNS].reset_index(drop=True)
-
-
-def _per_day(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``days`` (inclusive), ``use_per_day`` and ``cost_per_unit`` (NaN where undefined)."""
-    df["days"] = ((df["period_end"] - df["period_start"]).dt.days + 1).astype("Int64")
-    days = df["days"].astype(float).where(df["days"] > 0)
-    df["use_per_day"] = df["usage"] / days
-    df["cost_per_unit"] = df["cost"] / df["usage"].where(df["usage"] > 0)
-    return df
-
-
-def bill_history(db: Database, user: User, meter_id: str) -> pd.DataFrame:
-    """Every bill of the meter, oldest period first, with its findings.
-
-    Returns
-    -------
-    DataFrame
-        ``bill_id, commodity, period_start, period_end, days, usage, usage_unit, use_per_day,
-        cost, cost_per_unit, demand_kw, estimated, checks`` (comma-separated check names of the
-        bill's findings in the user's accounts, "" for none).
-
-    Raises
-    ------
-    NotFoundError
-        ``Meter X does not exist`` if unknown or outside the user's accounts (as the explorer).
-    """
-    meter(db, user, meter_id)
-    scope, params = user.scope("account_id")
-    with db.transaction() as tx:
-        bills = tx.fetch_df(
-            "SELECT bill_id, commodity, period_start, period_end, usage, usage_unit, cost, "
-            f"demand_kw, estimated FROM bills WHERE meter_id = ? AND {scope} "
-            "ORDER BY period_start, bill_id",
-            [meter_id, *params],
-        )
-        found = tx.fetch_all(
-            "SELECT bill_id, detector FROM dq_issues WHERE kind = 'bill' AND meter_id = ? "
-            f"AND {scope} ORDER BY detector",
-            [meter_id, *params],
-        )
-    checks: dict[str, list[str]] = {}
-    for bill_id, detector in found:
-        checks.setdefault(bill_id, []).append(detector)
-    for column in ("period_start", "period_end"):
-        bills[column] = pd.to_datetime(bills[column])
-    for column in ("usage", "cost", "demand_kw"):
-        bills[column] = bills[column].astype(float)
-    bills["checks"] = [", ".join(checks.get(b, [])) for b in bills["bill_id"]]
-    order = ["bill_id", "commodity", "period_start", "period_end", "days", "usage",
-             "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
-             "checks"]
-    return _per_day(bills)[order]
+    return per_day(df)[COLUMNS].reset_index(drop=True)
 
 
 def bill_url(bill_id: object) -> str | None:

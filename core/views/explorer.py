@@ -1,13 +1,14 @@
 """Meter explorer: one meter's readings and issues over a time window, scoped to the user.
 
-Every function checks the meter (or issue) against the user's granted accounts first; a meter
-or issue outside them is reported exactly like a missing one, so ids of other accounts never
-leak. Times are naive UTC; windows are ``[start, end)``.
+The reads themselves are :mod:`core.scoped` (shared with the bills page and the sandbox); this
+module adds the page's own: the default window, where an issue's deep link opens, the edits
+made in its issue table, the chart and links to the sandbox. Every function checks the meter
+(or issue) against the user's granted accounts first; a meter or issue outside them is reported
+exactly like a missing one.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,88 +17,30 @@ import pandas as pd
 
 from core.auth import User
 from core.db.base import Database
-from core.errors import DQHubError
+from core.palette import SEVERITY_COLOURS, SOURCE_COLOURS
+from core.scoped import (  # the page's own reads build on these; the page calls them too
+    MAX_WINDOW_DAYS,
+    PICKER_LIMIT,
+    NotFoundError,
+    Window,
+    WindowError,
+    issues,
+    meter,
+    meters_for,
+    readings,
+    window,
+)
 from core.triage import Change
 
-MAX_WINDOW_DAYS = 62  # two months of 15-min platform + raw points is ~12k rows: fine for a chart
-PICKER_LIMIT = 200  # meters offered at once; the search box narrows a larger fleet
+__all__ = [
+    "MAX_WINDOW_DAYS", "PICKER_LIMIT", "NotFoundError", "Window", "WindowError", "changes", "chart",
+    "default_window", "issue_target", "issues", "meter", "meters_for", "readings",
+    "sandbox_links", "window",
+]  # fmt: skip
+
 MARGIN_BEFORE = pd.Timedelta(days=2)  # context shown before an issue (yesterday's normal shape)
 MARGIN_AFTER = pd.Timedelta(days=1)
 _DAY = pd.Timedelta(days=1)
-SEVERITY_COLOURS = {"low": "#f2c94c", "medium": "#f2994a", "high": "#eb5757"}
-SOURCE_COLOURS = {"platform": "#2f80ed", "raw": "#27ae60"}
-_ISSUE_COLUMNS = ("issue_id, detector, source, severity, magnitude, start_ts, end_ts, status, "
-                  "status_note, status_by, status_at")
-Window = tuple[pd.Timestamp, pd.Timestamp]
-
-
-class NotFoundError(DQHubError):
-    """An unknown meter or issue, or one outside the user's accounts (same message)."""
-
-
-class WindowError(DQHubError):
-    """A time window that ends before it starts or is longer than ``MAX_WINDOW_DAYS``."""
-
-
-def _ts(value: date | datetime | str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts if ts.tzinfo is None else ts.tz_convert("UTC").tz_localize(None)
-
-
-def window(start: Any, end: Any) -> Window:
-    """``[start, end)`` (naive UTC or aware) as naive UTC timestamps, or a ``WindowError``.
-
-    Refused: ``end`` not after ``start``, or a window longer than ``MAX_WINDOW_DAYS``.
-    """
-    start, end = _ts(start), _ts(end)
-    if end <= start:
-        raise WindowError(f"The window ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d})")
-    if end - start > pd.Timedelta(days=MAX_WINDOW_DAYS):
-        raise WindowError(
-            f"The window spans {(end - start).days} days; the explorer shows at most "
-            f"{MAX_WINDOW_DAYS} days at a time. Pick a shorter range."
-        )
-    return start, end
-
-
-def meters_for(
-    db: Database, user: User, search: str | None = None, limit: int = PICKER_LIMIT
-) -> pd.DataFrame:
-    """Meters the user may see, for a picker, ordered by account, building and meter.
-
-    Returns ``meter_id, kind, unit, building_id, building_name, account_id, account_name``:
-    at most ``limit`` rows whose meter id, building or account (id or name) contains
-    ``search`` (case-insensitive), when given.
-    """
-    scope, params = user.scope("account_id")
-    sql = (
-        "SELECT meter_id, kind, unit, building_id, building_name, account_id, account_name "
-        f"FROM meters WHERE {scope}"
-    )
-    params = list(params)
-    if search and search.strip():
-        fields = ("meter_id", "building_id", "building_name", "account_id", "account_name")
-        sql += " AND (" + " OR ".join(f"LOWER(COALESCE({f}, '')) LIKE ?" for f in fields) + ")"
-        params += [f"%{search.strip().lower()}%"] * len(fields)
-    sql += " ORDER BY account_name, account_id, building_name, building_id, meter_id LIMIT ?"
-    return db.fetch_df(sql, [*params, int(limit)])
-
-
-def meter(db: Database, user: User, meter_id: str) -> dict[str, Any]:
-    """The meter row as a dict (every ``meters`` column).
-
-    Raises
-    ------
-    NotFoundError
-        ``Meter X does not exist`` if unknown or outside the user's accounts.
-    """
-    scope, params = user.scope("account_id")
-    df = db.fetch_df(f"SELECT * FROM meters WHERE meter_id = ? AND {scope}", [meter_id, *params])
-    if df.empty:
-        raise NotFoundError(f"Meter {meter_id} does not exist")
-    return df.iloc[0].to_dict()
-
-
 def _span(db: Database, meter_id: str) -> Window | None:
     sql = "SELECT MIN(ts), MAX(ts) FROM readings WHERE meter_id = ?"  # first and last reading
     first, last = db.fetch_all(sql, [meter_id])[0]
@@ -147,36 +90,6 @@ def issue_target(db: Database, user: User, issue_id: str) -> tuple[str, pd.Times
             start, end = clipped
     start = max(start, end - pd.Timedelta(days=MAX_WINDOW_DAYS))
     return meter_id, start, end
-
-
-def readings(db: Database, user: User, meter_id: str, start: Any, end: Any) -> pd.DataFrame:
-    """The meter's readings in ``[start, end)``: ``ts, value, source`` (platform and raw).
-
-    Windows longer than ``MAX_WINDOW_DAYS`` are refused rather than downsampled: averaging
-    would hide exactly the spikes and flatlines the explorer is for, and 62 days of 15-minute
-    platform and raw points (about 12,000 rows) still draw quickly.
-
-    Raises ``NotFoundError`` as ``meter`` and ``WindowError`` as ``window``.
-    """
-    meter(db, user, meter_id)
-    start, end = window(start, end)
-    sql = "SELECT ts, value, source FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?"
-    params = [meter_id, start.to_pydatetime(), end.to_pydatetime()]
-    return db.fetch_df(f"{sql} ORDER BY source, ts", params)
-
-
-def issues(db: Database, user: User, meter_id: str, start: Any, end: Any) -> pd.DataFrame:
-    """The meter's issues overlapping ``[start, end)``, oldest first (``_ISSUE_COLUMNS``).
-
-    Raises ``NotFoundError`` as ``meter`` and ``WindowError`` as ``window``.
-    """
-    meter(db, user, meter_id)
-    start, end = window(start, end)
-    scope, params = user.scope("account_id")
-    s, e = start.to_pydatetime(), end.to_pydatetime()
-    sql = (f"SELECT {_ISSUE_COLUMNS} FROM dq_issues WHERE meter_id = ? AND {scope} AND start_ts < ?"
-           " AND (end_ts > ? OR (end_ts IS NULL AND start_ts >= ?)) ORDER BY start_ts, issue_id")
-    return db.fetch_df(sql, [meter_id, *params, e, s, s])
 
 
 def changes(loaded: pd.DataFrame, edited: pd.DataFrame, seen_at: dict[str, Any]) -> list[Change]:

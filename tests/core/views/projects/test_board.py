@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import project_charts, project_evidence, projects
 from core.auth import User
 from core.overshoot import job, store, sync
+from core.views.projects import board as projects
+from core.views.projects import charts as project_charts
+from core.views.projects import evidence as project_evidence
 
 MONTH = "2026-03"
 SPIKES = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]  # Mon-Thu

@@ -6,11 +6,13 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from core import bill_charts, issues, masking, triage
-from core import bill_issues as bi
+from core import masking, triage
 from core.auth import User
-from core.bill_issues import Filters
 from core.errors import ConfigError, DQHubError
+from core.views import issues
+from core.views.bills import charts as bill_charts
+from core.views.bills import issues as bi
+from core.views.bills.issues import Filters
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-a"}))
