@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.bills import REGISTRY, synthetic
+from core.bills import REGISTRY
 from core.bills.base import RESULT_COLUMNS, BillContext
 from core.bills.checks import _example
 from core.bills.normalise import normalise
+from tests.core.bills import synthetic
 from tests.core.bills.billmaker import make_bills, make_ctx, monthly
 
 MODULES = list(REGISTRY.values()) + [_example]  # the template must honour the contract too

@@ -9,9 +9,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core.bills import REGISTRY, synthetic
+from core.bills import REGISTRY
 from core.bills.base import BillContext
 from core.bills.normalise import normalise
+from tests.core.bills import synthetic
 
 SEED = 2024  # the demo uses 42; the contract tests 1
 RUN_DATE = dt.date(2025, 9, 30)

@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from core.bills import REGISTRY, synthetic
+from core.bills import REGISTRY
 from core.bills.normalise import BILL_COLUMNS
+from tests.core.bills import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Synthetic utility bills with known injected problems, for the checks' quality test.
+"""Synthetic utility bills with known injected problems, for the checks' quality test (test-only).
 
 ``generate`` builds a clean monthly bill history per meter from a daily "true use" series
 (seasonal, trending, noisy), the interval usage the platform's readings would give for each
