@@ -231,6 +231,21 @@ class CachedWarehouse(Database):
             log.warning("cache refresh failed; pages keep the previous copy", exc_info=True)
 
 
+def app_database(url: str, cache_path: str | Path | None) -> Database:
+    """The Database an app process uses for warehouse ``url`` (migrated on open).
+
+    A remote warehouse is read through the process's own cache at ``cache_path``; an embedded
+    DuckDB warehouse, or an empty ``cache_path``, is used directly. Every app process calls this
+    once (core.ui keeps the result per process), so each process has its own cache file.
+    """
+    from core.db import open_warehouse
+
+    db = open_warehouse(url)
+    if cache_path and is_remote(url):
+        return CachedWarehouse(db, cache_path)
+    return db
+
+
 def refresh_after_job(db: Database) -> bool:
     """Refresh the app's cache after a job wrote to remote warehouse ``db``; True if done.
 
