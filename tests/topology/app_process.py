@@ -12,9 +12,11 @@ It opens the warehouse as an app process does (:func:`core.db.cache.app_database
   :func:`core.triage.apply`); answers ``saved`` and ``refused``. With ``hold`` the save stops
   after its last write, before its warehouse transaction commits, says ``{"held": true}`` and
   waits for a ``go`` line.
-- ``{"op": "refresh"}``: the cache refresh the app runs in the background
-  (:func:`core.db.cache.refresh`); ``{"op": "refresh_if_old"}``: whether the app starts one
-  now (:meth:`core.db.cache.CachedWarehouse.refresh_if_old`, as on every page run).
+- ``{"op": "refresh", "hold": BOOL}``: the cache refresh the app runs in the background
+  (:func:`core.db.cache.refresh`); with ``hold`` it stops once its new copy is begun, says
+  ``{"held": true}`` and waits for a ``go`` line. ``{"op": "refresh_if_old"}``: whether the
+  app starts one now (:meth:`core.db.cache.CachedWarehouse.refresh_if_old`, as on every page
+  run).
 - ``{"op": "quit"}``.
 
 A command that raises answers ``{"error": traceback}``.
@@ -52,6 +54,28 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out.to_dict("records")
 
 
+def _wait_for_go() -> None:
+    _say({"held": True})
+    if sys.stdin.readline().strip() != "go":
+        raise RuntimeError("expected 'go'")
+
+
+class _HoldRefresh:
+    """Stop a refresh once its new copy is begun (migrated, not yet filled)."""
+
+    def __enter__(self) -> None:
+        self.original = original = cache._tables
+
+        def tables(local: Any) -> list[str]:
+            _wait_for_go()
+            return original(local)
+
+        cache._tables = tables
+
+    def __exit__(self, *exc: object) -> None:
+        cache._tables = self.original
+
+
 class _Hold:
     """Stop a save inside its warehouse transaction, after the ``issue_events`` insert."""
 
@@ -61,9 +85,7 @@ class _Hold:
         def execute(tx: cache.CachedTransaction, sql: str, params: Any = ()) -> None:
             original(tx, sql, params)
             if sql.lstrip().upper().startswith("INSERT INTO ISSUE_EVENTS"):
-                _say({"held": True})  # dq_issues is locked on the warehouse, nothing committed
-                if sys.stdin.readline().strip() != "go":
-                    raise RuntimeError("expected 'go'")
+                _wait_for_go()  # dq_issues is locked on the warehouse, nothing committed
 
         cache.CachedTransaction.execute = execute
 
@@ -100,7 +122,12 @@ def main() -> int:
                     result = triage.apply(db, _user(command["user"]), changes)
                 _say({"saved": result.saved, "refused": result.refused})
             elif op == "refresh":
-                _say({"refreshed_at": cache.refresh(db.remote, db.path)})
+                if command.get("hold"):
+                    with _HoldRefresh():
+                        at = cache.refresh(db.remote, db.path)
+                else:
+                    at = cache.refresh(db.remote, db.path)
+                _say({"refreshed_at": at})
             elif op == "refresh_if_old":
                 _say({"started": db.refresh_if_old()})
             else:
