@@ -7,8 +7,10 @@
   Streamlit on 127.0.0.1 until its health endpoint answers, then stopped with SIGTERM; ``worker``
   running ``jobs serve`` until SIGTERM stops it with status 0.
 - docker/healthcheck.py against a local HTTP server and fake /proc trees.
+- The image's Streamlit settings: the entrypoint's ``app`` mode, with ``config show`` in place
+  of ``run``, prints .streamlit/config.toml's settings (listening on 0.0.0.0).
 - A static check of the Dockerfile and .dockerignore, plus shellcheck and hadolint when they
-  are installed (.ci/run installs shellcheck).
+  are installed (`make test` installs shellcheck: scripts/system-packages.sh).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from jobs.cli import build_parser
+from tests.test_streamlit_config import file_settings, settings, streamlit_env
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
@@ -46,6 +50,17 @@ line="$line$(printf '\037')$(pwd)"
 for a in "$@"; do line="$line$(printf '\037')$a"; done
 printf '%s\n' "$line" >> "$STUB_LOG"
 if [ "$*" = "${STUB_FAIL:-}" ]; then exit 7; fi
+exit 0
+"""
+
+
+# Runs `streamlit config show` in place of `streamlit run Home.py`, with the same options, so the
+# app mode prints the settings Streamlit would start with; any other call (migrate) does nothing.
+CONFIG_SHIM = r"""#!/bin/sh
+if [ "$1 $2 $3 $4" = "-m streamlit run Home.py" ]; then
+    shift 4
+    exec "$REAL_PYTHON" -m streamlit config show "$@"
+fi
 exit 0
 """
 
@@ -307,6 +322,24 @@ def test_real_worker_stops_after_sigterm_with_status_0(tmp_path):
             proc.wait()
 
 
+def test_the_app_mode_runs_streamlit_with_the_config_file_settings(tmp_path):
+    """The image starts Streamlit in /app, where it reads .streamlit/config.toml (kept in the
+    build context, see below); the entrypoint changes only where it listens."""
+    shim = tmp_path / "python-shim"
+    shim.write_text(CONFIG_SHIM)
+    shim.chmod(0o755)
+    env = {**streamlit_env(tmp_path), "PYTHON": str(shim), "REAL_PYTHON": sys.executable}
+    env.pop("PORT", None)
+    proc = subprocess.run(
+        ["sh", str(ENTRYPOINT), "app"], cwd=tmp_path, env=env,  # any working directory
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    shown = settings(tomllib.loads(proc.stdout[proc.stdout.index("\n[global]"):]))
+    expected = {**file_settings(), "server.address": "0.0.0.0", "server.port": 8501}
+    assert {key: shown.get(key) for key in expected} == expected
+
+
 # --- health check ----------------------------------------------------------------------------
 
 
@@ -452,6 +485,13 @@ def test_dockerfile_bakes_in_no_secret_and_no_cache():
     pip = [rest for word, rest in ins if word == "RUN" and "pip install" in rest]
     assert pip and all("--no-cache-dir" in rest for rest in pip)
     assert any("requirements.txt" in rest for rest in pip)
+
+
+def test_dockerfile_sets_no_streamlit_option():
+    # A STREAMLIT_* variable baked into the image would shadow .streamlit/config.toml.
+    for word, rest in _instructions():
+        if word in ("ENV", "ARG"):
+            assert "STREAMLIT_" not in rest
 
 
 def _ignored(path):

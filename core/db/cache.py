@@ -15,6 +15,7 @@ is kept in the file. The app refreshes in the background when the copy is older 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -46,21 +47,39 @@ def is_remote(url: str) -> bool:
     return not url.startswith("duckdb:")
 
 
+@contextmanager
+def _refresh_lock(path: Path) -> Iterator[None]:
+    """One refresh of the cache file at ``path`` at a time, in this process and across processes.
+
+    An app and the worker on one host may share ``DQ_CACHE_PATH`` (the worker refreshes it after
+    each job). Without this, a second refresh deleted the first's half-written copy: the first
+    then hung on its vanished file. The OS releases the lock if its holder dies.
+    """
+    with _refreshing, open(path.with_name(path.name + ".refresh.lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("cache %s: waiting for another process to finish refreshing it", path)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
 def refresh(remote: Database, path: str | Path | None = None) -> datetime:
     """Copy the remote warehouse into the cache file at ``path``; return the refresh time.
 
     The copy gets the warehouse schema from the same migrations (so column types match even
     for all-NULL columns), then every migrated table's rows. It is written beside the old file
     and renamed over it, so readers see either the old or the new copy, never a half-written
-    one. One refresh runs at a time per process.
+    one. One refresh of a file runs at a time, across processes too; a second one waits, then
+    makes its own copy (it may have been asked for because of a write the first one missed).
     """
     from core.db import migrations
 
     path = Path(path or config.get("DQ_CACHE_PATH"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".new")
-    with _refreshing:
-        tmp.unlink(missing_ok=True)
+    with _refresh_lock(path):
+        tmp.unlink(missing_ok=True)  # left by a refresh that died
         started = datetime.now(UTC).replace(tzinfo=None)
         since = started - timedelta(days=config.get("DQ_CACHE_READINGS_DAYS"))
         local = DuckDBDatabase(f"duckdb:///{tmp}")
@@ -229,6 +248,21 @@ class CachedWarehouse(Database):
             refresh(self.remote, self.path)
         except Exception:  # noqa: BLE001 - a failed background refresh keeps the old copy
             log.warning("cache refresh failed; pages keep the previous copy", exc_info=True)
+
+
+def app_database(url: str, cache_path: str | Path | None) -> Database:
+    """The Database an app process uses for warehouse ``url`` (migrated on open).
+
+    A remote warehouse is read through the process's own cache at ``cache_path``; an embedded
+    DuckDB warehouse, or an empty ``cache_path``, is used directly. Every app process calls this
+    once (core.ui keeps the result per process), so each process has its own cache file.
+    """
+    from core.db import open_warehouse
+
+    db = open_warehouse(url)
+    if cache_path and is_remote(url):
+        return CachedWarehouse(db, cache_path)
+    return db
 
 
 def refresh_after_job(db: Database) -> bool:

@@ -14,8 +14,8 @@ import streamlit as st
 
 from core import config, markup, masking
 from core.auth import User
-from core.db import Database, open_warehouse
-from core.db.cache import CachedWarehouse, is_remote
+from core.db import Database
+from core.db.cache import CachedWarehouse, app_database
 
 md = markup.md  # text from data or URLs inside a Markdown string: shown as itself, never markup
 USER_KEY = "dq_user"
@@ -25,10 +25,7 @@ SALT_KEY = "dq_mask_salt"
 
 @st.cache_resource(show_spinner="Copying the warehouse into the local cache...")
 def _warehouse(url: str, cache_path: str) -> Database:
-    db = open_warehouse(url)
-    if cache_path and is_remote(url):
-        return CachedWarehouse(db, cache_path)
-    return db
+    return app_database(url, cache_path)
 
 
 def warehouse() -> Database:

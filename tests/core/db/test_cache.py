@@ -168,3 +168,15 @@ def test_run_command_refreshes_the_app_cache_of_a_remote_warehouse(pg_url, tmp_p
     assert "app cache" in out.stdout and refreshed_at(path) is not None
     copy = open_warehouse(f"duckdb:///{path}")
     assert copy.fetch_all("SELECT job, status FROM dq_runs") == [("bills", "ok")]
+
+
+def test_app_database_reads_a_remote_warehouse_through_its_own_cache(remote, pg_url, tmp_path):
+    from core.db.cache import app_database
+
+    db = app_database(pg_url, tmp_path / "app.duckdb")
+    assert isinstance(db, CachedWarehouse) and db.path == tmp_path / "app.duckdb"
+    assert refreshed_at(db.path) is not None  # built on first use
+    assert not isinstance(app_database(pg_url, ""), CachedWarehouse)  # empty path: live reads
+    embedded = app_database(f"duckdb:///{tmp_path}/wh.duckdb", tmp_path / "unused.duckdb")
+    assert not isinstance(embedded, CachedWarehouse)
+    assert not (tmp_path / "unused.duckdb").exists()
