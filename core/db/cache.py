@@ -98,12 +98,18 @@ def refresh(remote: Database, path: str | Path | None = None) -> datetime:
     return started
 
 
+NOT_COPIED = ("auth_sessions", "auth_failures")  # read live on the warehouse (core.auth.login.live)
+
+
 def _tables(local: Database) -> list[str]:
-    """The migrated tables to copy (not the migration log, already written by the copy)."""
+    """The migrated tables to copy: not the migration log (the copy wrote its own), nor sign-in
+    state, which is only ever read on the warehouse itself and has no business on app disks.
+    """
+    skip = (migrations_table(), *NOT_COPIED)
     rows = local.fetch_all(
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-        "AND table_name <> ? ORDER BY 1",
-        (migrations_table(),),
+        f"AND table_name NOT IN ({', '.join('?' * len(skip))}) ORDER BY 1",
+        skip,
     )
     return [r[0] for r in rows]
 

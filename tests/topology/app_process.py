@@ -6,9 +6,9 @@ It opens the warehouse as an app process does (:func:`core.db.cache.app_database
 ``{"ready": ...}``, then answers each JSON command line on stdin with one JSON line on stdout:
 
 - ``{"op": "load", "user": NAME}``: the Issues page's first page with its default filters
-  (:func:`core.issues.list_issues`), kept as the rows on screen; answers their ``rows``.
+  (:func:`core.views.issues.list_issues`), kept as the rows on screen; answers their ``rows``.
 - ``{"op": "save", "user": NAME, "issue_id": ID, "status": S, "note": N, "hold": BOOL}``: the
-  page's **Save changes** on that row of the rows on screen (:func:`core.issues.changes`, then
+  page's **Save changes** on that row of the rows on screen (:func:`core.views.issues.changes`, then
   :func:`core.triage.apply`); answers ``saved`` and ``refused``. With ``hold`` the save stops
   after its last write, before its warehouse transaction commits, says ``{"held": true}`` and
   waits for a ``go`` line.
@@ -32,9 +32,10 @@ from typing import Any
 
 import pandas as pd
 
-from core import config, issues, triage
+from core import config, triage
 from core.auth import User
 from core.db import cache
+from core.views import issues
 
 SHOWN = ["issue_id", "status", "status_note", "status_by", "status_at"]
 

@@ -52,6 +52,15 @@ def test_first_use_copies_the_warehouse_with_recent_readings_only(cached):
     assert cached.refreshed_at() > datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
 
 
+def test_sign_in_state_stays_on_the_warehouse(remote, tmp_path):
+    from core.auth import sessions
+
+    sessions.start(remote, "alice", "users")
+    cached = CachedWarehouse(remote, tmp_path / "cache.duckdb")
+    assert cached.fetch_value("SELECT count(*) FROM auth_sessions") == 0
+    assert cached.fetch_value("SELECT count(*) FROM dq_issues") == 1  # the rest is copied
+
+
 def test_reads_come_from_the_copy_until_a_refresh(cached, remote, monkeypatch):
     remote.execute("UPDATE dq_issues SET status = 'resolved' WHERE issue_id = 'i1'")
     assert _status(cached) == "open"  # the copy, not the warehouse
