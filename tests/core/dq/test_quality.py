@@ -63,6 +63,11 @@ def quality(scored_with_calendar, demo_fleet):
 
 
 def test_every_detector_is_injected(demo_fleet):
+    missing = sorted(set(REGISTRY) - set(demo_fleet.injected.detector))
+    assert not missing, (
+        f"the demo fleet plants no problem for {missing}: add an entry to _POOLS and a branch "
+        "to _inject in core/demo/_faults.py, so the demo and this quality test cover it"
+    )
     assert set(demo_fleet.injected.detector) == set(REGISTRY)
 
 
