@@ -102,8 +102,10 @@ NOT_COPIED = ("auth_sessions", "auth_failures")  # read live on the warehouse (c
 
 
 def _tables(local: Database) -> list[str]:
-    """The migrated tables to copy: not the migration log (the copy wrote its own), nor sign-in
-    state, which is only ever read on the warehouse itself and has no business on app disks.
+    """The migrated tables to copy.
+
+    Not the migration log (the copy wrote its own), nor sign-in state, which is only ever read
+    on the warehouse itself and has no business on app disks.
     """
     skip = (migrations_table(), *NOT_COPIED)
     rows = local.fetch_all(

@@ -1,7 +1,6 @@
 """Meter data-quality detectors: one module per detector and the registry the DQ job runs.
 
-Add a detector: copy ``_example.py`` to ``<contract_name>.py``, add one line below, add
-``tests/core/detectors/test_<contract_name>.py`` and a section in ``docs/detectors.md``.
+Add a detector: follow README.md, "Add a detector" (copy ``_example.py``, one line below, ...).
 """
 
 from __future__ import annotations

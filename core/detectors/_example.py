@@ -1,19 +1,9 @@
 """_example: a copyable template detector (flags sustained readings far above normal).
 
-It is NOT in ``REGISTRY``. To add a detector, copy this file to
-``core/detectors/<contract_name>.py`` and then:
-
-1. Set ``NAME`` to the file name, ``MAGNITUDE_UNIT`` and ``SOURCES``.
-2. Put every threshold in the frozen ``Params`` dataclass, with a default and a
-   numpy-style description (the job and the docs read them from there).
-3. Write ``detect`` with whole-grid numpy operations: no loop per meter or per slot. Use
-   the shared, cached statistics in ``core.detectors._baseline`` (expected profile,
-   resolution, floor, high, scale) and the run helpers in ``core.detectors._runs``.
-   NaN means "unknown": never flag a NaN cell, never raise on one.
-4. Write ``severity`` (use ``base.grade``).
-5. Add one line to ``REGISTRY`` in ``core/detectors/__init__.py``, a section to
-   ``docs/detectors.md`` and ``tests/core/detectors/test_<contract_name>.py``; the contract
-   test then checks the module against the shared signature automatically.
+It is NOT in ``REGISTRY``. To add a detector, copy this file and follow README.md, "Add a
+detector". Every threshold goes in the frozen ``Params`` dataclass with a default and a
+numpy-style description (the job, the sandbox and the docs read them from there); ``detect``
+uses whole-grid numpy operations, no loop per meter or per slot.
 """
 
 from __future__ import annotations

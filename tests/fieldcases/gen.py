@@ -1,4 +1,4 @@
-"""A small generator of meter feeds as they arrive from the field, written apart from core/demo.py.
+"""A small generator of meter feeds as they arrive from the field, written apart from core/demo/.
 
 It shares no code or shape with the demo fleet on purpose: loads follow a thermal building
 model (a base load, an occupancy schedule in local time with ramps, an outdoor-temperature

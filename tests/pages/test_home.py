@@ -89,6 +89,11 @@ def test_every_page_file_is_in_the_page_table_and_the_table_drives_home():
     from core.pages import PAGES
 
     on_disk = {f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
+    unlisted = on_disk - {p.file for p in PAGES}
+    assert not unlisted, (
+        f"{sorted(unlisted)} not in the page table: add a Page(...) line to PAGES in "
+        "core/pages.py (README, 'Add a page')"
+    )
     assert on_disk and on_disk == {p.file for p in PAGES}
     assert "PAGES" in (ROOT / "Home.py").read_text()
     # A folder named pages/ would make Streamlit serve its files directly, past the login gate.

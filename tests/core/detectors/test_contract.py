@@ -135,7 +135,7 @@ def test_module_metadata(module):
 def test_registry_keys_are_names():
     for key, module in REGISTRY.items():
         assert key == module.NAME
-    assert set(REGISTRY) == {
+    contract = {
         "missing_data",
         "offline",
         "flatline",
@@ -150,6 +150,10 @@ def test_registry_keys_are_names():
         "unit_change",
         "clock_drift",
     }
+    assert set(REGISTRY) == contract, (
+        "detector names are a contract other systems call: add a new one to `contract` in "
+        "tests/core/detectors/test_contract.py (README, 'Add a detector', step 3)"
+    )
     assert REGISTRY["raw_platform_mismatch"].SOURCES == ("raw",)
 
 

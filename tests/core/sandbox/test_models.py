@@ -29,6 +29,12 @@ def run(ctx, key, **changes):
 
 @pytest.mark.parametrize("key", list(REGISTRY))
 def test_every_detector_finds_its_synthetic_problem_with_the_defaults(ctx, key):
+    from core.sandbox import synthetic
+
+    assert key in synthetic.PROBLEMS or key in synthetic.VARIANTS, (
+        f"no made-up case for {key}: add it to PROBLEMS (and its injection in meter_values) or "
+        "VARIANTS in core/sandbox/synthetic.py (README, 'Add a detector', step 5)"
+    )
     result = run(ctx, key)
     assert result.count > 0 and result.default_count == result.count
     assert (result.frame["status"] == "open").any()

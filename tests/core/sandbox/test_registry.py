@@ -103,7 +103,8 @@ def test_every_mirror_resolves_to_text_and_every_model_is_documented():
         assert model.mirrors, key
         for ref in model.mirrors:
             assert docs.excerpt(ref), f"{key}: {ref} does not resolve"
-        assert f"`{key}`" in text, f"{key} is not in docs/sandbox.md"
+        if key not in REGISTRY:  # a detector's model is documented with it, in docs/detectors.md
+            assert f"`{key}`" in text, f"{key} is not in docs/sandbox.md"
 
 
 def test_doc_sections_stop_at_the_next_heading():
