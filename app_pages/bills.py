@@ -1,19 +1,16 @@
 """Utility bills: bill-check findings with the bill's figures and the meter's bill history."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
 from core import config, triage, ui
 from core.errors import DQHubError
+from core.ui import widgets
 from core.views import issues
 from core.views.bills import charts as bill_charts
 from core.views.bills import issues as bi
 
-EDITOR, PAGE, LOADED, FLASH, SAVES = (
-    "bills_editor", "bills_page", "bills_loaded", "bills_flash", "bills_saves"
-)
+EDITOR, PAGE = "bills_editor", "bills_page"
 cc = st.column_config
 COLUMNS = {  # editor columns (core.views.bills.issues.table); widths keep status on a laptop screen
     "severity": cc.TextColumn("Severity", width=60), "check": cc.TextColumn("Check", width=135),
@@ -45,20 +42,14 @@ if not opts["findings"]:
 st.caption("Findings of the utility-bill checks across your accounts, most severe and oldest "
            "billing period first. Set a status or note in the table and press **Save changes**; "
            "pick a finding below to see the meter's bill history.")
-for level, text in st.session_state.pop(FLASH, []):
-    ui.message(level, text)
+widgets.flash("bills")
 masked = ui.masking_on()
 salt = st.session_state.get(ui.SALT_KEY, "") if masked else None  # bill-id pseudonyms
 
 
 def pick(col, label: str, options, key: str, names: dict | None = None, default=()) -> list:
-    """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
-    def fmt(v: str) -> str:
-        return ui.label(label, v) if masked else str(names.get(v, v))
-
-    return col.multiselect(label, options, default or None, format_func=fmt if names else str,
-                           key=ui.mode_key(f"bills_{key}") if names else f"bills_{key}",
-                           placeholder="All")
+    """A filter of this page (``core.ui.widgets.pick``)."""
+    return widgets.pick(col, "bills", label, options, key, names, default)
 
 
 row1, row2 = st.columns(4), st.columns(4)
@@ -77,19 +68,9 @@ except bi.FilterError as exc:
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
-if st.session_state.get("bills_filters") != filters:  # new filters start on page 1
-    st.session_state["bills_filters"], st.session_state[PAGE] = filters, 1
-query = [filters, st.session_state.get(PAGE, 1), size]
-pending = (st.session_state.get(EDITOR) or {}).get("edited_rows")
-loaded = st.session_state.get(LOADED)
-if pending and loaded and loaded[0] == query:  # keep the rows being edited under the edits
-    df, total = loaded[1], loaded[2]
-else:
-    df, total = bi.list_bill_issues(db, user, *query)
-    if query[1] > max(1, math.ceil(total / size)):  # fewer matches than before: last page
-        st.session_state[PAGE] = query[1] = max(1, math.ceil(total / size))
-        df, total = bi.list_bill_issues(db, user, *query)
-    st.session_state[LOADED] = (query, df, total)
+page = widgets.paged("bills", filters, size,
+                     lambda n: bi.list_bill_issues(db, user, filters, n, size))
+df, total = page.rows, page.total
 if total == 0:
     st.info("No bill findings match these filters. Clear a filter or add statuses to see more.")
     st.stop()
@@ -102,27 +83,18 @@ except DQHubError as exc:
     ui.message("warning", f"No links to the platform: {exc}")
     links = None
 table = bi.table(view, [bi.describe(d) for d in view["details"]], links)
-table.index.name = f"bill-{st.session_state.get(SAVES, 0)}"  # a save starts a clean editor
-pages = math.ceil(total / size)
-st.caption(f"**{total:,}** findings match · page {query[1]:,} of {pages:,} · costs in $")
+table.index.name = widgets.editor_name("bills")  # a save starts a clean editor
+st.caption(f"**{total:,}** findings match · page {page.number:,} of {page.pages:,} · costs in $")
 edit = user.can_triage
 st.data_editor(table, key=EDITOR, hide_index=True, height=min(len(table), 12) * 35 + 40,
                disabled=not edit or [c for c in table.columns if c not in ("status", "note")],
                column_config=COLUMNS)
 save_col, page_col, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
 if edit and save_col.button("Save changes", type="primary", key="bills_save"):
-    edits = (st.session_state.get(EDITOR) or {}).get("edited_rows", {})
-    result = triage.apply(db, user, issues.changes(df, edits))
-    flash = [("success", f"Saved {len(result.saved)} change(s).")] if result.saved else []
-    flash += [("warning", f"Not saved: {why}") for _, why in result.refused]
-    st.session_state[FLASH] = flash or [("info", "Nothing to save: nothing was changed.")]
-    st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
-    for key in (EDITOR, LOADED):
-        st.session_state.pop(key, None)
-    st.rerun()
+    widgets.save("bills", db, user, issues.changes(df, widgets.edits("bills")))
 elif not edit:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change findings.")
-page_col.number_input("Page", 1, pages, key=PAGE)
+page_col.number_input("Page", 1, page.pages, key=PAGE)
 mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
     f"Download CSV ({min(total, bi.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",

@@ -1,15 +1,12 @@
 """Issues: every meter issue of the user's accounts as one to-do list; filter, triage, export."""
 
-import math
-
 import streamlit as st
 
 from core import config, triage, ui
+from core.ui import widgets
 from core.views import issues
 
-EDITOR, PAGE, LOADED, FLASH, SAVES = (
-    "issues_editor", "issues_page", "issues_loaded", "issues_flash", "issues_saves"
-)
+EDITOR, PAGE = "issues_editor", "issues_page"
 cc = st.column_config
 # column: (label, width in px); widths keep status and note on a laptop screen, and fit
 # screen-share pseudonyms ("Meter 7C1E0BQ4XA")
@@ -28,25 +25,12 @@ if not opts["issues"]:
     st.stop()
 st.caption("Meter issues across your accounts, most severe and oldest first. Set a status or "
            "note in the table and press **Save changes**; tick rows to change several at once.")
-if flash := st.session_state.pop(FLASH, None):
-    saved, refused = flash
-    if saved:
-        st.success(f"Saved {saved} change(s).", icon=":material/check:")
-    for _, reason in refused:
-        ui.message("warning", f"Not saved: {reason}", icon=":material/block:")
-    if not saved and not refused:
-        st.info("Nothing to save: no status or note was changed.")
+widgets.flash("issues")
 
 
-def pick(col: st.delta_generator.DeltaGenerator, label: str, options: list, key: str,
-         names: dict | None = None, default: tuple = ()) -> list:
-    """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
-    def fmt(v: str) -> str:
-        return ui.label(label, v) if ui.masking_on() else str(names.get(v, v))
-
-    return col.multiselect(label, options, default, format_func=fmt if names else str,
-                           key=ui.mode_key(f"issues_{key}") if names else f"issues_{key}",
-                           placeholder="All")
+def pick(col, label: str, options: list, key: str, names: dict | None = None, default=()) -> list:
+    """A filter of this page (``core.ui.widgets.pick``)."""
+    return widgets.pick(col, "issues", label, options, key, names, default)
 
 
 accounts, buildings = opts["accounts"], opts["buildings"]
@@ -70,32 +54,16 @@ except issues.FilterError as exc:
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
-if st.session_state.get("issues_filters") != filters:  # new filters start on page 1
-    st.session_state["issues_filters"], st.session_state[PAGE] = filters, 1
-query = (filters, st.session_state.get(PAGE, 1), size)
-pending = (st.session_state.get(EDITOR) or {}).get("edited_rows")
-loaded = st.session_state.get(LOADED)
-if pending and loaded and loaded[0] == query:  # keep the rows being edited under the edits
-    df, total = loaded[1], loaded[2]
-else:
-    df, total = issues.list_issues(db, user, *query)
-    if query[1] > max(1, math.ceil(total / size)):  # fewer matches than before: last page
-        query = (filters, max(1, math.ceil(total / size)), size)
-        st.session_state[PAGE] = query[1]
-        df, total = issues.list_issues(db, user, *query)
-    if pending and loaded and list(loaded[1]["issue_id"]) != list(df["issue_id"]):
-        st.toast("Unsaved table edits were dropped: the rows on screen changed.")
-    st.session_state[LOADED] = (query, df, total)
+page = widgets.paged("issues", filters, size,
+                     lambda n: issues.list_issues(db, user, filters, n, size))
+df, total = page.rows, page.total
 if total == 0:
     st.info("No issues match these filters. Clear a filter or add statuses to see more.")
     st.stop()
 
 table = issues.table(ui.mask(df))
-# Issue ids (the index) plus a save counter are the editor's identity: another page of rows, or
-# a save, starts a clean editor instead of carrying edits over to other rows.
-table.index.name = f"issue-{st.session_state.get(SAVES, 0)}"
-pages = math.ceil(total / size)
-st.caption(f"**{total:,}** issues match · page {query[1]:,} of {pages:,}")
+table.index.name = widgets.editor_name("issues")  # issue ids + saves: the editor's identity
+st.caption(f"**{total:,}** issues match · page {page.number:,} of {page.pages:,}")
 edit = user.can_triage
 st.data_editor(
     table, key=EDITOR, hide_index=True, height=min(len(table), 15) * 35 + 40,
@@ -113,7 +81,7 @@ st.data_editor(
         "note": cc.TextColumn("Note", max_chars=2000, width=180),
     },
 )
-edits = (st.session_state.get(EDITOR) or {}).get("edited_rows", {})
+edits = widgets.edits("issues")
 save_col, bulk_col, note_col, apply_col, page_col = st.columns(
     [1, 1, 1.6, 1, 1], vertical_alignment="bottom"
 )
@@ -127,15 +95,10 @@ if edit:
                             key="issues_bulk_apply", help="Also saves your other edits")
     if save or bulk:
         changes = issues.changes(df, edits, bulk_status if bulk else None, bulk_note)
-        result = triage.apply(db, user, changes)
-        st.session_state[FLASH] = (len(result.saved), result.refused)
-        st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
-        for key in (EDITOR, LOADED, "issues_bulk_note"):
-            st.session_state.pop(key, None)
-        st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
+        widgets.save("issues", db, user, changes, clear=("issues_bulk_note",))
 else:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
-page_col.number_input("Page", 1, pages, key=PAGE)
+page_col.number_input("Page", 1, page.pages, key=PAGE)
 mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
     f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",

@@ -1,0 +1,126 @@
+"""Page widgets the issue lists share: the filter pick, flash messages, the paged editable table.
+
+The Issues and Utility bills pages (and any later list of findings) draw their filters, keep a
+page of rows under the person's unsaved edits, save through :func:`core.triage.apply` and report
+what was saved and refused the same way. Each takes a ``prefix`` for its session keys so two
+lists never share state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import triage
+from core.auth import User
+from core.db import Database
+from core.ui import label, masking_on, message, mode_key
+
+
+def pick(col: Any, prefix: str, label_: str, options: list, key: str,
+         names: dict | None = None, default: tuple | list = ()) -> list:
+    """A filter multiselect where empty means all; ``names`` shown as pseudonyms when sharing.
+
+    ``names`` maps option ids to display names (accounts, buildings); without it options show
+    as themselves. The widget's key is ``<prefix>_<key>`` (per screen-share mode with names).
+    """
+    def fmt(value: object) -> str:
+        return label(label_, value) if masking_on() else str(names.get(value, value))
+
+    full = f"{prefix}_{key}"
+    return col.multiselect(label_, options, list(default) or None,
+                           format_func=fmt if names else str,
+                           key=mode_key(full) if names else full, placeholder="All")  # fmt: skip
+
+
+def flash(prefix: str) -> None:
+    """Show, once, the messages the last save of list ``prefix`` left (see :func:`save`)."""
+    for level, text in st.session_state.pop(f"{prefix}_flash", []):
+        message(level, text)
+
+
+def _flash_of(result: triage.BulkResult) -> list[tuple[str, str]]:
+    shown = [("success", f"Saved {len(result.saved)} change(s).")] if result.saved else []
+    shown += [("warning", f"Not saved: {why}") for _, why in result.refused]
+    return shown or [("info", "Nothing to save: no status or note was changed.")]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows of a list, as the person sees it.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        The rows on screen (the ones the editor's edits refer to).
+    total : int
+        Rows matching the filters, on every page.
+    number, pages : int
+        This page (1-based) and the number of pages.
+    """
+
+    rows: pd.DataFrame
+    total: int
+    number: int
+    pages: int
+
+
+def paged(prefix: str, filters: object, size: int,
+          fetch: Callable[[int], tuple[pd.DataFrame, int]]) -> Page:
+    """The current page of list ``prefix``: ``fetch(page) -> (rows, total)``, rows by issue_id.
+
+    New filters start on page 1; a page past the end (fewer matches than before) becomes the
+    last one. While the table holds unsaved edits, the rows loaded with them are kept, so an
+    edit never lands on a row that moved in under it; if the rows on screen changed anyway,
+    the person is told their edits were dropped.
+    """
+    state = st.session_state
+    page_key, loaded_key = f"{prefix}_page", f"{prefix}_loaded"
+    if state.get(f"{prefix}_filters") != filters:
+        state[f"{prefix}_filters"], state[page_key] = filters, 1
+    number = state.get(page_key, 1)
+    pending = (state.get(f"{prefix}_editor") or {}).get("edited_rows")
+    loaded = state.get(loaded_key)
+    if pending and loaded and loaded[0] == (filters, number):
+        rows, total = loaded[1], loaded[2]
+    else:
+        rows, total = fetch(number)
+        last = max(1, math.ceil(total / size))
+        if number > last:
+            state[page_key] = number = last
+            rows, total = fetch(number)
+        if pending and loaded and list(loaded[1]["issue_id"]) != list(rows["issue_id"]):
+            st.toast("Unsaved table edits were dropped: the rows on screen changed.")
+        state[loaded_key] = ((filters, number), rows, total)
+    return Page(rows, total, number, max(1, math.ceil(total / size)))
+
+
+def edits(prefix: str) -> dict[int, dict[str, Any]]:
+    """The table's unsaved edits: row position -> changed columns."""
+    return (st.session_state.get(f"{prefix}_editor") or {}).get("edited_rows", {})
+
+
+def editor_name(prefix: str) -> str:
+    """A name for the table's index that changes with every save.
+
+    The editor's identity includes it, so a save (or another page of rows) starts a clean
+    editor instead of carrying edits over to other rows.
+    """
+    return f"{prefix}-{st.session_state.get(f'{prefix}_saves', 0)}"
+
+
+def save(prefix: str, db: Database, user: User, changes: list[triage.Change],
+         clear: tuple[str, ...] = ()) -> None:
+    """Apply ``changes``, leave the outcome for :func:`flash`, reload the rows and rerun."""
+    result = triage.apply(db, user, changes)
+    state = st.session_state
+    state[f"{prefix}_flash"] = _flash_of(result)
+    state[f"{prefix}_saves"] = state.get(f"{prefix}_saves", 0) + 1
+    for key in (f"{prefix}_editor", f"{prefix}_loaded", *clear):
+        state.pop(key, None)
+    st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
