@@ -38,8 +38,10 @@ ui.restore_screen_share()  # a new tab of a user who is sharing their screen sta
 with st.sidebar:
     st.caption(f"Signed in as {md(user.name)} ({user.role})")
     if setup.demo:
-        st.warning("Demo mode: synthetic data and demo logins. Never for real data.",
-                   icon=":material/science:")
+        st.warning(
+            "Demo mode: synthetic data and demo logins. Never for real data.",
+            icon=":material/science:",
+        )
     if note := ui.cache_note():
         st.caption(note)
     st.toggle(
@@ -52,8 +54,11 @@ with st.sidebar:
         out, everywhere = st.columns(2)
         if out.button("Sign out", key="logout"):
             gate.sign_out(setup, db, user)
-        if everywhere.button("Sign out everywhere", key="logout_everywhere",
-                             help="End your sessions in every browser"):
+        if everywhere.button(
+            "Sign out everywhere",
+            key="logout_everywhere",
+            help="End your sessions in every browser",
+        ):
             gate.sign_out(setup, db, user, everywhere=True)
     gate.draw_session_cookie()
 

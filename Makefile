@@ -38,7 +38,7 @@ services:  ## start what the tests need (PostgreSQL on 127.0.0.1:5432 when insta
 
 TEST_WORKERS ?= auto
 
-test: test-setup services  ## run the whole test suite, as CI does (a missing service fails, not skips)
+test: test-setup services lint  ## lint, then the whole test suite, as CI does (a missing service fails)
 	DQ_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 worker: setup  ## run the job worker (schedules + Admin run-now requests) until Ctrl-C
@@ -47,8 +47,11 @@ worker: setup  ## run the job worker (schedules + Admin run-now requests) until 
 bench: setup  ## run the benchmarks (prints numbers; not tests)
 	$(PY) -m bench
 
-lint: setup  ## ruff over the code base
-	$(PY) -m ruff check core jobs bench tests app_pages docker Home.py
+LINTED := core jobs bench tests app_pages docker Home.py
+
+lint: setup  ## ruff: lint rules and formatting (`$(PY) -m ruff format $(LINTED)` fixes the latter)
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 clean:  ## remove the venv, the test IdP's packages and the embedded warehouse
 	rm -rf $(VENV) $(OIDC)/node_modules data/dqhub.duckdb data/dqhub.duckdb.wal

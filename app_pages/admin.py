@@ -26,10 +26,14 @@ st.title("Admin")
 worker = admin.worker_state(db)
 version = admin.schema_version(db)
 c1, c2, c3 = st.columns(3)
-c1.metric("Worker", {True: "running", False: "not running", None: "unknown"}[worker.held],
-          help="Whether a `python -m jobs serve` process holds the warehouse's worker lock")
-c2.metric("Schema version", version.current,
-          help=f"Newest migration this code ships: {version.latest}")
+c1.metric(
+    "Worker",
+    {True: "running", False: "not running", None: "unknown"}[worker.held],
+    help="Whether a `python -m jobs serve` process holds the warehouse's worker lock",
+)
+c2.metric(
+    "Schema version", version.current, help=f"Newest migration this code ships: {version.latest}"
+)
 c3.metric("Queued runs", admin.pending_count(db), help="Waiting for the worker, oldest first")
 st.caption(f"Worker lock: {ui.md(ui.mask_text(worker.holder))}.")
 if version.pending:
@@ -61,21 +65,26 @@ for job, (col, label, params) in requests.items():
             ui.message("error", exc)
         else:
             what = f"{job} {next(iter(req.params.values()))}"
-            st.session_state[NOTICE] = (f"Queued {what} (request {req.request_id})." if new else
-                                        f"{what} is already queued (request {req.request_id}).")
+            st.session_state[NOTICE] = (
+                f"Queued {what} (request {req.request_id})."
+                if new
+                else f"{what} is already queued (request {req.request_id})."
+            )
             st.rerun()  # every figure above, the queue count included, now shows the request
 if notice := st.session_state.pop(NOTICE, None):
     ui.message("success", notice)
 
 st.subheader("Queue")  # reasons and errors may name meters, buildings, bills: masked when sharing
 queued = admin.queue(db)
-st.dataframe(queued.assign(error=ui.mask_texts(queued["error"])), hide_index=True,
-             column_config=LABELS)
+st.dataframe(
+    queued.assign(error=ui.mask_texts(queued["error"])), hide_index=True, column_config=LABELS
+)
 
 st.subheader("Recent runs")
 runs = admin.recent_runs(db)
-st.dataframe(runs.assign(reason=ui.mask_texts(runs["reason"])), hide_index=True,
-             column_config=LABELS)
+st.dataframe(
+    runs.assign(reason=ui.mask_texts(runs["reason"])), hide_index=True, column_config=LABELS
+)
 
 st.subheader("Failures")
 failed = admin.failures(db, label=ui.label)

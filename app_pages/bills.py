@@ -13,7 +13,8 @@ from core.views.bills import issues as bi
 EDITOR, PAGE = "bills_editor", "bills_page"
 cc = st.column_config
 COLUMNS = {  # editor columns (core.views.bills.issues.table); widths keep status on a laptop screen
-    "severity": cc.TextColumn("Severity", width=60), "check": cc.TextColumn("Check", width=135),
+    "severity": cc.TextColumn("Severity", width=60),
+    "check": cc.TextColumn("Check", width=135),
     "building": cc.TextColumn("Building", width=150),
     "period": cc.TextColumn("Billing period", width=165),
     "usage": cc.NumberColumn("Usage", format="%,.0f", width=75),
@@ -26,7 +27,8 @@ COLUMNS = {  # editor columns (core.views.bills.issues.table); widths keep statu
     "note": cc.TextColumn("Note", max_chars=2000, width=150),
     "finding": cc.TextColumn("Details", width=300, help="What the check measured"),
     "meter": cc.TextColumn("Meter", width=130, help="— = a bill for the whole building"),
-    "bill": cc.TextColumn("Bill", width=120), "account": "Account",
+    "bill": cc.TextColumn("Bill", width=120),
+    "account": "Account",
     "link": cc.LinkColumn("", display_text="Open bill", width=75, help="The bill in the platform"),
     "days": cc.NumberColumn("Days", width=45),
 }
@@ -36,12 +38,16 @@ db = ui.warehouse()
 st.title("Utility bills")
 opts = bi.filter_options(db, user)
 if not opts["findings"]:
-    st.info("No bill findings yet: the daily bill checks (`python -m jobs run bills`, after "
-            "importing bills with `python -m jobs import --bills F`) list them here.")
+    st.info(
+        "No bill findings yet: the daily bill checks (`python -m jobs run bills`, after "
+        "importing bills with `python -m jobs import --bills F`) list them here."
+    )
     st.stop()
-st.caption("Findings of the utility-bill checks across your accounts, most severe and oldest "
-           "billing period first. Set a status or note in the table and press **Save changes**; "
-           "pick a finding below to see the meter's bill history.")
+st.caption(
+    "Findings of the utility-bill checks across your accounts, most severe and oldest "
+    "billing period first. Set a status or note in the table and press **Save changes**; "
+    "pick a finding below to see the meter's bill history."
+)
 widgets.flash("bills")
 masked = ui.masking_on()
 salt = st.session_state.get(ui.SALT_KEY, "") if masked else None  # bill-id pseudonyms
@@ -68,8 +74,9 @@ except bi.FilterError as exc:
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
-page = widgets.paged("bills", filters, size,
-                     lambda n: bi.list_bill_issues(db, user, filters, n, size))
+page = widgets.paged(
+    "bills", filters, size, lambda n: bi.list_bill_issues(db, user, filters, n, size)
+)
 df, total = page.rows, page.total
 if total == 0:
     st.info("No bill findings match these filters. Clear a filter or add statuses to see more.")
@@ -77,8 +84,11 @@ if total == 0:
 
 view = bi.mask_ids(db, ui.mask(df), salt)
 try:  # no link in screen-share mode: the platform's bill page shows the real names
-    links = None if masked or not config.get("DQ_BILL_URL_TEMPLATE") else [
-        bi.bill_url(b) for b in df["bill_id"]]
+    links = (
+        None
+        if masked or not config.get("DQ_BILL_URL_TEMPLATE")
+        else [bi.bill_url(b) for b in df["bill_id"]]
+    )
 except DQHubError as exc:
     ui.message("warning", f"No links to the platform: {exc}")
     links = None
@@ -86,9 +96,14 @@ table = bi.table(view, [bi.describe(d) for d in view["details"]], links)
 table.index.name = widgets.editor_name("bills")  # a save starts a clean editor
 st.caption(f"**{total:,}** findings match · page {page.number:,} of {page.pages:,} · costs in $")
 edit = user.can_triage
-st.data_editor(table, key=EDITOR, hide_index=True, height=min(len(table), 12) * 35 + 40,
-               disabled=not edit or [c for c in table.columns if c not in ("status", "note")],
-               column_config=COLUMNS)
+st.data_editor(
+    table,
+    key=EDITOR,
+    hide_index=True,
+    height=min(len(table), 12) * 35 + 40,
+    disabled=not edit or [c for c in table.columns if c not in ("status", "note")],
+    column_config=COLUMNS,
+)
 save_col, page_col, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
 if edit and save_col.button("Save changes", type="primary", key="bills_save"):
     widgets.save("bills", db, user, issues.changes(df, widgets.edits("bills")))
@@ -97,14 +112,20 @@ elif not edit:
 page_col.number_input("Page", 1, page.pages, key=PAGE)
 mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
-    f"Download CSV ({min(total, bi.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",
-    data=lambda: bi.export_csv(db, fresh(), filters, mask, salt), file_name="bill_findings.csv",
-    mime="text/csv", icon=":material/download:", key="bills_download",
+    f"Download CSV ({min(total, bi.MAX_EXPORT_ROWS):,} rows)",
+    on_click="ignore",
+    data=lambda: bi.export_csv(db, fresh(), filters, mask, salt),
+    file_name="bill_findings.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="bills_download",
 )
 
 st.subheader("Bill history")
 chosen = st.selectbox(
-    "Finding on this page", list(table.index), key=ui.mode_key("bills_pick"),
+    "Finding on this page",
+    list(table.index),
+    key=ui.mode_key("bills_pick"),
     format_func=lambda i: " · ".join(
         str(table.at[i, c]) for c in ("check", "severity", "period", "meter", "building")
     ),
@@ -124,6 +145,8 @@ else:
         st.stop()
     for chart in bill_charts.history_charts(history, facts["bill_id"]):
         right.altair_chart(chart, width="stretch")
-    right.caption(f"{len(history)} bills of meter {ui.md(table.at[chosen, 'meter'])}: this bill "
-                  "red and shaded, other bills with findings orange, estimated reads hollow "
-                  "diamonds. Hover a point for its figures.")
+    right.caption(
+        f"{len(history)} bills of meter {ui.md(table.at[chosen, 'meter'])}: this bill "
+        "red and shaded, other bills with findings orange, estimated reads hollow "
+        "diamonds. Hover a point for its figures."
+    )

@@ -48,15 +48,21 @@ def _unlink() -> None:
 
 
 search = st.text_input(  # per mode, not carried over: a search typed before sharing is a name
-    "Search meters", key="explorer_search" + "_masked" * ui.masking_on(),
-    placeholder="Meter id, building or account")
+    "Search meters",
+    key="explorer_search" + "_masked" * ui.masking_on(),
+    placeholder="Meter id, building or account",
+)
 options = explorer.meters_for(db, user, search)
 if linked and linked not in set(options.meter_id):
     row = pd.DataFrame([explorer.meter(db, user, linked)])[options.columns]
     options = pd.concat([row, options])
 if options.empty:
-    st.info(f"No meter matches '{ui.md(search)}'." if search else "No meters in the warehouse "
-            "yet: import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`).")
+    st.info(
+        f"No meter matches '{ui.md(search)}'."
+        if search
+        else "No meters in the warehouse "
+        "yet: import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`)."
+    )
     st.stop()
 labels = {
     r.meter_id: f"{_name('Meter', r.meter_id)} · {r.kind} · "
@@ -71,8 +77,7 @@ if linked:
     st.session_state[pick] = linked
 elif st.session_state.get(pick) not in labels:
     st.session_state.pop(pick, None)  # a search hid the last pick: take the first
-meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key=pick,
-                        on_change=_unlink)
+meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key=pick, on_change=_unlink)
 
 m = explorer.meter(db, user, meter_id)
 st.subheader(ui.md(_name("Meter", meter_id)))
@@ -89,7 +94,8 @@ if st.session_state.get("explorer_window_for") != (meter_id, highlight):
     st.session_state["explorer_window_n"] = st.session_state.get("explorer_window_n", 0) + 1
 start, end = linked_window or explorer.default_window(db, user, meter_id)
 picked = st.date_input(
-    "Window (UTC days, inclusive)", (start.date(), (end - pd.Timedelta(days=1)).date()),
+    "Window (UTC days, inclusive)",
+    (start.date(), (end - pd.Timedelta(days=1)).date()),
     key=f"explorer_window_{st.session_state['explorer_window_n']}",
 )
 if len(picked) != 2:
@@ -132,17 +138,22 @@ with st.expander(f"Muted detectors ({len(active)})", expanded=bool(len(active)))
             names = list(REGISTRY)  # the linked issue's detector first, else the window's
             shown = found.set_index("issue_id")["detector"]
             pick = shown.get(highlight, shown.iloc[0] if len(shown) else names[0])
-            detector = c1.selectbox("Detector", names, index=names.index(pick),
-                                    key="explorer_mute_detector")
+            detector = c1.selectbox(
+                "Detector", names, index=names.index(pick), key="explorer_mute_detector"
+            )
             until = c2.date_input("Until (inclusive)", pd.Timestamp.now("UTC").date()
                                   + pd.Timedelta(days=7), key="explorer_mute_until")  # fmt: skip
-            reason = st.text_input("Reason", key="explorer_mute_reason",
-                                   placeholder="e.g. CT clamp broken, technician booked")
+            reason = st.text_input(
+                "Reason",
+                key="explorer_mute_reason",
+                placeholder="e.g. CT clamp broken, technician booked",
+            )
             if st.form_submit_button("Mute"):
                 try:
                     mutes.mute(db, user, meter_id, detector, until, reason)
                     st.session_state["explorer_flash"] = [
-                        ("success", f"{detector} muted on this meter until {until}.")]
+                        ("success", f"{detector} muted on this meter until {until}.")
+                    ]
                 except DQHubError as exc:
                     st.session_state["explorer_flash"] = [("error", str(exc))]
                 st.rerun()
@@ -162,11 +173,16 @@ if not ui.masking_on():  # the link carries the real meter id
     view["sandbox"] = explorer.sandbox_links(found, meter_id).to_numpy()
 columns = {
     "sandbox": st.column_config.LinkColumn(
-        "", display_text="Try in sandbox", width=100,
+        "",
+        display_text="Try in sandbox",
+        width=100,
         help="Open this detector in the model sandbox on this meter and day, and move its settings",
     ),
     "linked": st.column_config.CheckboxColumn("Linked", help="The issue the link opened"),
-    "detector": "Detector", "source": "Source", "severity": "Severity", "status_by": "By",
+    "detector": "Detector",
+    "source": "Source",
+    "severity": "Severity",
+    "status_by": "By",
     "magnitude": st.column_config.NumberColumn("Magnitude", format="%.2f"),
     "start_ts": st.column_config.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm"),
     "end_ts": st.column_config.DatetimeColumn("End (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -179,11 +195,13 @@ if not user.can_triage:
     st.caption(f"Your role ({ui.md(user.role)}) can read issues but not change them.")
     st.stop()
 locked = [c for c in view.columns if c not in ("status", "status_note")]
-edited = st.data_editor(view, column_config=columns, disabled=locked, hide_index=True,
-                        key="explorer_editor")
+edited = st.data_editor(
+    view, column_config=columns, disabled=locked, hide_index=True, key="explorer_editor"
+)
 pending = explorer.changes(found, edited, st.session_state.setdefault("explorer_seen_at", {}))
-if st.button(f"Save {len(pending)} change(s)", key="explorer_save", type="primary",
-             disabled=not pending):
+if st.button(
+    f"Save {len(pending)} change(s)", key="explorer_save", type="primary", disabled=not pending
+):
     result = triage.apply(db, user, pending)
     flash = [("error", reason) for _, reason in result.refused]
     if result.saved:

@@ -11,8 +11,12 @@ cc = st.column_config
 # column: (label, width in px); widths keep status and note on a laptop screen, and fit
 # screen-share pseudonyms ("Meter 7C1E0BQ4XA")
 TEXT_COLUMNS = {
-    "severity": ("Severity", 70), "detector": ("Detector", 120), "account": ("Account", 145),
-    "building": ("Building", 150), "meter": ("Meter", 130), "magnitude": ("Magnitude", 130),
+    "severity": ("Severity", 70),
+    "detector": ("Detector", 120),
+    "account": ("Account", 145),
+    "building": ("Building", 150),
+    "meter": ("Meter", 130),
+    "magnitude": ("Magnitude", 130),
     "source": ("Source", 70),
 }
 
@@ -23,8 +27,10 @@ opts = issues.filter_options(db, user)
 if not opts["issues"]:
     st.info("No meter issues yet: the daily DQ job (`python -m jobs run dq`) lists them here.")
     st.stop()
-st.caption("Meter issues across your accounts, most severe and oldest first. Set a status or "
-           "note in the table and press **Save changes**; tick rows to change several at once.")
+st.caption(
+    "Meter issues across your accounts, most severe and oldest first. Set a status or "
+    "note in the table and press **Save changes**; tick rows to change several at once."
+)
 widgets.flash("issues")
 
 
@@ -47,15 +53,17 @@ min_hours = row2[3].number_input("Min hours", 0.0, step=1.0, format="%g", key="i
 start = row2[4].date_input("From (UTC)", None, key="issues_from")
 end = row2[5].date_input("To (UTC)", None, key="issues_to")
 try:
-    filters = issues.Filters(detectors, severities, statuses, picked, places, kinds, sources,
-                             start, end, min_hours)
+    filters = issues.Filters(
+        detectors, severities, statuses, picked, places, kinds, sources, start, end, min_hours
+    )
 except issues.FilterError as exc:
     ui.message("error", exc)
     st.stop()
 
 size = config.get("DQ_PAGE_SIZE")
-page = widgets.paged("issues", filters, size,
-                     lambda n: issues.list_issues(db, user, filters, n, size))
+page = widgets.paged(
+    "issues", filters, size, lambda n: issues.list_issues(db, user, filters, n, size)
+)
 df, total = page.rows, page.total
 if total == 0:
     st.info("No issues match these filters. Clear a filter or add statuses to see more.")
@@ -66,14 +74,18 @@ table.index.name = widgets.editor_name("issues")  # issue ids + saves: the edito
 st.caption(f"**{total:,}** issues match · page {page.number:,} of {page.pages:,}")
 edit = user.can_triage
 st.data_editor(
-    table, key=EDITOR, hide_index=True, height=min(len(table), 15) * 35 + 40,
+    table,
+    key=EDITOR,
+    hide_index=True,
+    height=min(len(table), 15) * 35 + 40,
     column_order=None if edit else [c for c in table.columns if c != "select"],
     disabled=not edit or [c for c in table.columns if c not in ("select", "status", "note")],
     column_config={
         **{c: cc.TextColumn(label, width=w) for c, (label, w) in TEXT_COLUMNS.items()},
         "select": cc.CheckboxColumn("", help="Select for the bulk change below", width=36),
-        "explorer": cc.LinkColumn("", display_text="Explore", width=60,
-                                  help="Open the meter explorer at this issue"),
+        "explorer": cc.LinkColumn(
+            "", display_text="Explore", width=60, help="Open the meter explorer at this issue"
+        ),
         "start": cc.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm", width=125),
         "end": cc.DatetimeColumn("End (UTC)", format="YYYY-MM-DD HH:mm", width=125),
         "duration_h": cc.NumberColumn("Hours", format="%.1f", width=55),
@@ -87,12 +99,17 @@ save_col, bulk_col, note_col, apply_col, page_col = st.columns(
 )
 if edit:
     save = save_col.button("Save changes", type="primary", key="issues_save")
-    bulk_status = bulk_col.selectbox("Set selected to", triage.STATUSES, 1,
-                                     key="issues_bulk_status")
+    bulk_status = bulk_col.selectbox(
+        "Set selected to", triage.STATUSES, 1, key="issues_bulk_status"
+    )
     bulk_note = note_col.text_input("Note for selected", key="issues_bulk_note")
     chosen = sum(bool(e.get("select")) for e in edits.values())
-    bulk = apply_col.button(f"Apply to {chosen} selected", disabled=not chosen,
-                            key="issues_bulk_apply", help="Also saves your other edits")
+    bulk = apply_col.button(
+        f"Apply to {chosen} selected",
+        disabled=not chosen,
+        key="issues_bulk_apply",
+        help="Also saves your other edits",
+    )
     if save or bulk:
         changes = issues.changes(df, edits, bulk_status if bulk else None, bulk_note)
         widgets.save("issues", db, user, changes, clear=("issues_bulk_note",))
@@ -101,7 +118,11 @@ else:
 page_col.number_input("Page", 1, page.pages, key=PAGE)
 mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
 st.download_button(
-    f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)", on_click="ignore",
-    data=lambda: issues.export_csv(db, fresh(), filters, mask), file_name="dq_issues.csv",
-    mime="text/csv", icon=":material/download:", key="issues_download",
+    f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)",
+    on_click="ignore",
+    data=lambda: issues.export_csv(db, fresh(), filters, mask),
+    file_name="dq_issues.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="issues_download",
 )

@@ -40,13 +40,18 @@ if run is not None:
         f"{ended:%Y-%m-%d %H:%M} UTC. " + ("No meter failed." if not failed else "")
     )
     if run["status"] == "failed":  # the error may name meters: masked when sharing
-        ui.message("error", "The run failed and stored nothing: "
-                   + (run["error"] or "details are for admins."))
+        ui.message(
+            "error",
+            "The run failed and stored nothing: " + (run["error"] or "details are for admins."),
+        )
     if failed:
         with st.expander(f"{failed} meter(s) failed: details"):
             failures = ui.mask(run["failures"])
-            st.dataframe(failures.assign(reason=ui.mask_texts(failures["reason"])),
-                         hide_index=True, column_config={"meter_id": "Meter", "reason": "Reason"})
+            st.dataframe(
+                failures.assign(reason=ui.mask_texts(failures["reason"])),
+                hide_index=True,
+                column_config={"meter_id": "Meter", "reason": "Reason"},
+            )
 
 if day is not None:
     st.subheader(f"DQ score on {day}")
@@ -107,4 +112,3 @@ else:
     })  # fmt: skip
     st.caption("From the run that first detected the issue to its first resolved, ignored or "
                "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip
-

@@ -18,15 +18,25 @@ cc = st.column_config
 COLUMNS = {  # columns of core.views.projects.board.table; widths fit a laptop screen
     "building": cc.TextColumn("Building", width=170),
     "account": cc.TextColumn("Account", width=130),
-    "project": "Project", "status": cc.TextColumn("Status", width=85),
-    "cost": cc.NumberColumn("Est. $/month", format="$%,.0f", width=90,
-                            help="Estimated demand charge: worst excess kW x the demand rate"),
+    "project": "Project",
+    "status": cc.TextColumn("Status", width=85),
+    "cost": cc.NumberColumn(
+        "Est. $/month",
+        format="$%,.0f",
+        width=90,
+        help="Estimated demand charge: worst excess kW x the demand rate",
+    ),
     "month": cc.TextColumn("Month", width=65, help="The month of the evidence"),
     "overshoot_days": cc.NumberColumn("Overshoots", width=75, help="Overshoot mornings"),
-    "top_hits": cc.NumberColumn("Top hits", width=65,
-                                help="Overshoots among the month's highest daily peaks"),
-    "worst_excess_kw": cc.NumberColumn("Worst kW", format="%.1f", width=70,
-                                       help="Worst morning peak minus that day's plateau median"),
+    "top_hits": cc.NumberColumn(
+        "Top hits", width=65, help="Overshoots among the month's highest daily peaks"
+    ),
+    "worst_excess_kw": cc.NumberColumn(
+        "Worst kW",
+        format="%.1f",
+        width=70,
+        help="Worst morning peak minus that day's plateau median",
+    ),
     "worst_day": cc.DateColumn("Worst day", width=90),
     "updated_at": cc.DateColumn("Updated", width=90, help="Day of the last change (UTC)"),
     "updated_by": cc.TextColumn("By", width=65),
@@ -43,8 +53,9 @@ def projects_db(_db: Database, warehouse_url: str, url: str) -> Database:
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Loading the month's demand ...")
-def evidence(_db: Database, _pdb: Database, user: User, pid: str,
-             key: tuple) -> project_evidence.Evidence:
+def evidence(
+    _db: Database, _pdb: Database, user: User, pid: str, key: tuple
+) -> project_evidence.Evidence:
     """A project's evidence, kept (up to 10 minutes) while its month, fault and databases stay."""
     return project_evidence.evidence(_db, _pdb, user, pid)
 
@@ -59,44 +70,62 @@ except DQHubError as exc:
     ui.message("error", f"The projects database cannot be read: {exc}")
     st.stop()
 if not opts["projects"]:
-    st.info("No projects yet. The monthly morning-overshoot scan creates one per building whose "
-            "mornings overshoot its usual demand: run `python -m jobs run overshoot --month "
-            "YYYY-MM` (the scheduler runs it monthly), then reload this page.")
+    st.info(
+        "No projects yet. The monthly morning-overshoot scan creates one per building whose "
+        "mornings overshoot its usual demand: run `python -m jobs run overshoot --month "
+        "YYYY-MM` (the scheduler runs it monthly), then reload this page."
+    )
     st.stop()
-st.caption("Morning demand overshoots across your accounts, largest estimated demand charge "
-           "first. Pick a project to see the evidence and move it along.")
+st.caption(
+    "Morning demand overshoots across your accounts, largest estimated demand charge "
+    "first. Pick a project to see the evidence and move it along."
+)
 masked = ui.masking_on()
 
 
 def pick(col, label: str, options, key: str, names=None, default=()) -> list:
     """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
+
     def fmt(v: str) -> str:
         return ui.label(label, v) if masked else str(names.get(v, v))
 
-    return col.multiselect(label, options, default, format_func=fmt if names else LABELS.get,
-                           key=ui.mode_key(key) if names else key, placeholder="All")
+    return col.multiselect(
+        label,
+        options,
+        default,
+        format_func=fmt if names else LABELS.get,
+        key=ui.mode_key(key) if names else key,
+        placeholder="All",
+    )
 
 
 row = st.columns([1.8, 1.2, 1.5, 0.8, 0.8, 1.0], vertical_alignment="bottom")
-statuses = pick(row[0], "Status", opts["statuses"], "projects_statuses", None,
-                projects.DEFAULT_STATUSES)
+statuses = pick(
+    row[0], "Status", opts["statuses"], "projects_statuses", None, projects.DEFAULT_STATUSES
+)
 accounts = pick(row[1], "Account", list(opts["accounts"]), "projects_accounts", opts["accounts"])
 places = {b: n for b, (n, a) in opts["buildings"].items() if not accounts or a in accounts}
 buildings = pick(row[2], "Building", list(places), "projects_buildings", places)
 months = row[3].multiselect("Month", opts["months"], key="projects_months", placeholder="All")
 min_cost = row[4].number_input("Min $/month", 0.0, step=100.0, format="%g", key="projects_min")
-void = row[5].toggle("Show void", key="projects_void", help=f"{opts['void']} void project(s): "
-                     "drafts whose building did not overshoot in a later scan")
+void = row[5].toggle(
+    "Show void",
+    key="projects_void",
+    help=f"{opts['void']} void project(s): drafts whose building did not overshoot in a later scan",
+)
 filters = projects.Filters(accounts, buildings, statuses, months, min_cost, void)
 df = projects.list_projects(pdb, db, user, filters)
 if df.empty:
     st.info("No projects match these filters. Clear a filter, add statuses or show void ones.")
     st.stop()
 table = projects.table(ui.mask(df))
-st.dataframe(table, hide_index=True, column_config=COLUMNS,
-             height=(min(len(table), 10) + 1) * 35 + 3)
-st.caption(f"**{len(table)}** project(s) · **\\${df['est_monthly_cost'].sum():,.0f}** a month in "
-           "estimated demand charges")
+st.dataframe(
+    table, hide_index=True, column_config=COLUMNS, height=(min(len(table), 10) + 1) * 35 + 3
+)
+st.caption(
+    f"**{len(table)}** project(s) · **\\${df['est_monthly_cost'].sum():,.0f}** a month in "
+    "estimated demand charges"
+)
 
 # No status in the labels: a picked option keeps its label in the browser while it stays picked.
 names = {pid: f"{r.building} · {r.month} · ${r.cost:,.0f}/month" for pid, r in table.iterrows()}
@@ -105,14 +134,21 @@ if st.session_state.get(pick_key) not in names:  # filtered away: take the first
     st.session_state[pick_key] = next(iter(names))  # set, not dropped: the browser shows it
 pid = st.selectbox("Project", list(names), format_func=names.get, key=pick_key)
 facts, shown = df.set_index("project_id").loc[pid], table.loc[pid]
-ev = evidence(db, pdb, user, pid, (facts["month"], facts["source_fault_id"],
-                                   facts["est_monthly_cost"], db.url, pdb.url))
+ev = evidence(
+    db,
+    pdb,
+    user,
+    pid,
+    (facts["month"], facts["source_fault_id"], facts["est_monthly_cost"], db.url, pdb.url),
+)
 f = ev.fault or {}
 kind = projects.TYPE_LABELS.get(facts["type"], facts["type"])
 st.subheader(f"{ui.md(shown['building'])} · {ui.md(kind)} · {ui.md(facts['month'])}")
-st.caption(f"{ui.md(shown['account'])} · status **{ui.md(shown['status'])}**"
-           + (" · void: no overshoot in a later scan" if facts["void"] else "")
-           + f" · times are local to the building ({ui.md(ev.timezone)})")
+st.caption(
+    f"{ui.md(shown['account'])} · status **{ui.md(shown['status'])}**"
+    + (" · void: no overshoot in a later scan" if facts["void"] else "")
+    + f" · times are local to the building ({ui.md(ev.timezone)})"
+)
 for col, figure in zip(st.columns(5), project_evidence.figures(ev), strict=False):
     col.metric(**figure, delta_color="off")
 if not f:
@@ -120,18 +156,24 @@ if not f:
 st.markdown(ui.md(ui.mask_text(facts["summary"] or "")))  # written by the job; plain text
 
 st.altair_chart(charts.profile_chart(ev.profiles, ev.days, ev.params), width="stretch")
-st.caption("Red: overshoot mornings · blue: counted days (complete weekdays without a blocking "
-           "data-quality issue) · grey: weekends and days that do not count. Shaded: the morning "
-           "window searched for the startup peak, and the plateau window of normal demand.")
+st.caption(
+    "Red: overshoot mornings · blue: counted days (complete weekdays without a blocking "
+    "data-quality issue) · grey: weekends and days that do not count. Shaded: the morning "
+    "window searched for the startup peak, and the plateau window of normal demand."
+)
 left, right = st.columns(2)
-left.altair_chart(charts.peak_chart(ev.days, f.get("top_threshold_kw"), ev.params.top_fraction),
-                  width="stretch")
-left.caption("The month's highest peak sets the demand charge: an overshoot at or above the "
-             "dashed line is what raises it.")
-right.altair_chart(charts.startup_chart(ev.days, f.get("usual_startup_minute")),
-                   width="stretch")
-right.caption("Startup: the first morning slot above halfway between night and plateau demand. "
-              "Equipment starting together, or earlier than usual, often causes the overshoot.")
+left.altair_chart(
+    charts.peak_chart(ev.days, f.get("top_threshold_kw"), ev.params.top_fraction), width="stretch"
+)
+left.caption(
+    "The month's highest peak sets the demand charge: an overshoot at or above the "
+    "dashed line is what raises it."
+)
+right.altair_chart(charts.startup_chart(ev.days, f.get("usual_startup_minute")), width="stretch")
+right.caption(
+    "Startup: the first morning slot above halfway between night and plateau demand. "
+    "Equipment starting together, or earlier than usual, often causes the overshoot."
+)
 
 st.subheader("Status")
 for level, text in st.session_state.pop(FLASH, []):
@@ -144,19 +186,28 @@ if st.session_state.get("projects_form_for") != pid:
 n = st.session_state.get(FORM, 0)
 moves = projects.TRANSITIONS[status]
 if facts["void"]:
-    st.info("Void projects are read-only; the scan brings this one back as a draft if its "
-            "building overshoots again.")
+    st.info(
+        "Void projects are read-only; the scan brings this one back as a draft if its "
+        "building overshoots again."
+    )
 elif user.role not in projects.PROJECT_ROLES:
     st.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change projects.")
 else:
     with st.form("projects_status"):
         c1, c2 = st.columns([1, 3])
-        to = c1.selectbox(f"Move from {LABELS[status]} to", moves, format_func=LABELS.get,
-                          key=f"projects_to_{n}_{status}")  # new moves: a new widget
-        note = c2.text_area("Note", max_chars=projects.MAX_NOTE_CHARS, key=f"projects_note_{n}",
-                            height=80,
-                            placeholder="What you found or did (required for Won't do and "
-                            "for reopening)")
+        to = c1.selectbox(
+            f"Move from {LABELS[status]} to",
+            moves,
+            format_func=LABELS.get,
+            key=f"projects_to_{n}_{status}",
+        )  # new moves: a new widget
+        note = c2.text_area(
+            "Note",
+            max_chars=projects.MAX_NOTE_CHARS,
+            key=f"projects_note_{n}",
+            height=80,
+            placeholder="What you found or did (required for Won't do and for reopening)",
+        )
         if st.form_submit_button("Change status", type="primary"):
             seen = st.session_state.get(SEEN, {}).get(pid, status)  # what the form showed
             try:
@@ -174,8 +225,14 @@ st.session_state.setdefault(SEEN, {})[pid] = status
 events = projects.history(pdb, user, pid)
 for column in ("from_status", "to_status"):
     events[column] = ["—" if pd.isna(s) else LABELS.get(s, s) for s in events[column]]
-st.dataframe(events, hide_index=True, column_config={
-    "changed_at": cc.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
-    "changed_by": cc.TextColumn("By", width=80), "from_status": "From", "to_status": "To",
-    "note": cc.TextColumn("Note", width=500),
-})
+st.dataframe(
+    events,
+    hide_index=True,
+    column_config={
+        "changed_at": cc.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
+        "changed_by": cc.TextColumn("By", width=80),
+        "from_status": "From",
+        "to_status": "To",
+        "note": cc.TextColumn("Note", width=500),
+    },
+)

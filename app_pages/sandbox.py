@@ -99,15 +99,32 @@ for col, inp in zip(st.columns(max(len(picks), 2)), picks, strict=False):
         st.stop()
     names = ui.mask(opts.names) if len(opts.names) else opts.names
     id_col = "building_id" if inp.kind == "building" else "meter_id"
-    labels = {**opts.labels, **({} if names.empty else dict(zip(
-        opts.names[id_col], [choices.label(r) for r in names.to_dict("records")], strict=True)))}
+    labels = {
+        **opts.labels,
+        **(
+            {}
+            if names.empty
+            else dict(
+                zip(
+                    opts.names[id_col],
+                    [choices.label(r) for r in names.to_dict("records")],
+                    strict=True,
+                )
+            )
+        ),
+    }
     wkey = ui.mode_key(wkey) if inp.kind in ID_KINDS else wkey
     if (link := _linked(inp.name, opts.values.__contains__)) is not None:
         st.session_state[wkey] = link
     elif st.session_state.get(wkey) not in opts.values:
         st.session_state[wkey] = opts.default
-    values[inp.name] = col.selectbox(inp.title, opts.values, key=wkey, help=inp.help,
-                                     format_func=lambda v, labels=labels: labels.get(v, str(v)))
+    values[inp.name] = col.selectbox(
+        inp.title,
+        opts.values,
+        key=wkey,
+        help=inp.help,
+        format_func=lambda v, labels=labels: labels.get(v, str(v)),
+    )
     shown[inp.name] = labels.get(values[inp.name], str(values[inp.name]))
     if opts.note or search:
         col.text_input("Search", key=f"sbx_{key}_{inp.name}_search", placeholder="Meter, building "
@@ -173,8 +190,9 @@ with right:
             st.vega_lite_chart(spec=chart, width="stretch")
         else:
             st.altair_chart(chart, width="stretch")
-    st.caption("Hover for figures; scroll or drag on a time chart to zoom and pan, "
-               "double-click to reset.")
+    st.caption(
+        "Hover for figures; scroll or drag on a time chart to zoom and pan, double-click to reset."
+    )
     frame = ui.mask(result.frame)
     if "bill_id" in frame and ui.masking_on():
         frame = frame.assign(bill_id=[ui.label("Bill", b) for b in frame["bill_id"]])
@@ -198,8 +216,10 @@ rows += [f"| **{_cell(i.title)}** | {'' if i.is_data else _cell(i.default_value(
          for i in model.inputs]  # fmt: skip
 st.markdown("\n".join(rows))
 st.subheader("What it mirrors")
-st.caption("The rule the real job applies, from the repository's docs and code: a finding on "
-           "the Issues or Utility bills page was raised by exactly this.")
+st.caption(
+    "The rule the real job applies, from the repository's docs and code: a finding on "
+    "the Issues or Utility bills page was raised by exactly this."
+)
 for ref in model.mirrors:
     text = docs.excerpt(ref)
     with st.expander(f"`{ref}`", expanded=False):

@@ -46,13 +46,34 @@ def _monthly(table: str, columns: list[str], order: str) -> Callable[..., pd.Dat
 
 
 FAULT_EXPORT_COLUMNS = [
-    "fault_id", "building_id", "account_id", "month", "overshoot_days", "top_hits",
-    "worst_day", "worst_excess_kw", "est_monthly_cost", "reason", "details", "run_id",
+    "fault_id",
+    "building_id",
+    "account_id",
+    "month",
+    "overshoot_days",
+    "top_hits",
+    "worst_day",
+    "worst_excess_kw",
+    "est_monthly_cost",
+    "reason",
+    "details",
+    "run_id",
     "created_at",
 ]
 PROJECT_EXPORT_COLUMNS = [
-    "project_id", "building_id", "type", "status", "title", "summary", "est_monthly_cost",
-    "updated_at", "updated_by", "source_fault_id", "account_id", "month", "void",
+    "project_id",
+    "building_id",
+    "type",
+    "status",
+    "title",
+    "summary",
+    "est_monthly_cost",
+    "updated_at",
+    "updated_by",
+    "source_fault_id",
+    "account_id",
+    "month",
+    "void",
 ]
 
 # One line per exportable result.
@@ -62,9 +83,7 @@ EXPORTS = {
     "overshoot": _monthly(
         "afdd_faults", FAULT_EXPORT_COLUMNS, "month, est_monthly_cost DESC, building_id"
     ),
-    "projects": _monthly(
-        "projects", PROJECT_EXPORT_COLUMNS, "est_monthly_cost DESC, building_id"
-    ),
+    "projects": _monthly("projects", PROJECT_EXPORT_COLUMNS, "est_monthly_cost DESC, building_id"),
 }
 _MONTHLY = ("overshoot", "projects")
 

@@ -62,7 +62,7 @@ def known_terms(db: Database, texts: Iterable[object]) -> dict[str, tuple[str, s
     chunks = [str(t) for t in texts if t is not None and str(t)]
     found: dict[str, tuple[str, str]] = {}
     for i in range(0, len(chunks), _TERM_CHUNK):
-        blob = "\n".join(chunks[i:i + _TERM_CHUNK])
+        blob = "\n".join(chunks[i : i + _TERM_CHUNK])
         rows = db.fetch_all(
             "SELECT DISTINCT meter_id, building_id, building_name, account_id, account_name "
             "FROM meters WHERE strpos(?, meter_id) > 0 OR strpos(?, building_id) > 0 "
@@ -72,8 +72,10 @@ def known_terms(db: Database, texts: Iterable[object]) -> dict[str, tuple[str, s
         )
         for meter_id, building_id, building_name, account_id, account_name in rows:
             for term, label, key in (
-                (account_name, "Account", account_id), (account_id, "Account", account_id),
-                (building_name, "Building", building_id), (building_id, "Building", building_id),
+                (account_name, "Account", account_id),
+                (account_id, "Account", account_id),
+                (building_name, "Building", building_id),
+                (building_id, "Building", building_id),
                 (meter_id, "Meter", meter_id),
             ):
                 if term and term in blob:
@@ -97,7 +99,5 @@ def mask_text(text: object, terms: dict[str, tuple[str, str]], salt: str) -> str
     ordered = sorted((t for t in terms if t in out), key=len, reverse=True)
     if not ordered:
         return out
-    pattern = re.compile(
-        r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ordered) + r")(?![\w-])"
-    )
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ordered) + r")(?![\w-])")
     return pattern.sub(lambda m: pseudonym(*terms[m.group(0)], salt), out)

@@ -19,8 +19,10 @@ from core.errors import DQHubError
 
 MAX_WINDOW_DAYS = 62  # two months of 15-min platform + raw points is ~12k rows: fine for a chart
 PICKER_LIMIT = 200  # meters offered at once; the search box narrows a larger fleet
-_ISSUE_COLUMNS = ("issue_id, detector, source, severity, magnitude, start_ts, end_ts, status, "
-                  "status_note, status_by, status_at")
+_ISSUE_COLUMNS = (
+    "issue_id, detector, source, severity, magnitude, start_ts, end_ts, status, "
+    "status_note, status_by, status_at"
+)
 Window = tuple[pd.Timestamp, pd.Timestamp]
 
 
@@ -116,8 +118,10 @@ def issues(db: Database, user: User, meter_id: str, start: Any, end: Any) -> pd.
     start, end = window(start, end)
     scope, params = user.scope("account_id")
     s, e = start.to_pydatetime(), end.to_pydatetime()
-    sql = (f"SELECT {_ISSUE_COLUMNS} FROM dq_issues WHERE meter_id = ? AND {scope} AND start_ts < ?"
-           " AND (end_ts > ? OR (end_ts IS NULL AND start_ts >= ?)) ORDER BY start_ts, issue_id")
+    sql = (
+        f"SELECT {_ISSUE_COLUMNS} FROM dq_issues WHERE meter_id = ? AND {scope} AND start_ts < ?"
+        " AND (end_ts > ? OR (end_ts IS NULL AND start_ts >= ?)) ORDER BY start_ts, issue_id"
+    )
     return db.fetch_df(sql, [meter_id, *params, e, s, s])
 
 
@@ -133,8 +137,11 @@ def meter_in_scope(user: User, column: str = "i.meter_id") -> tuple[str, list[st
     if user.accounts is None:
         return "TRUE", []
     scope, params = user.scope("own_m.account_id")
-    return (f"NOT EXISTS (SELECT 1 FROM meters own_m WHERE own_m.meter_id = {column} "
-            f"AND NOT ({scope}))", params)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM meters own_m WHERE own_m.meter_id = {column} "
+        f"AND NOT ({scope}))",
+        params,
+    )
 
 
 def per_day(df: pd.DataFrame) -> pd.DataFrame:
@@ -183,7 +190,19 @@ def bill_history(db: Database, user: User, meter_id: str) -> pd.DataFrame:
     for column in ("usage", "cost", "demand_kw"):
         bills[column] = bills[column].astype(float)
     bills["checks"] = [", ".join(checks.get(b, [])) for b in bills["bill_id"]]
-    order = ["bill_id", "commodity", "period_start", "period_end", "days", "usage",
-             "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
-             "checks"]
+    order = [
+        "bill_id",
+        "commodity",
+        "period_start",
+        "period_end",
+        "days",
+        "usage",
+        "usage_unit",
+        "use_per_day",
+        "cost",
+        "cost_per_unit",
+        "demand_kw",
+        "estimated",
+        "checks",
+    ]
     return per_day(bills)[order]

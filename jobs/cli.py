@@ -89,8 +89,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo_mode.mark_demo(db, args.seed)
     print(report.summary())
     if demo_mode.demo_mode(db, url):
-        print("demo: demo logins are on (admin, ds, staff, bse; password demo) until the first "
-              "real import or `users add`")
+        print(
+            "demo: demo logins are on (admin, ds, staff, bse; password demo) until the first "
+            "real import or `users add`"
+        )
     else:
         print("demo: demo logins stay off (a users file exists or DQ_AUTH_MODE is not users)")
     return 0
@@ -418,12 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "what",
         choices=["issues", "bills", "overshoot", "projects"],
-        help="which results: meter issues, bill issues, overshoot (afdd_faults rows) or "
-        "projects",
+        help="which results: meter issues, bill issues, overshoot (afdd_faults rows) or projects",
     )
-    s.add_argument(
-        "--month", type=_month, help="overshoot/projects: only this month, YYYY-MM"
-    )
+    s.add_argument("--month", type=_month, help="overshoot/projects: only this month, YYYY-MM")
     s.add_argument(
         "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
     )
@@ -438,14 +437,14 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="per-detector precision from people's verdicts (confirmed vs not_an_issue)",
     )
-    s.add_argument(
-        "--days", type=int, help="window length in days (default: DQ_EVALUATE_DAYS)"
-    )
+    s.add_argument("--days", type=int, help="window length in days (default: DQ_EVALUATE_DAYS)")
     s.add_argument(
         "--date", type=date.fromisoformat, help="last UTC day of the window (default: today)"
     )
     s.add_argument(
-        "--format", choices=["table", "csv", "json"], default="table",
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
         help="output format (default table)",
     )
     s.set_defaults(func=cmd_evaluate)

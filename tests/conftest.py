@@ -64,7 +64,9 @@ def scored_demo(demo_fleet, tmp_path_factory):
 
     url = f"duckdb:///{tmp_path_factory.mktemp('scored')}/demo.duckdb"
     db = open_warehouse(url)
-    import_frames(db, meters=demo_fleet.meters, readings=demo_fleet.readings, bills=demo_fleet.bills)
+    import_frames(
+        db, meters=demo_fleet.meters, readings=demo_fleet.readings, bills=demo_fleet.bills
+    )
     auth.mark_demo(db, 7)
     summary = job.run(db, demo_fleet.last_day)
     return url, demo_fleet.last_day, summary
@@ -108,7 +110,9 @@ def pg_server_db():
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         admin.close()
 
 

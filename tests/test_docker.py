@@ -331,11 +331,15 @@ def test_the_app_mode_runs_streamlit_with_the_config_file_settings(tmp_path):
     env = {**streamlit_env(tmp_path), "PYTHON": str(shim), "REAL_PYTHON": sys.executable}
     env.pop("PORT", None)
     proc = subprocess.run(
-        ["sh", str(ENTRYPOINT), "app"], cwd=tmp_path, env=env,  # any working directory
-        capture_output=True, text=True, timeout=120,
+        ["sh", str(ENTRYPOINT), "app"],
+        cwd=tmp_path,
+        env=env,  # any working directory
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    shown = settings(tomllib.loads(proc.stdout[proc.stdout.index("\n[global]"):]))
+    shown = settings(tomllib.loads(proc.stdout[proc.stdout.index("\n[global]") :]))
     expected = {**file_settings(), "server.address": "0.0.0.0", "server.port": 8501}
     assert {key: shown.get(key) for key in expected} == expected
 

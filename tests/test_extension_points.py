@@ -60,7 +60,7 @@ def greeting(user: User) -> str:
     """What the page says to ``user``."""
     return f"Notes for {user.name}"
 '''
-PAGE_TEST = '''from core.auth import User
+PAGE_TEST = """from core.auth import User
 from tests.pages.pagetest import app
 
 
@@ -68,7 +68,7 @@ def test_notes_greets_the_user(db_path, monkeypatch):
     at = app("notes", db_path, monkeypatch, user=User("ann", "Ann", "staff", ["acc-01"])).run()
     assert not at.exception and at.title[0].value == "Notes"
     assert "Notes for Ann" in at.markdown[0].value
-'''
+"""
 
 
 def test_add_a_page(tree):
@@ -78,8 +78,11 @@ def test_add_a_page(tree):
     before = _pytest(tree, home)
     assert before.returncode == 1 and "core/pages.py" in before.stdout, before.stdout[-3000:]
 
-    _insert_before(tree / "core" / "pages.py", ")  # fmt: skip\nBY_KEY",
-                   '    Page("notes", "app_pages/notes.py", "Notes", ":material/notes:", EVERYONE),\n')
+    _insert_before(
+        tree / "core" / "pages.py",
+        ")  # fmt: skip\nBY_KEY",
+        '    Page("notes", "app_pages/notes.py", "Notes", ":material/notes:", EVERYONE),\n',
+    )
     (tree / "tests" / "pages" / "test_notes.py").write_text(PAGE_TEST)
     after = _pytest(tree, home, "tests/pages/test_notes.py")
     assert after.returncode == 0, after.stdout[-3000:]

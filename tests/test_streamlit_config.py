@@ -104,8 +104,12 @@ def test_streamlit_reads_the_file_with_these_values(tmp_path):
         f"print(json.dumps({{k: config.get_option(k) for k in {sorted(PRODUCTION)!r}}}))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=streamlit_env(tmp_path),
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=streamlit_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "not a valid config option" not in proc.stderr + proc.stdout

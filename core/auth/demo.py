@@ -38,9 +38,7 @@ def is_embedded(url: str) -> bool:
 
 def is_seeded(db: Database | Transaction) -> bool:
     """Whether the warehouse holds the demo fleet and no real data was added since."""
-    rows = db.fetch_all(
-        "SELECT meta_key FROM dq_meta WHERE meta_key IN (?, ?)", (_SEED, _ENDED)
-    )
+    rows = db.fetch_all("SELECT meta_key FROM dq_meta WHERE meta_key IN (?, ?)", (_SEED, _ENDED))
     keys = {r[0] for r in rows}
     return _SEED in keys and _ENDED not in keys
 

@@ -24,9 +24,7 @@ def live(db: Database) -> Database:
     return getattr(db, "remote", db)
 
 
-def client_address(
-    peer: str | None, headers: Mapping[str, str], setup: AuthSetup
-) -> str | None:
+def client_address(peer: str | None, headers: Mapping[str, str], setup: AuthSetup) -> str | None:
     """The browser's address: the peer, or what a trusted proxy says in X-Forwarded-For."""
     if not _trusted(peer, setup):
         return peer
@@ -127,7 +125,10 @@ def oidc_user(db: Database, setup: AuthSetup, claims: Mapping[str, Any]) -> tupl
 
 
 def proxy_user(
-    setup: AuthSetup, peer: str | None, headers: Mapping[str, str], user_header: str,
+    setup: AuthSetup,
+    peer: str | None,
+    headers: Mapping[str, str],
+    user_header: str,
     groups_header: str,
 ) -> User:
     """The user an authenticating proxy vouches for in its headers (``proxy`` mode).
@@ -149,4 +150,3 @@ def proxy_user(
         raise AuthError(f"The sign-in proxy sent no {user_header} header.")
     groups = _claim_groups(headers.get(groups_header, "")) if groups_header else frozenset()
     return setup.mapping.user(identity, groups)
-

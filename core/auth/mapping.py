@@ -155,9 +155,11 @@ def load(path: str | Path) -> Mapping:
         raise AuthError(f"{path}: 'rules' must list at least one rule")
     return Mapping(
         path=path,
-        user_claim=_scalar(path, top["user_claim"], "user_claim") if "user_claim" in top
+        user_claim=_scalar(path, top["user_claim"], "user_claim")
+        if "user_claim" in top
         else "email",
-        groups_claim=_scalar(path, top["groups_claim"], "groups_claim") if "groups_claim" in top
+        groups_claim=_scalar(path, top["groups_claim"], "groups_claim")
+        if "groups_claim" in top
         else "groups",
         rules=tuple(_rule(path, node) for node in rules_node.value),
     )

@@ -122,8 +122,9 @@ def _check_oidc(secrets: MappingType[str, Any]) -> None:
         )
 
 
-def setup(db: Database, url: str | None = None, secrets: MappingType[str, Any] | None = None
-          ) -> AuthSetup:
+def setup(
+    db: Database, url: str | None = None, secrets: MappingType[str, Any] | None = None
+) -> AuthSetup:
     """The validated sign-in setup for the warehouse ``db`` at ``url``.
 
     Parameters

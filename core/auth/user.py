@@ -9,7 +9,14 @@ from core.errors import DQHubError
 from core.pages import ACTIONS, PAGES, ROLES, TRIAGERS
 
 __all__ = [
-    "ALL", "PAGE_ROLES", "ROLES", "TRIAGE_ROLES", "AuthError", "User", "check_username", "grant",
+    "ALL",
+    "PAGE_ROLES",
+    "ROLES",
+    "TRIAGE_ROLES",
+    "AuthError",
+    "User",
+    "check_username",
+    "grant",
 ]
 
 ALL = "all"

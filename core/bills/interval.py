@@ -26,7 +26,6 @@ _PERIODS_TABLE = """CREATE TEMP TABLE _bill_periods (
     expected DOUBLE PRECISION)"""
 
 
-
 def interval_usage(
     db: Database, bills: pd.DataFrame, meters: pd.DataFrame, run: runs.Run | None = None
 ) -> pd.DataFrame:

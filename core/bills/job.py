@@ -29,6 +29,8 @@ SEVERITIES = ("low", "medium", "high")
 # more failing meters than this (or no part passing) means the check itself is broken.
 _MAX_ISOLATED = 5
 _BILL_FIGURES = ["period", "days", "usage", "usage_unit", "cost", "demand_kw", "estimated"]
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """What a bill run did, for the CLI and tests.

@@ -194,8 +194,8 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return False
     a, b = a.reset_index(drop=True), b.reset_index(drop=True)
     return all(
-        [None if pd.isna(x) else str(x) for x in a[c]] == [None if pd.isna(y) else str(y)
-                                                         for y in b[c]]
+        [None if pd.isna(x) else str(x) for x in a[c]]
+        == [None if pd.isna(y) else str(y) for y in b[c]]
         for c in a.columns
     )
 

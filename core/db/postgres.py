@@ -136,8 +136,7 @@ class PostgresDatabase(Database):
         except psycopg.Error as exc:
             reason = redaction.redact(str(exc).strip(), [self.url])
             raise WarehouseError(
-                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: "
-                f"{reason}"
+                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: {reason}"
             ) from exc
         return con
 

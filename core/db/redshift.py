@@ -95,8 +95,7 @@ class RedshiftDatabase(PostgresDatabase):
         except redshift_connector.Error as exc:
             reason = redaction.redact(exc, [self.url])
             raise WarehouseError(
-                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: "
-                f"{reason}"
+                f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: {reason}"
             ) from exc
         return con
 

@@ -99,8 +99,9 @@ def generate(
         Meters, readings, bills, the injected problems and the benign oddities.
     """
     if days < 7 or n_buildings < 6:
-        raise ValueError(f"generate needs days >= 7 and n_buildings >= 6, got {days=}, "
-                         f"{n_buildings=}")
+        raise ValueError(
+            f"generate needs days >= 7 and n_buildings >= 6, got {days=}, {n_buildings=}"
+        )
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(end_day - dt.timedelta(days=days - 1)).as_unit("ns")
     times = pd.date_range(t0, periods=days * _DAY, freq="15min", unit="ns")
@@ -125,11 +126,16 @@ def generate(
                               end_day, t0)  # fmt: skip
 
     ids = m["meter_id"].to_numpy()
-    readings = _long(ids, times, [
-        (np.flatnonzero(q15), platform[q15], 1, 0), (hourly, true60, 4, 0),
-        (np.flatnonzero(q15 & raw), rawfeed[q15 & raw], 1, 1),
-        (np.flatnonzero(~q15 & raw), true60[raw[hourly]], 4, 1),
-    ])
+    readings = _long(
+        ids,
+        times,
+        [
+            (np.flatnonzero(q15), platform[q15], 1, 0),
+            (hourly, true60, 4, 0),
+            (np.flatnonzero(q15 & raw), rawfeed[q15 & raw], 1, 1),
+            (np.flatnonzero(~q15 & raw), true60[raw[hourly]], 4, 1),
+        ],
+    )
 
     def frame(rows: list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
         data = [(ids[k], *mid, t0 + s0 * _SLOT, t0 + s1 * _SLOT) for k, *mid, s0, s1 in rows]

@@ -16,8 +16,15 @@ def _add_months(day: dt.date, k: int) -> dt.date:
     return dt.date(y, mo + 1, day.day)
 
 
-def _bills(rng: np.random.Generator, m: pd.DataFrame, daily: np.ndarray, peak_kw: np.ndarray,
-           first_day: dt.date, end_day: dt.date, n_bills: int = 13) -> pd.DataFrame:
+def _bills(
+    rng: np.random.Generator,
+    m: pd.DataFrame,
+    daily: np.ndarray,
+    peak_kw: np.ndarray,
+    first_day: dt.date,
+    end_day: dt.date,
+    n_bills: int = 13,
+) -> pd.DataFrame:
     """Monthly bills per electricity meter; usage and demand follow the readings where covered."""
     accounts = sorted(m["account_id"].unique())
     read_day = dict(zip(accounts, rng.integers(1, 29, len(accounts)).tolist(), strict=True))
@@ -43,19 +50,23 @@ def _bills(rng: np.random.Generator, m: pd.DataFrame, daily: np.ndarray, peak_kw
                 covered = peak_kw[rows, a:z].max(axis=1)
                 kw = covered if n_missing == 0 else np.maximum(covered, kw)
             kw = np.round(kw, 1)
-            frames.append(pd.DataFrame({
-                "bill_id": [f"bl-{mid[2:]}-{s:%Y%m}" for mid in m["meter_id"].iloc[rows]],
-                "account_id": acc,
-                "building_id": m["building_id"].iloc[rows].to_numpy(),
-                "meter_id": m["meter_id"].iloc[rows].to_numpy(),
-                "commodity": "electricity",
-                "period_start": [s] * len(rows),
-                "period_end": [e] * len(rows),
-                "usage": usage,
-                "usage_unit": "kWh",
-                "cost": np.round(usage * rate[acc] + kw * demand_rate[acc], 2),
-                "demand_kw": kw,
-                "estimated": rng.random(len(rows)) < 0.03,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "bill_id": [f"bl-{mid[2:]}-{s:%Y%m}" for mid in m["meter_id"].iloc[rows]],
+                        "account_id": acc,
+                        "building_id": m["building_id"].iloc[rows].to_numpy(),
+                        "meter_id": m["meter_id"].iloc[rows].to_numpy(),
+                        "commodity": "electricity",
+                        "period_start": [s] * len(rows),
+                        "period_end": [e] * len(rows),
+                        "usage": usage,
+                        "usage_unit": "kWh",
+                        "cost": np.round(usage * rate[acc] + kw * demand_rate[acc], 2),
+                        "demand_kw": kw,
+                        "estimated": rng.random(len(rows)) < 0.03,
+                    }
+                )
+            )
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["meter_id", "period_start"], ignore_index=True)[list(BILL_COLUMNS)]

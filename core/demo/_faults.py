@@ -32,23 +32,37 @@ _CLOCK_OFFSET_S = (40, 80)  # clock_drift: the gateway stamps the scored day thi
 _DECOYS = ("flatline", "zero_run", "spike_positive", "negative_value", "missing_data", "offline")
 
 
-def _late_clocks(rng: np.random.Generator, readings: pd.DataFrame, injected: list[tuple],
-                 ids: np.ndarray, t0: pd.Timestamp) -> pd.DataFrame:
+def _late_clocks(
+    rng: np.random.Generator,
+    readings: pd.DataFrame,
+    injected: list[tuple],
+    ids: np.ndarray,
+    t0: pd.Timestamp,
+) -> pd.DataFrame:
     """Stamp the clock_drift meters' readings early by their gateway's offset (+/- 10 s jitter)."""
     drift = [(ids[k], t0 + s0 * _SLOT) for k, det, _, s0, _ in injected if det == "clock_drift"]
     if not drift:
         return readings
     ts = readings["ts"].to_numpy().copy()
     for meter_id, since in drift:
-        rows = np.flatnonzero((readings["meter_id"] == meter_id).to_numpy()
-                              & (readings["ts"] >= since).to_numpy())
+        rows = np.flatnonzero(
+            (readings["meter_id"] == meter_id).to_numpy() & (readings["ts"] >= since).to_numpy()
+        )
         offset = rng.integers(*_CLOCK_OFFSET_S) + rng.uniform(-10, 10, len(rows))
         ts[rows] -= (offset * 1e9).astype("timedelta64[ns]")
     return readings.assign(ts=ts)
 
 
-def _benign(rng: np.random.Generator, m: pd.DataFrame, b: pd.DataFrame, true15: np.ndarray,
-            biz: np.ndarray, closed_b: int, end_day: dt.date, t0: pd.Timestamp) -> list[tuple]:
+def _benign(
+    rng: np.random.Generator,
+    m: pd.DataFrame,
+    b: pd.DataFrame,
+    true15: np.ndarray,
+    biz: np.ndarray,
+    closed_b: int,
+    end_day: dt.date,
+    t0: pd.Timestamp,
+) -> list[tuple]:
     """Record the holiday closure and double the load of a few meters for a few hours.
 
     The meters involved are marked ``used`` so that no problem is injected on them.
@@ -65,10 +79,18 @@ def _benign(rng: np.random.Generator, m: pd.DataFrame, b: pd.DataFrame, true15: 
     return out
 
 
-def _plant(rng: np.random.Generator, m: pd.DataFrame, platform: np.ndarray, rawfeed: np.ndarray,
-           expected: np.ndarray, biz: np.ndarray, n_buildings: int, closed_acc: str = "",
-           end_day: dt.date | None = None, t0: pd.Timestamp | None = None,
-           ) -> tuple[list[tuple], list[tuple]]:
+def _plant(
+    rng: np.random.Generator,
+    m: pd.DataFrame,
+    platform: np.ndarray,
+    rawfeed: np.ndarray,
+    expected: np.ndarray,
+    biz: np.ndarray,
+    n_buildings: int,
+    closed_acc: str = "",
+    end_day: dt.date | None = None,
+    t0: pd.Timestamp | None = None,
+) -> tuple[list[tuple], list[tuple]]:
     """Inject the known problems on eligible meters, and decoys on a few ineligible ones.
 
     Platform problems go to meters without a raw feed, so the raw feed stays equal to the
@@ -95,9 +117,10 @@ def _plant(rng: np.random.Generator, m: pd.DataFrame, platform: np.ndarray, rawf
                 s0, s1 = _usage_day(m["timezone"].iat[k], end_day, t0, platform.shape[1])
                 # away from 3.785 and 1 / 3.785: a whole day scaled by a unit factor is a
                 # unit change
-                factor = rng.uniform(2.4, 2.9) if det == "daily_usage_high" else rng.uniform(
-                    0.1, 0.19)
-                platform[k, s0:s1] = _round(platform[k:k + 1, s0:s1] * factor, dec[k:k + 1])[0]
+                factor = (
+                    rng.uniform(2.4, 2.9) if det == "daily_usage_high" else rng.uniform(0.1, 0.19)
+                )
+                platform[k, s0:s1] = _round(platform[k : k + 1, s0:s1] * factor, dec[k : k + 1])[0]
             else:
                 s0, s1 = _inject(rng, det, k, platform, rawfeed, expected, elec, dec, biz[k])
             injected.append((k, det, source, s0, s1))
@@ -125,9 +148,17 @@ def _span(rng: np.random.Generator, lo: int, hi: int, min_n: int, max_n: int) ->
     return s0, s0 + n
 
 
-def _inject(rng: np.random.Generator, det: str, k: int, platform: np.ndarray, rawfeed: np.ndarray,
-            expected: np.ndarray, elec: np.ndarray, dec: np.ndarray, biz: np.ndarray,
-            ) -> tuple[int, int]:
+def _inject(
+    rng: np.random.Generator,
+    det: str,
+    k: int,
+    platform: np.ndarray,
+    rawfeed: np.ndarray,
+    expected: np.ndarray,
+    elec: np.ndarray,
+    dec: np.ndarray,
+    biz: np.ndarray,
+) -> tuple[int, int]:
     """Apply problem ``det`` to meter row ``k`` on the scored day; return its slot range."""
     n_slots = platform.shape[1]
     day0, (lo, hi, core_lo, core_hi) = n_slots - _DAY, biz
@@ -138,8 +169,9 @@ def _inject(rng: np.random.Generator, det: str, k: int, platform: np.ndarray, ra
         row[s0:s1] = np.nan
     elif det == "offline":
         # stops on the scored day at least 6 h before its end, or two to three days earlier
-        first, last = (day0, n_slots - 24) if rng.random() < 0.7 else (day0 - 3 * _DAY,
-                                                                       day0 - 2 * _DAY)
+        first, last = (
+            (day0, n_slots - 24) if rng.random() < 0.7 else (day0 - 3 * _DAY, day0 - 2 * _DAY)
+        )
         s0, s1 = int(rng.integers(first, last)), n_slots
         row[s0:] = np.nan
     elif det == "flatline":
@@ -153,7 +185,7 @@ def _inject(rng: np.random.Generator, det: str, k: int, platform: np.ndarray, ra
         row[s0:s1] = -np.abs(row[s0:s1])
     elif det == "spike_positive":
         s0, s1 = _span(rng, day0, n_slots, 1, 2)
-        row[s0:s1] = _round(expected[k:k + 1, s0:s1] * rng.uniform(5, 20), dec[k:k + 1])[0]
+        row[s0:s1] = _round(expected[k : k + 1, s0:s1] * rng.uniform(5, 20), dec[k : k + 1])[0]
     elif det == "spike_negative":
         s0, s1 = _span(rng, core_lo, core_hi, 1, 2)
         row[s0:s1] = np.maximum(np.round(expected[k, s0:s1] * rng.uniform(0.03, 0.07), 2), 0.01)

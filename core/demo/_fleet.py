@@ -18,13 +18,51 @@ _ACCOUNTS = (
     ("Copperleaf Cafe Co.", ("Cafe", "Bakery")),
 )
 _PLACES = (
-    "Maple Street", "Riverside", "Harbor Point", "Oak Hill", "Cedar Grove", "Lakeview",
-    "Pine Ridge", "Willow Creek", "Granite Falls", "Union Square", "Bayshore", "Elm Park",
-    "Highland", "Westgate", "Eastbrook", "Northfield", "Southport", "Stonebridge", "Fairview",
-    "Brookside", "Kingsway", "Mill Pond", "Ashford", "Clearwater", "Summit Avenue", "Foxhall",
-    "Greenway", "Redwood", "Silver Lake", "Old Town", "Meadowbrook", "Parkside", "Hillcrest",
-    "Canal Street", "Bridgewater", "Orchard Lane", "Beacon Hill", "Waterfront", "Sunset Ridge",
-    "Ironwood", "Heritage Square", "Copper Mill", "Market Street", "Windsor", "Lincoln Park",
+    "Maple Street",
+    "Riverside",
+    "Harbor Point",
+    "Oak Hill",
+    "Cedar Grove",
+    "Lakeview",
+    "Pine Ridge",
+    "Willow Creek",
+    "Granite Falls",
+    "Union Square",
+    "Bayshore",
+    "Elm Park",
+    "Highland",
+    "Westgate",
+    "Eastbrook",
+    "Northfield",
+    "Southport",
+    "Stonebridge",
+    "Fairview",
+    "Brookside",
+    "Kingsway",
+    "Mill Pond",
+    "Ashford",
+    "Clearwater",
+    "Summit Avenue",
+    "Foxhall",
+    "Greenway",
+    "Redwood",
+    "Silver Lake",
+    "Old Town",
+    "Meadowbrook",
+    "Parkside",
+    "Hillcrest",
+    "Canal Street",
+    "Bridgewater",
+    "Orchard Lane",
+    "Beacon Hill",
+    "Waterfront",
+    "Sunset Ridge",
+    "Ironwood",
+    "Heritage Square",
+    "Copper Mill",
+    "Market Street",
+    "Windsor",
+    "Lincoln Park",
 )
 _TZ_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
 
@@ -40,8 +78,9 @@ def _spread(rng: np.random.Generator, n: int, weights: tuple[float, ...]) -> np.
 def _buildings(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Building metadata and the parameters of their occupancy profile."""
     n_small = 2 if n >= 12 else 1
-    acc = np.concatenate([np.sort(_spread(rng, n - n_small, (0.3, 0.27, 0.23, 0.2))),
-                          np.full(n_small, 4)])
+    acc = np.concatenate(
+        [np.sort(_spread(rng, n - n_small, (0.3, 0.27, 0.23, 0.2))), np.full(n_small, 4)]
+    )
     places = rng.permutation(_PLACES)
     names = []
     for i in range(n):
@@ -50,20 +89,22 @@ def _buildings(rng: np.random.Generator, n: int) -> pd.DataFrame:
         names.append(f"{place} {suffixes[rng.integers(len(suffixes))]}")
     archived = np.zeros(n, dtype=bool)
     archived[rng.choice(np.flatnonzero(acc < 4))] = True
-    return pd.DataFrame({
-        "building_id": [f"b-{i + 1:03d}" for i in range(n)],
-        "acc": acc,
-        "account_id": [f"acc-{a + 1:02d}" for a in acc],
-        "account_name": [_ACCOUNTS[a][0] for a in acc],
-        "account_active": acc < 4,
-        "building_name": names,
-        "timezone": np.array(TIMEZONES)[_spread(rng, n, _TZ_WEIGHTS)],
-        "archived": archived,
-        "open_h": rng.uniform(5.5, 7.5, n),
-        "close_h": rng.uniform(16.5, 18.0, n),
-        "weekend": rng.uniform(0.03, 0.2, n),
-        "drift": rng.uniform(-0.2, 0.2, n),
-    })
+    return pd.DataFrame(
+        {
+            "building_id": [f"b-{i + 1:03d}" for i in range(n)],
+            "acc": acc,
+            "account_id": [f"acc-{a + 1:02d}" for a in acc],
+            "account_name": [_ACCOUNTS[a][0] for a in acc],
+            "account_active": acc < 4,
+            "building_name": names,
+            "timezone": np.array(TIMEZONES)[_spread(rng, n, _TZ_WEIGHTS)],
+            "archived": archived,
+            "open_h": rng.uniform(5.5, 7.5, n),
+            "close_h": rng.uniform(16.5, 18.0, n),
+            "weekend": rng.uniform(0.03, 0.2, n),
+            "drift": rng.uniform(-0.2, 0.2, n),
+        }
+    )
 
 
 def _meters(rng: np.random.Generator, b: pd.DataFrame) -> pd.DataFrame:
@@ -87,8 +128,14 @@ def _meters(rng: np.random.Generator, b: pd.DataFrame) -> pd.DataFrame:
     n = len(m)
     m.insert(0, "meter_id", [f"m-{k + 1:04d}" for k in range(n)])
     bm = b.iloc[m["b"]].reset_index(drop=True)
-    for col in ("building_id", "account_id", "building_name", "account_name", "timezone",
-                "account_active"):
+    for col in (
+        "building_id",
+        "account_id",
+        "building_name",
+        "account_name",
+        "timezone",
+        "account_active",
+    ):
         m[col] = bm[col].to_numpy()
     m["building_archived"] = bm["archived"].to_numpy()
     m["unit"] = np.where(m["kind"] == "electricity", "kWh", "gal")
@@ -111,8 +158,14 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
-def _expected(rng: np.random.Generator, b: pd.DataFrame, m: pd.DataFrame,
-              times: pd.DatetimeIndex, holidays: np.ndarray, closed_b: int) -> np.ndarray:
+def _expected(
+    rng: np.random.Generator,
+    b: pd.DataFrame,
+    m: pd.DataFrame,
+    times: pd.DatetimeIndex,
+    holidays: np.ndarray,
+    closed_b: int,
+) -> np.ndarray:
     """Noise-free consumption per meter and 15-minute slot, shaped in each building's local time."""
     nb, n_slots, days = len(b), len(times), len(times) // _DAY
     hour, wday, dayi = (np.empty((nb, n_slots), dtype=t) for t in (float, int, int))
@@ -125,8 +178,11 @@ def _expected(rng: np.random.Generator, b: pd.DataFrame, m: pd.DataFrame,
         dayi[rows] = (loc.tz_localize(None).normalize() - times[0]).days
     open_h, close_h = b["open_h"].to_numpy()[:, None], b["close_h"].to_numpy()[:, None]
     frac = np.clip((hour - open_h) / (close_h + 1.5 - open_h), 0, 1)
-    occ = (_smooth((hour - open_h) / 1.5) * (1 - _smooth((hour - close_h) / 1.5))
-           * (0.85 + 0.15 * np.sin(np.pi * frac)))
+    occ = (
+        _smooth((hour - open_h) / 1.5)
+        * (1 - _smooth((hour - close_h) / 1.5))
+        * (0.85 + 0.15 * np.sin(np.pi * frac))
+    )
     closed = np.isin(dayi, holidays)  # the whole fleet, plus one building on the last day
     closed[closed_b] |= dayi[closed_b] == days - 1
     workday = (wday < 5) & ~closed
@@ -138,8 +194,11 @@ def _expected(rng: np.random.Generator, b: pd.DataFrame, m: pd.DataFrame,
     drift = 1 + b["drift"].to_numpy()[:, None] * (np.arange(-1, days + 1) / days - 0.5)
     factor = np.take_along_axis(drift * (1 + weather), dayi + 1, axis=1)
     bi, base = m["b"].to_numpy(), m["base"].to_numpy()[:, None]
-    shape = np.where((m["kind"] == "electricity").to_numpy()[:, None],
-                     base + (1 - base) * (occ * level)[bi], (occ * workday)[bi])
+    shape = np.where(
+        (m["kind"] == "electricity").to_numpy()[:, None],
+        base + (1 - base) * (occ * level)[bi],
+        (occ * workday)[bi],
+    )
     return m["size"].to_numpy()[:, None] * shape * factor[bi]
 
 
@@ -148,8 +207,9 @@ def _round(x: np.ndarray, dec: np.ndarray) -> np.ndarray:
     return np.where((dec == 0)[:, None], np.round(x), np.round(x, 2))
 
 
-def _local_day(tz: str, day: dt.date, t0: pd.Timestamp, n_slots: int,
-               hours: tuple[int, int] = (0, 24)) -> tuple[int, int]:
+def _local_day(
+    tz: str, day: dt.date, t0: pd.Timestamp, n_slots: int, hours: tuple[int, int] = (0, 24)
+) -> tuple[int, int]:
     """Slots (start, end exclusive) of local ``hours`` of ``day`` in ``tz``, clipped to the data."""
     out = []
     for h in hours:
@@ -158,15 +218,17 @@ def _local_day(tz: str, day: dt.date, t0: pd.Timestamp, n_slots: int,
     return int(np.clip(out[0], 0, n_slots)), int(np.clip(out[1], 0, n_slots))
 
 
-def _business(b: pd.DataFrame, end_day: dt.date, t0: pd.Timestamp, n_slots: int,
-              hours: tuple[int, int]) -> np.ndarray:
+def _business(
+    b: pd.DataFrame, end_day: dt.date, t0: pd.Timestamp, n_slots: int, hours: tuple[int, int]
+) -> np.ndarray:
     """Per building, the slots of local ``hours`` on ``end_day`` within the UTC scored day."""
     spans = [_local_day(tz, end_day, t0, n_slots, hours) for tz in b["timezone"]]
     return np.array([(max(lo, n_slots - _DAY), hi) for lo, hi in spans])
 
 
-def _long(ids: np.ndarray, times: pd.DatetimeIndex,
-          blocks: list[tuple[np.ndarray, np.ndarray, int, int]]) -> pd.DataFrame:
+def _long(
+    ids: np.ndarray, times: pd.DatetimeIndex, blocks: list[tuple[np.ndarray, np.ndarray, int, int]]
+) -> pd.DataFrame:
     """Long readings from ``(meter rows, values, slot stride, source code)`` blocks; NaN dropped."""
     parts = []
     for rows, values, stride, src in blocks:
@@ -176,9 +238,11 @@ def _long(ids: np.ndarray, times: pd.DatetimeIndex,
     key, col, val = (np.concatenate(x) for x in zip(*parts, strict=True))
     order = np.argsort(key, kind="stable")  # blocks are meter-major and time-sorted already
     key, col, val = key[order], col[order], val[order]
-    return pd.DataFrame({
-        "meter_id": ids[key % len(ids)],
-        "ts": times.values[col],
-        "value": val,
-        "source": np.where(key >= len(ids), "raw", "platform"),
-    })
+    return pd.DataFrame(
+        {
+            "meter_id": ids[key % len(ids)],
+            "ts": times.values[col],
+            "value": val,
+            "source": np.where(key >= len(ids), "raw", "platform"),
+        }
+    )

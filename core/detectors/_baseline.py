@@ -206,7 +206,8 @@ def expected(grid: Grid) -> np.ndarray:
 def expected_or_resolution(grid: Grid) -> np.ndarray:
     """``(n_meters, n_slots)`` max(expected, resolution): what a reading is compared with."""
     return _memo(
-        grid, "expected_or_resolution",
+        grid,
+        "expected_or_resolution",
         lambda: np.fmax(expected(grid), resolution(grid)[:, None]),
     )
 

@@ -163,9 +163,10 @@ def _changes(
     if len(runs) == 0:
         return runs, np.zeros(0)
     hits = runs.reduce(np.add, inside)
-    runs, hits = runs.select(hits >= grid.hours_to_slots(params.min_hours)), hits[
-        hits >= grid.hours_to_slots(params.min_hours)
-    ]
+    runs, hits = (
+        runs.select(hits >= grid.hours_to_slots(params.min_hours)),
+        hits[hits >= grid.hours_to_slots(params.min_hours)],
+    )
     if len(runs) == 0:
         return runs, np.zeros(0)
     # Trim neutral readings off both ends: the change starts at its first changed reading.

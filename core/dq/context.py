@@ -143,9 +143,7 @@ def load(db: Database, window: Window, meter_ids: Sequence[str] | None = None) -
         [window.start.date(), window.end.date()],
         meter_ids,
     )
-    options = _fetch(
-        db, "SELECT meter_id FROM meter_options WHERE bidirectional", [], meter_ids
-    )
+    options = _fetch(db, "SELECT meter_id FROM meter_options WHERE bidirectional", [], meter_ids)
     ctx.bidirectional = frozenset(options["meter_id"]) if len(options) else frozenset()
     ctx.mutes = _fetch(
         db,
@@ -157,9 +155,7 @@ def load(db: Database, window: Window, meter_ids: Sequence[str] | None = None) -
     return ctx
 
 
-def _fetch(
-    db: Database, sql: str, params: list, meter_ids: Sequence[str] | None
-) -> pd.DataFrame:
+def _fetch(db: Database, sql: str, params: list, meter_ids: Sequence[str] | None) -> pd.DataFrame:
     """``sql`` once, or per batch of ``meter_ids`` with ``AND meter_id IN (...)`` appended."""
     if meter_ids is None:
         return db.fetch_df(sql, params)
@@ -169,7 +165,8 @@ def _fetch(
         batch = ids[i : i + _ID_BATCH]
         where = " AND " if " WHERE " in sql else " WHERE "
         frames.append(
-            db.fetch_df(f"{sql}{where}meter_id IN ({', '.join('?' for _ in batch)})",
-                        [*params, *batch])  # fmt: skip
+            db.fetch_df(
+                f"{sql}{where}meter_id IN ({', '.join('?' for _ in batch)})", [*params, *batch]
+            )  # fmt: skip
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -23,9 +23,7 @@ SYSTEM = "system"
 COLUMNS = ["detector", "judged", "confirmed", "not_an_issue", "precision", "unjudged"]
 
 
-def precision(
-    db: Database, day: date, days: int, user: User | None = None
-) -> pd.DataFrame:
+def precision(db: Database, day: date, days: int, user: User | None = None) -> pd.DataFrame:
     """One row per detector with a verdict or an open issue in ``(day - days, day]``.
 
     Parameters

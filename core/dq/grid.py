@@ -116,10 +116,13 @@ def build_grids(
         if len(raw_rows):
             raw_grid = np.full((len(raw_rows), n_slots), np.nan)
             raw_grid[np.searchsorted(raw_rows, row[raw]), slot[raw]] = value[raw]
-            yield "raw", Grid(
-                meter_ids=ids[raw_rows],
-                kinds=kinds[raw_rows],
-                values=raw_grid,
-                reference=platform[raw_rows],
-                **common,
+            yield (
+                "raw",
+                Grid(
+                    meter_ids=ids[raw_rows],
+                    kinds=kinds[raw_rows],
+                    values=raw_grid,
+                    reference=platform[raw_rows],
+                    **common,
+                ),
             )

@@ -62,8 +62,9 @@ def merge_adjacent(events: pd.DataFrame, max_gap: pd.Timedelta = MERGE_GAP) -> p
     # Only events that merge go through the (slow) group-by; the rest are kept as they are.
     joined = group.duplicated(keep=False).to_numpy()
     single = ev[~joined]
-    ev = ev[joined].assign(_group=group[joined], _rank=ev.loc[joined, "severity"].map(
-        SEVERITIES.index))
+    ev = ev[joined].assign(
+        _group=group[joined], _rank=ev.loc[joined, "severity"].map(SEVERITIES.index)
+    )
     merged = ev.groupby("_group", sort=False).agg(
         meter_id=("meter_id", "first"),
         detector=("detector", "first"),

@@ -49,9 +49,7 @@ def _keyed(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def issue_id(
-    meter_id: str, detector: str, source: str, start_ts: pd.Timestamp, key: bytes
-) -> str:
+def issue_id(meter_id: str, detector: str, source: str, start_ts: pd.Timestamp, key: bytes) -> str:
     """Stable id: the same meter, detector, source and start give the same id on every run.
 
     Keyed with the warehouse's ``key`` (:func:`core.issue_ids.read_key`): the id in a link

@@ -316,9 +316,7 @@ def validate(
         report.snapped_timestamps = ck.count(
             con, f"SELECT count(*) FROM {chk} WHERE _ok AND _off_us > 0"
         )
-        report.off_grid_readings = ck.count(
-            con, f"SELECT count(*) FROM {chk} WHERE _bad{OFF_GRID}"
-        )
+        report.off_grid_readings = ck.count(con, f"SELECT count(*) FROM {chk} WHERE _bad{OFF_GRID}")
         out.reports.append(report)
         clocks.append(_clock_stats(con, chk, s, len(rules)))
         exact, conflicting, slots = _dedup(con, s, chk)
@@ -344,9 +342,7 @@ def validate(
     return out, (pd.concat(frames, ignore_index=True) if frames else conflicts[0])
 
 
-def clock_replacement(
-    con: duckdb.DuckDBPyConnection, files: list[Staged]
-) -> Replacement | None:
+def clock_replacement(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> Replacement | None:
     """The clock statistics as ``meter_clock_days`` rows, replacing stored meter-days.
 
     A meter-day's statistics come from the latest import that held readings of that day.

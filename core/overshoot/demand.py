@@ -195,9 +195,7 @@ def _fetch(tx: Transaction, scope: MonthScope, meters: pd.DataFrame) -> dict[str
     return {c: rows[c].to_numpy() for c in ("meter_index", "ts", "value")}
 
 
-def _demand(
-    scope: MonthScope, meters: pd.DataFrame, rows: dict[str, np.ndarray]
-) -> pd.DataFrame:
+def _demand(scope: MonthScope, meters: pd.DataFrame, rows: dict[str, np.ndarray]) -> pd.DataFrame:
     """The chunk's demand frame from its readings (see :func:`load_demand`)."""
     if meters.empty:
         return _empty_demand(scope)
@@ -247,8 +245,13 @@ def _spread(interval: np.ndarray) -> np.ndarray:
 
 
 def _sum_dense(
-    meter: np.ndarray, slot: np.ndarray, kw: np.ndarray, interval: np.ndarray,
-    building: np.ndarray, expected: np.ndarray, n_slots: int,
+    meter: np.ndarray,
+    slot: np.ndarray,
+    kw: np.ndarray,
+    interval: np.ndarray,
+    building: np.ndarray,
+    expected: np.ndarray,
+    n_slots: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Building sums on a dense meters x slots grid (readings on the 15-minute grid).
 
@@ -310,8 +313,13 @@ def _sum_dense(
 
 
 def _sum_sparse(
-    meter: np.ndarray, off: np.ndarray, kw: np.ndarray, interval: np.ndarray,
-    building: np.ndarray, expected: np.ndarray, slot_len: int,
+    meter: np.ndarray,
+    off: np.ndarray,
+    kw: np.ndarray,
+    interval: np.ndarray,
+    building: np.ndarray,
+    expected: np.ndarray,
+    slot_len: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The same sums for readings at any offset (slower: pandas group-bys).
 
@@ -340,16 +348,20 @@ def _demand_frame(
     """The chunk's rows; ``building``: codes into the scope's ``buildings``."""
     ids = pd.Index(scope.buildings["building_id"])
     zones = scope.buildings["timezone"].fillna("UTC").astype(str).to_numpy()
-    zone_names, zone_of = np.unique(zones, return_inverse=True) if len(zones) else (
-        np.array(["UTC"]), np.array([], dtype=np.int64)
+    zone_names, zone_of = (
+        np.unique(zones, return_inverse=True)
+        if len(zones)
+        else (np.array(["UTC"]), np.array([], dtype=np.int64))
     )
-    return pd.DataFrame({
-        "building_id": pd.Categorical.from_codes(building, categories=ids),
-        "ts": ts_ns.astype("datetime64[ns]"),
-        "kw": kw.astype(np.float64),
-        "timezone": pd.Categorical.from_codes(zone_of[building], categories=zone_names),
-        "slot_minutes": 15,
-    })
+    return pd.DataFrame(
+        {
+            "building_id": pd.Categorical.from_codes(building, categories=ids),
+            "ts": ts_ns.astype("datetime64[ns]"),
+            "kw": kw.astype(np.float64),
+            "timezone": pd.Categorical.from_codes(zone_of[building], categories=zone_names),
+            "slot_minutes": 15,
+        }
+    )
 
 
 def _empty_demand(scope: MonthScope) -> pd.DataFrame:
@@ -358,8 +370,11 @@ def _empty_demand(scope: MonthScope) -> pd.DataFrame:
 
 
 def iter_demand(
-    tx: Transaction, scope: MonthScope, chunk_meters: int = CHUNK_METERS,
-    building_ids: Sequence[str] | None = None, prefetch: bool = True,
+    tx: Transaction,
+    scope: MonthScope,
+    chunk_meters: int = CHUNK_METERS,
+    building_ids: Sequence[str] | None = None,
+    prefetch: bool = True,
 ) -> Iterator[pd.DataFrame]:
     """:func:`load_demand` of each chunk of :meth:`MonthScope.chunks`, in turn.
 
@@ -386,7 +401,9 @@ def iter_demand(
 
 
 def load_month(
-    db: Database, month: str, params: Params | None = None,
+    db: Database,
+    month: str,
+    params: Params | None = None,
     building_ids: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Demand, blocked days and buildings for ``month`` (``YYYY-MM``), all at once.

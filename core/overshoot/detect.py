@@ -82,7 +82,8 @@ class Params:
         shares = {
             name: config.get(name)
             for name in (
-                "DQ_OVERSHOOT_FLOOR_PEAK_FRACTION", "DQ_OVERSHOOT_MIN_COMPLETE",
+                "DQ_OVERSHOOT_FLOOR_PEAK_FRACTION",
+                "DQ_OVERSHOOT_MIN_COMPLETE",
                 "DQ_OVERSHOOT_TOP_FRACTION",
             )
         }
@@ -92,7 +93,10 @@ class Params:
 
                 raise ConfigError(f"Setting {name}={value} must be a share between 0 and 1")
         return cls(
-            morning_start_h=m0, morning_end_h=m1, plateau_start_h=p0, plateau_end_h=p1,
+            morning_start_h=m0,
+            morning_end_h=m1,
+            plateau_start_h=p0,
+            plateau_end_h=p1,
             night_end_h=m0,
             min_ratio=config.get("DQ_OVERSHOOT_MIN_RATIO"),
             floor_kw=config.get("DQ_OVERSHOOT_FLOOR_KW"),
@@ -235,8 +239,9 @@ def building_days(
     ts = pd.to_datetime(demand["ts"]).to_numpy("datetime64[ns]")
     kw = demand["kw"].to_numpy(float)
     zones = demand["timezone"]
-    zcode, zone_names = _codes(zones if isinstance(zones.dtype, pd.CategoricalDtype)
-                               else zones.astype(str))
+    zcode, zone_names = _codes(
+        zones if isinstance(zones.dtype, pd.CategoricalDtype) else zones.astype(str)
+    )
     slot_col = demand["slot_minutes"].to_numpy() if "slot_minutes" in demand.columns else None
     keep = _first_rows(bcode, ts)  # duplicate (building_id, ts) rows: the first is kept
     if keep is not None:
@@ -260,8 +265,10 @@ def building_days(
     stats["morning_peak_kw"] = m_kw.groupby(g[morning]).max()
     peak_at = m_kw.groupby(g[morning]).idxmax()
     stats["morning_peak_ts"] = pd.Series(local[peak_at.to_numpy()], index=peak_at.index)
-    for name, (lo, hi) in {"plateau_median_kw": (p.plateau_start_h, p.plateau_end_h),
-                           "night_median_kw": (0.0, p.night_end_h)}.items():
+    for name, (lo, hi) in {
+        "plateau_median_kw": (p.plateau_start_h, p.plateau_end_h),
+        "night_median_kw": (0.0, p.night_end_h),
+    }.items():
         sel = between(lo, hi)
         stats[name] = pd.Series(kw[sel]).groupby(g[sel]).median()
     midpoint = (stats["night_median_kw"] + stats["plateau_median_kw"]) / 2
@@ -270,10 +277,14 @@ def building_days(
     stats["startup_time"] = pd.Series(local[above]).groupby(g[above]).min()
 
     gi = stats.index.to_numpy()
-    out = pd.DataFrame({
-        "building_id": buildings.take(gi // span),
-        "day": pd.to_datetime((gi % span + d0).astype("datetime64[D]")).astype("datetime64[ns]"),
-    })
+    out = pd.DataFrame(
+        {
+            "building_id": buildings.take(gi // span),
+            "day": pd.to_datetime((gi % span + d0).astype("datetime64[D]")).astype(
+                "datetime64[ns]"
+            ),
+        }
+    )
     out = pd.concat([out, stats.reset_index(drop=True)], axis=1)
     out_code = gi // span
     first = pd.DataFrame({"zone": zcode, "slot": slot_col if slot_col is not None else 0})
@@ -298,7 +309,9 @@ def building_days(
     valid = (out["completeness"] >= p.min_complete) & ~out["blocked"]
     out["counted"] = valid & out["weekday"]
     out["month_peak_kw"] = (
-        out["daily_peak_kw"].where(valid).groupby([out["building_id"], out["month"]])
+        out["daily_peak_kw"]
+        .where(valid)
+        .groupby([out["building_id"], out["month"]])
         .transform("max")
     )
     out["floor_kw"] = np.fmax(p.floor_kw, p.floor_peak_fraction * out["month_peak_kw"])
@@ -307,27 +320,61 @@ def building_days(
         out["plateau_median_kw"] > 0
     )
     out["overshoot"] = (
-        out["counted"]
-        & (out["plateau_median_kw"] > 0)
-        & (out["excess_kw"] >= p.min_ratio * out["plateau_median_kw"])
-        & (out["excess_kw"] >= out["floor_kw"])
-    ).fillna(False).astype(bool)
+        (
+            out["counted"]
+            & (out["plateau_median_kw"] > 0)
+            & (out["excess_kw"] >= p.min_ratio * out["plateau_median_kw"])
+            & (out["excess_kw"] >= out["floor_kw"])
+        )
+        .fillna(False)
+        .astype(bool)
+    )
     start = out["startup_time"]
     out["startup_minute"] = start.dt.hour * 60 + start.dt.minute
     order = [
-        "building_id", "day", "month", "weekday", "expected_slots", "present_slots",
-        "completeness", "blocked", "counted", "morning_peak_kw", "morning_peak_ts",
-        "plateau_median_kw", "night_median_kw", "excess_kw", "excess_ratio", "daily_peak_kw",
-        "month_peak_kw", "floor_kw", "overshoot", "startup_time", "startup_minute",
+        "building_id",
+        "day",
+        "month",
+        "weekday",
+        "expected_slots",
+        "present_slots",
+        "completeness",
+        "blocked",
+        "counted",
+        "morning_peak_kw",
+        "morning_peak_ts",
+        "plateau_median_kw",
+        "night_median_kw",
+        "excess_kw",
+        "excess_ratio",
+        "daily_peak_kw",
+        "month_peak_kw",
+        "floor_kw",
+        "overshoot",
+        "startup_time",
+        "startup_minute",
     ]
     return out[order]
 
 
 FAULT_COLUMNS = [
-    "building_id", "month", "overshoot_days", "top_hits", "counted_days", "worst_day",
-    "worst_excess_kw", "worst_morning_peak_kw", "worst_plateau_kw", "worst_peak_ts",
-    "top_threshold_kw", "month_peak_kw", "usual_startup_minute", "worst_startup_minute",
-    "overshoot_dates", "reason", "est_monthly_cost",
+    "building_id",
+    "month",
+    "overshoot_days",
+    "top_hits",
+    "counted_days",
+    "worst_day",
+    "worst_excess_kw",
+    "worst_morning_peak_kw",
+    "worst_plateau_kw",
+    "worst_peak_ts",
+    "top_threshold_kw",
+    "month_peak_kw",
+    "usual_startup_minute",
+    "worst_startup_minute",
+    "overshoot_dates",
+    "reason",
+    "est_monthly_cost",
 ]
 
 
@@ -364,15 +411,18 @@ def faults(days: pd.DataFrame, month: str, params: Params | None = None) -> pd.D
     threshold = by["daily_peak_kw"].quantile(1 - p.top_fraction)
     d = d.assign(top_threshold_kw=threshold.reindex(d["building_id"]).to_numpy())
     d = d.assign(top_hit=d["overshoot"] & (d["morning_peak_kw"] >= d["top_threshold_kw"]))
-    summary = pd.DataFrame({
-        "overshoot_days": by["overshoot"].sum().astype(int),
-        "top_hits": d.groupby("building_id")["top_hit"].sum().astype(int),
-        "counted_days": by.size(),
-        "top_threshold_kw": threshold,
-        "month_peak_kw": by["month_peak_kw"].max(),
-        "usual_startup_minute": d[~d["overshoot"]].groupby("building_id")["startup_minute"]
-        .median(),
-    })
+    summary = pd.DataFrame(
+        {
+            "overshoot_days": by["overshoot"].sum().astype(int),
+            "top_hits": d.groupby("building_id")["top_hit"].sum().astype(int),
+            "counted_days": by.size(),
+            "top_threshold_kw": threshold,
+            "month_peak_kw": by["month_peak_kw"].max(),
+            "usual_startup_minute": d[~d["overshoot"]]
+            .groupby("building_id")["startup_minute"]
+            .median(),
+        }
+    )
     by_days = summary["overshoot_days"] >= p.min_days
     by_top = summary["top_hits"] >= 1
     summary = summary[by_days | by_top]
@@ -394,5 +444,6 @@ def faults(days: pd.DataFrame, month: str, params: Params | None = None) -> pd.D
     summary["est_monthly_cost"] = summary["worst_excess_kw"] * p.demand_rate_per_kw
     summary["month"] = month
     out = summary.rename_axis("building_id").reset_index()[FAULT_COLUMNS]
-    return out.sort_values(["est_monthly_cost", "building_id"], ascending=[False, True],
-                           ignore_index=True)
+    return out.sort_values(
+        ["est_monthly_cost", "building_id"], ascending=[False, True], ignore_index=True
+    )

@@ -36,12 +36,33 @@ log = logging.getLogger(__name__)
 
 JOB = "overshoot"
 DAY_COLUMNS = [
-    "building_id", "month", "day", "completeness", "blocked", "counted", "morning_peak_kw",
-    "plateau_median_kw", "excess_kw", "daily_peak_kw", "overshoot", "startup_time", "run_id",
+    "building_id",
+    "month",
+    "day",
+    "completeness",
+    "blocked",
+    "counted",
+    "morning_peak_kw",
+    "plateau_median_kw",
+    "excess_kw",
+    "daily_peak_kw",
+    "overshoot",
+    "startup_time",
+    "run_id",
 ]
 FAULT_TABLE_COLUMNS = [
-    "fault_id", "building_id", "account_id", "month", "overshoot_days", "top_hits",
-    "worst_day", "worst_excess_kw", "est_monthly_cost", "reason", "details", "run_id",
+    "fault_id",
+    "building_id",
+    "account_id",
+    "month",
+    "overshoot_days",
+    "top_hits",
+    "worst_day",
+    "worst_excess_kw",
+    "est_monthly_cost",
+    "reason",
+    "details",
+    "run_id",
     "created_at",
 ]
 _DETAIL_COLUMNS = [c for c in detect.FAULT_COLUMNS if c not in FAULT_TABLE_COLUMNS]
@@ -186,12 +207,12 @@ def _run(
     buildings = scope.buildings
     run.units_total = len(buildings)
     with stage("detect"):
-        days = (
-            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
-        )
+        days = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
         del parts
-        fault_rows = detect.faults(days, month, p) if len(days) else pd.DataFrame(
-            columns=detect.FAULT_COLUMNS
+        fault_rows = (
+            detect.faults(days, month, p)
+            if len(days)
+            else pd.DataFrame(columns=detect.FAULT_COLUMNS)
         )
     failed = {u for u, _ in run.failures}
     scanned = buildings[~buildings["building_id"].astype(str).isin(failed)]
@@ -223,12 +244,23 @@ def _run(
     with stage("finish"), db.transaction() as tx:
         runs.finish(tx, run)
     log.info(
-        "overshoot %s: %s, %d faults, projects %s, seconds %s", month, run.status, len(faults),
-        counts, {k: round(v, 2) for k, v in stage.seconds.items()},
+        "overshoot %s: %s, %d faults, projects %s, seconds %s",
+        month,
+        run.status,
+        len(faults),
+        counts,
+        {k: round(v, 2) for k, v in stage.seconds.items()},
     )
     return RunSummary(
-        run.run_id, month, run.status, run.units_total, len(failed), len(faults), counts,
-        run.failures, stage.seconds,
+        run.run_id,
+        month,
+        run.status,
+        run.units_total,
+        len(failed),
+        len(faults),
+        counts,
+        run.failures,
+        stage.seconds,
     )
 
 

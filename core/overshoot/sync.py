@@ -32,8 +32,19 @@ SYSTEM = "system"
 DRAFT = "DRAFT"
 STATUSES = ("DRAFT", "IN_PROGRESS", "COMPLETED", "WONT_DO")
 PROJECT_COLUMNS = [
-    "project_id", "building_id", "account_id", "type", "status", "title", "summary",
-    "est_monthly_cost", "month", "source_fault_id", "void", "updated_at", "updated_by",
+    "project_id",
+    "building_id",
+    "account_id",
+    "type",
+    "status",
+    "title",
+    "summary",
+    "est_monthly_cost",
+    "month",
+    "source_fault_id",
+    "void",
+    "updated_at",
+    "updated_by",
 ]
 _EVIDENCE = ["title", "summary", "est_monthly_cost", "month", "source_fault_id", "void"]
 EVENT_COLUMNS = ["project_id", "changed_at", "changed_by", "from_status", "to_status", "note"]
@@ -152,17 +163,32 @@ def sync_projects(
         title, summary = _text(fault, name)
         fid = fault["fault_id"] if "fault_id" in fault else fault_id(b, month)
         new = {
-            "project_id": project_id(b), "building_id": b, "account_id": account, "type": TYPE,
-            "status": DRAFT, "title": title, "summary": summary,
-            "est_monthly_cost": float(fault["est_monthly_cost"]), "month": month,
-            "source_fault_id": fid, "void": False, "updated_at": now, "updated_by": SYSTEM,
+            "project_id": project_id(b),
+            "building_id": b,
+            "account_id": account,
+            "type": TYPE,
+            "status": DRAFT,
+            "title": title,
+            "summary": summary,
+            "est_monthly_cost": float(fault["est_monthly_cost"]),
+            "month": month,
+            "source_fault_id": fid,
+            "void": False,
+            "updated_at": now,
+            "updated_by": SYSTEM,
         }
         if b not in existing:
             writes.append(new)
-            events.append({
-                "project_id": new["project_id"], "changed_at": now, "changed_by": SYSTEM,
-                "from_status": None, "to_status": DRAFT, "note": f"created by run {run_id}",
-            })
+            events.append(
+                {
+                    "project_id": new["project_id"],
+                    "changed_at": now,
+                    "changed_by": SYSTEM,
+                    "from_status": None,
+                    "to_status": DRAFT,
+                    "note": f"created by run {run_id}",
+                }
+            )
             counts["created"] += 1
             continue
         old = existing[b]

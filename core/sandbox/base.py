@@ -89,8 +89,10 @@ class Input:
     def is_int(self) -> bool:
         """Whether a ``number`` input takes whole numbers."""
         value = self.default_value()
-        return isinstance(value, int) and not isinstance(value, bool) and (
-            self.step is None or float(self.step).is_integer()
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (self.step is None or float(self.step).is_integer())
         )
 
     def default_value(self) -> Any:

@@ -79,7 +79,8 @@ def history_template(label: str, zero: bool = True) -> dict:
     y = alt.Y("value:Q", title=label, scale=alt.Scale(zero=zero))
     line = base.mark_line(color="#9aa5b1").encode(x=x, y=y)
     expected = base.mark_line(color=charts.EXPECTED, strokeDash=[4, 3], point=False).encode(
-        x=x, y=alt.Y("expected:Q"))
+        x=x, y=alt.Y("expected:Q")
+    )
     dots = base.mark_circle(size=80, opacity=0.95).encode(
         x=x, y=y, color=alt.Color("who:N", title="Bill", scale=alt.Scale(
             domain=list(_COLOURS), range=list(_COLOURS.values()))),
@@ -113,14 +114,16 @@ def run_check(
         expected=_details(judged, measure.expected).reindex(ids).to_numpy(dtype=float),
         basis=_details(judged, "basis").reindex(ids).to_numpy(dtype=object),
         robust_z=_details(judged, "robust_z").reindex(ids).to_numpy(dtype=float),
-        flagged=flagged, with_defaults=by_default,
+        flagged=flagged,
+        with_defaults=by_default,
         severity=yours.set_index("bill_id")["severity"].reindex(ids).fillna("").to_numpy(),
     )[FRAME_COLUMNS]
     label = measure.label.format(unit=unit)
     plot = frame.assign(
         mid=frame["period_start"] + (frame["period_end"] - frame["period_start"]) / 2,
         who=np.select([flagged, by_default], ["your settings", "defaults only"], "not flagged"),
-        period=frame["period_start"].dt.strftime("%Y-%m-%d") + " to "
+        period=frame["period_start"].dt.strftime("%Y-%m-%d")
+        + " to "
         + frame["period_end"].dt.strftime("%Y-%m-%d"),
     ).drop(columns=["bill_id", "period_start", "period_end"])
     raised = frame["findings"].str.split(", ").apply(lambda checks: name in checks)
@@ -154,7 +157,11 @@ _FOLDS = {"min": 1.0}  # a ratio or fold below 1 means the same as its inverse: 
 
 
 def bill_model(
-    name: str, module: Any, measure: Measure, title: str, plain: str,
+    name: str,
+    module: Any,
+    measure: Measure,
+    title: str,
+    plain: str,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Model:
     """A sandbox ``Model`` for bill check ``module`` (registry key ``name``).

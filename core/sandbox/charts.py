@@ -53,8 +53,11 @@ def _zoom() -> alt.Parameter:
 
 def _windows(title: str) -> alt.Chart:
     """Shaded time ranges of dataset ``windows``: ``start, end, what`` (e.g. the scored day)."""
-    return alt.Chart(alt.NamedData("windows")).mark_rect(opacity=0.12, color=SCORED).encode(
-        x=_x(title, "start"), x2="end:T", tooltip=[alt.Tooltip("what:N", title="")])
+    return (
+        alt.Chart(alt.NamedData("windows"))
+        .mark_rect(opacity=0.12, color=SCORED)
+        .encode(x=_x(title, "start"), x2="end:T", tooltip=[alt.Tooltip("what:N", title="")])
+    )
 
 
 def _bands(title: str) -> alt.Chart:
@@ -115,8 +118,11 @@ def series_template(unit: str, lines: tuple[str, ...], title: str = "Time (UTC)"
                  alt.Tooltip("expected:Q", format=",.2f"), alt.Tooltip("flag:N", title="flagged")],
     )  # fmt: skip
     line = line.add_params(_zoom())
-    chart = alt.layer(_windows(title), _bands(title), _stored(title), line, dots).resolve_scale(
-        color="independent", strokeDash="independent").properties(height=340)
+    chart = (
+        alt.layer(_windows(title), _bands(title), _stored(title), line, dots)
+        .resolve_scale(color="independent", strokeDash="independent")
+        .properties(height=340)
+    )
     return chart.to_dict()
 
 
@@ -140,7 +146,8 @@ def stored_rows(issues: pd.DataFrame) -> pd.DataFrame:
     ``issues``: ``start_ts, end_ts, severity, status`` (``end_ts`` filled for open ends).
     """
     out = issues[["start_ts", "end_ts", "severity", "status"]].assign(
-        what="raised by the daily job")
+        what="raised by the daily job"
+    )
     for col in ("start_ts", "end_ts"):
         out[col] = pd.to_datetime(out[col])
     out["start"] = out["start_ts"].dt.strftime(_FMT)
@@ -164,7 +171,8 @@ def band_template(unit: str, title: str = "Time (UTC)") -> dict:
     y = alt.Y("lower:Q", title=f"{unit} per interval")
     area = base.mark_area(opacity=0.25, color=EXPECTED).encode(x=_x(title), y=y, y2="upper:Q")
     expected = base.mark_line(color=EXPECTED, strokeDash=[4, 3], strokeWidth=1.2).encode(
-        x=_x(title), y="expected:Q")
+        x=_x(title), y="expected:Q"
+    )
     actual = base.mark_line(color=LINE, strokeWidth=1.2, invalid="break-paths-filter-domains"
                             ).encode(x=_x(title), y="actual:Q").add_params(_zoom())  # fmt: skip
     dots = alt.Chart(alt.NamedData("outside")).mark_circle(
@@ -186,10 +194,16 @@ def residual_template(unit: str, title: str = "Time (UTC)") -> dict:
     """
     base = alt.Chart(alt.NamedData("fit"))
     area = base.mark_area(opacity=0.2, color=EXPECTED).encode(
-        x=_x(title), y=alt.Y("res_lower:Q", title=f"residual ({unit})"), y2="res_upper:Q")
+        x=_x(title), y=alt.Y("res_lower:Q", title=f"residual ({unit})"), y2="res_upper:Q"
+    )
     line = base.mark_line(color=LINE, strokeWidth=1, invalid="break-paths-filter-domains").encode(
-        x=_x(title), y="residual:Q",
-        tooltip=[_tip(), alt.Tooltip("residual:Q", format=",.2f"), "period:N"])
-    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#222222", opacity=0.4).encode(
-        y="y:Q")
+        x=_x(title),
+        y="residual:Q",
+        tooltip=[_tip(), alt.Tooltip("residual:Q", format=",.2f"), "period:N"],
+    )
+    zero = (
+        alt.Chart(alt.Data(values=[{"y": 0}]))
+        .mark_rule(color="#222222", opacity=0.4)
+        .encode(y="y:Q")
+    )
     return alt.layer(_windows(title), area, zero, line).properties(height=180).to_dict()

@@ -137,9 +137,7 @@ def synthetic_series(day: dt.date, detector: str = "") -> MeterSeries:
     )  # fmt: skip
 
 
-def temperature(
-    db: Database | None, user: User | None, meter_id: str, day: dt.date
-) -> Temperature:
+def temperature(db: Database | None, user: User | None, meter_id: str, day: dt.date) -> Temperature:
     """Outdoor temperature on the meter's 30-day grid.
 
     Read from the optional ``building_temperatures`` table (``building_id, ts, temp_c``;
@@ -190,9 +188,7 @@ def _building_meters(db: Database, user: User, building_id: str) -> pd.DataFrame
     return meters
 
 
-def demand(
-    db: Database | None, user: User | None, building_id: str, month: str
-) -> BuildingMonth:
+def demand(db: Database | None, user: User | None, building_id: str, month: str) -> BuildingMonth:
     """The building's demand for ``month`` as the overshoot job loads it, and its issues.
 
     The same rules as ``core.overshoot.demand.load_month``, for one building and scoped: its
@@ -206,8 +202,9 @@ def demand(
     empty = pd.DataFrame(columns=["building_id", "start_ts", "end_ts"])
     if building_id == SYNTHETIC:
         frame = synthetic.building_demand(month)
-        return BuildingMonth(SYNTHETIC, month, synthetic.TIMEZONE, frame, empty, start, end, 1,
-                             synthetic=True)
+        return BuildingMonth(
+            SYNTHETIC, month, synthetic.TIMEZONE, frame, empty, start, end, 1, synthetic=True
+        )
     meters = _building_meters(db, user, building_id)
     parts = []
     for m in meters.itertuples():
@@ -276,9 +273,7 @@ def meters(db: Database | None, user: User | None, search: str = "") -> pd.DataF
     return scoped.meters_for(db, user, search, limit=METER_LIMIT)
 
 
-def meter_days(
-    db: Database | None, user: User | None, meter_id: str
-) -> tuple[dt.date, dt.date]:
+def meter_days(db: Database | None, user: User | None, meter_id: str) -> tuple[dt.date, dt.date]:
     """First and last UTC day with readings of the meter (yesterday twice without any)."""
     yesterday = (pd.Timestamp.now("UTC").tz_localize(None) - pd.Timedelta(days=1)).date()
     if meter_id == SYNTHETIC:

@@ -85,28 +85,40 @@ _ZOOM_TITLE = "Time (UTC): the scored day and the 2 days before"
 
 
 def _charts(
-    points: pd.DataFrame, yours: np.ndarray, base: np.ndarray, bands: pd.DataFrame,
-    scored: pd.Timestamp, unit: str, stored: pd.DataFrame,
+    points: pd.DataFrame,
+    yours: np.ndarray,
+    base: np.ndarray,
+    bands: pd.DataFrame,
+    scored: pd.Timestamp,
+    unit: str,
+    stored: pd.DataFrame,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The 30 days, and a close-up of the last ``ZOOM_DAYS`` (where the job's findings are)."""
     flag = np.where(yours, "your settings", np.where(base, "defaults only", ""))
     flagged = points.loc[flag != "", ["ts", "reading", "expected"]].assign(flag=flag[flag != ""])
     lines = tuple(c for c in ("reading", "expected", "platform") if c in points)
-    data = {"points": points, "bands": bands, "flagged": flagged.dropna(subset=["reading"]),
-            "stored": charts.stored_rows(stored),
-            "windows": charts.windows((scored, scored + pd.Timedelta(days=1), "scored day"))}
+    data = {
+        "points": points,
+        "bands": bands,
+        "flagged": flagged.dropna(subset=["reading"]),
+        "stored": charts.stored_rows(stored),
+        "windows": charts.windows((scored, scored + pd.Timedelta(days=1), "scored day")),
+    }
     start = scored - pd.Timedelta(days=ZOOM_DAYS - 1)
     near = {name: _since(frame, start) for name, frame in data.items()}
-    return (charts.fill(charts.series_template(unit, lines), **data),
-            charts.fill(charts.series_template(unit, lines, _ZOOM_TITLE), **near))
+    return (
+        charts.fill(charts.series_template(unit, lines), **data),
+        charts.fill(charts.series_template(unit, lines, _ZOOM_TITLE), **near),
+    )
 
 
 def _since(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """Rows of a chart dataset at or after ``start`` (ranges clipped to begin there)."""
     if "ts" in frame:
         return frame[frame["ts"] >= start]
-    first, last = ("start", "end") if "what" in frame and "start_ts" not in frame else (
-        "start_ts", "end_ts")
+    first, last = (
+        ("start", "end") if "what" in frame and "start_ts" not in frame else ("start_ts", "end_ts")
+    )
     out = frame[pd.to_datetime(frame[last]) > start].copy()
     out[first] = pd.to_datetime(out[first]).clip(lower=start)
     return out
@@ -140,11 +152,15 @@ def run_detector(
                               charts.band_rows(pd.DataFrame(columns=FRAME_COLUMNS), ""), scored,
                               s.unit, stored)  # fmt: skip
         return Result(
-            pd.DataFrame(columns=FRAME_COLUMNS), chart, 0,
-            "flagged points", default_count=0,
+            pd.DataFrame(columns=FRAME_COLUMNS),
+            chart,
+            0,
+            "flagged points",
+            default_count=0,
             explanation=f"`{name}` compares the raw feed with the platform's readings, and "
             "this meter has no raw feed in these 30 days: nothing to compare.",
-            notes=("Pick a meter with a raw feed, or the synthetic meter.",), extra_charts=(near,),
+            notes=("Pick a meter with a raw feed, or the synthetic meter.",),
+            extra_charts=(near,),
         )
     params = params_from(module.Params, values)
     yours = _events(grid, name, module, params)

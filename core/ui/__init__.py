@@ -153,8 +153,9 @@ def mask_texts(values: pd.Series) -> pd.Series:
     if not masking_on() or values.empty:
         return values
     terms = masking.known_terms(warehouse(), values.dropna().unique())
-    return values.map(lambda v: v if v is None or pd.isna(v) else
-                      masking.mask_text(v, terms, _salt()))
+    return values.map(
+        lambda v: v if v is None or pd.isna(v) else masking.mask_text(v, terms, _salt())
+    )
 
 
 def message(level: str, text: object, icon: str | None = None, where: object = None) -> None:

@@ -22,13 +22,21 @@ from core.db import Database
 from core.ui import label, masking_on, message, mode_key
 
 
-def pick(col: Any, prefix: str, label_: str, options: list, key: str,
-         names: dict | None = None, default: tuple | list = ()) -> list:
+def pick(
+    col: Any,
+    prefix: str,
+    label_: str,
+    options: list,
+    key: str,
+    names: dict | None = None,
+    default: tuple | list = (),
+) -> list:
     """A filter multiselect where empty means all; ``names`` shown as pseudonyms when sharing.
 
     ``names`` maps option ids to display names (accounts, buildings); without it options show
     as themselves. The widget's key is ``<prefix>_<key>`` (per screen-share mode with names).
     """
+
     def fmt(value: object) -> str:
         return label(label_, value) if masking_on() else str(names.get(value, value))
 
@@ -70,8 +78,9 @@ class Page:
     pages: int
 
 
-def paged(prefix: str, filters: object, size: int,
-          fetch: Callable[[int], tuple[pd.DataFrame, int]]) -> Page:
+def paged(
+    prefix: str, filters: object, size: int, fetch: Callable[[int], tuple[pd.DataFrame, int]]
+) -> Page:
     """The current page of list ``prefix``: ``fetch(page) -> (rows, total)``, rows by issue_id.
 
     New filters start on page 1; a page past the end (fewer matches than before) becomes the
@@ -114,8 +123,9 @@ def editor_name(prefix: str) -> str:
     return f"{prefix}-{st.session_state.get(f'{prefix}_saves', 0)}"
 
 
-def save(prefix: str, db: Database, user: User, changes: list[triage.Change],
-         clear: tuple[str, ...] = ()) -> None:
+def save(
+    prefix: str, db: Database, user: User, changes: list[triage.Change], clear: tuple[str, ...] = ()
+) -> None:
     """Apply ``changes``, leave the outcome for :func:`flash`, reload the rows and rerun."""
     result = triage.apply(db, user, changes)
     state = st.session_state

@@ -41,6 +41,8 @@ __all__ = [
 MARGIN_BEFORE = pd.Timedelta(days=2)  # context shown before an issue (yesterday's normal shape)
 MARGIN_AFTER = pd.Timedelta(days=1)
 _DAY = pd.Timedelta(days=1)
+
+
 def _span(db: Database, meter_id: str) -> Window | None:
     sql = "SELECT MIN(ts), MAX(ts) FROM readings WHERE meter_id = ?"  # first and last reading
     first, last = db.fetch_all(sql, [meter_id])[0]
@@ -133,17 +135,30 @@ def chart(
     """
     utc, fmt = alt.Scale(type="utc"), "%Y-%m-%d %H:%M"
     sources = [s for s in SOURCE_COLOURS if s in set(points.source)]
-    line = alt.Chart(_gaps(points[["ts", "value", "source"]])).mark_line(
-        strokeWidth=1.5, interpolate="step-after", invalid="break-paths-filter-domains"
-    ).encode(
-        x=alt.X("ts:T", title="Time (UTC)", scale=utc),
-        y=alt.Y("value:Q", title=f"{unit} per interval"),
-        color=alt.Color("source:N", title="Source", scale=alt.Scale(
-            domain=sources, range=[SOURCE_COLOURS[s] for s in sources])),
-        strokeDash=alt.StrokeDash("source:N", title="Source", scale=alt.Scale(
-            domain=sources, range=[[1, 0] if s == "platform" else [5, 3] for s in sources])),
-        tooltip=[alt.Tooltip("ts:T", title="UTC", format=fmt, formatType="utc"), "source:N",
-                 alt.Tooltip("value:Q", format=",.2f")],
+    line = (
+        alt.Chart(_gaps(points[["ts", "value", "source"]]))
+        .mark_line(strokeWidth=1.5, interpolate="step-after", invalid="break-paths-filter-domains")
+        .encode(
+            x=alt.X("ts:T", title="Time (UTC)", scale=utc),
+            y=alt.Y("value:Q", title=f"{unit} per interval"),
+            color=alt.Color(
+                "source:N",
+                title="Source",
+                scale=alt.Scale(domain=sources, range=[SOURCE_COLOURS[s] for s in sources]),
+            ),
+            strokeDash=alt.StrokeDash(
+                "source:N",
+                title="Source",
+                scale=alt.Scale(
+                    domain=sources, range=[[1, 0] if s == "platform" else [5, 3] for s in sources]
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("ts:T", title="UTC", format=fmt, formatType="utc"),
+                "source:N",
+                alt.Tooltip("value:Q", format=",.2f"),
+            ],
+        )
     )
     if found.empty:
         return alt.layer(line)
@@ -153,16 +168,31 @@ def chart(
     )
     bands["start"], bands["end"] = bands.start_ts.dt.strftime(fmt), bands.end_ts.dt.strftime(fmt)
     linked = alt.datum.linked
-    rect = alt.Chart(bands).mark_rect().encode(
-        x=alt.X("start_ts:T", scale=utc), x2="end_ts:T",
-        color=alt.Color("severity:N", title="Issue severity", scale=alt.Scale(
-            domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values()))),
-        opacity=alt.when(linked).then(alt.value(0.35)).otherwise(alt.value(0.2)),
-        stroke=alt.when(linked).then(alt.value("#222222")).otherwise(alt.value(None)),
-        strokeWidth=alt.when(linked).then(alt.value(2)).otherwise(alt.value(0)),
-        tooltip=["detector:N", "severity:N", alt.Tooltip("magnitude:Q", format=",.2f"),
-                 "status:N", alt.Tooltip("start:N", title="start (UTC)"),
-                 alt.Tooltip("end:N", title="end (UTC)")],
+    rect = (
+        alt.Chart(bands)
+        .mark_rect()
+        .encode(
+            x=alt.X("start_ts:T", scale=utc),
+            x2="end_ts:T",
+            color=alt.Color(
+                "severity:N",
+                title="Issue severity",
+                scale=alt.Scale(
+                    domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values())
+                ),
+            ),
+            opacity=alt.when(linked).then(alt.value(0.35)).otherwise(alt.value(0.2)),
+            stroke=alt.when(linked).then(alt.value("#222222")).otherwise(alt.value(None)),
+            strokeWidth=alt.when(linked).then(alt.value(2)).otherwise(alt.value(0)),
+            tooltip=[
+                "detector:N",
+                "severity:N",
+                alt.Tooltip("magnitude:Q", format=",.2f"),
+                "status:N",
+                alt.Tooltip("start:N", title="start (UTC)"),
+                alt.Tooltip("end:N", title="end (UTC)"),
+            ],
+        )
     )
     return alt.layer(rect, line).resolve_scale(color="independent", strokeDash="independent")
 

@@ -26,9 +26,25 @@ MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow 
 
 # Columns of ``list_issues`` (and of the CSV export), in display order.
 COLUMNS = [
-    "issue_id", "severity", "detector", "account_id", "account_name", "building_id",
-    "building_name", "meter_id", "meter_kind", "source", "start_ts", "end_ts", "duration_h",
-    "magnitude", "magnitude_unit", "status", "status_note", "status_by", "status_at",
+    "issue_id",
+    "severity",
+    "detector",
+    "account_id",
+    "account_name",
+    "building_id",
+    "building_name",
+    "meter_id",
+    "meter_kind",
+    "source",
+    "start_ts",
+    "end_ts",
+    "duration_h",
+    "magnitude",
+    "magnitude_unit",
+    "status",
+    "status_note",
+    "status_by",
+    "status_at",
 ]
 _SELECT = (
     "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.source, "
@@ -92,8 +108,9 @@ def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
     return where.sql()
 
 
-def _page(tx: Transaction, where: str, params: list[Any], limit: int, offset: int,
-          total: int) -> pd.DataFrame:
+def _page(
+    tx: Transaction, where: str, params: list[Any], limit: int, offset: int, total: int
+) -> pd.DataFrame:
     # Sort and cut the page on dq_issues alone, then join names for those rows only. A page in
     # the back half is cut from the reversed order, so the last page costs what the first does.
     order, limit = _ORDER, min(limit, max(total - offset, 0))
@@ -160,8 +177,13 @@ def list_issues(
     return df, total
 
 
-def export_csv(db: Database, user: User, filters: Filters, mask: Callable[[pd.DataFrame],
-               pd.DataFrame] = lambda df: df, limit: int = MAX_EXPORT_ROWS) -> bytes:
+def export_csv(
+    db: Database,
+    user: User,
+    filters: Filters,
+    mask: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+    limit: int = MAX_EXPORT_ROWS,
+) -> bytes:
     """The filtered view as CSV (first ``limit`` rows, page order), passed through ``mask``."""
     df, _ = list_issues(db, user, filters, 1, limit)
     return csvsafe.to_csv_bytes(mask(df))
@@ -178,20 +200,34 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
         f"{m:,.1f} {u}" if pd.notna(m) else ""
         for m, u in zip(view["magnitude"], view["magnitude_unit"], strict=True)
     ]
-    out = pd.DataFrame({
-        "select": False, "severity": view["severity"], "detector": view["detector"],
-        "account": view["account_name"], "building": view["building_name"],
-        "meter": view["meter_id"], "explorer": "explorer?issue=" + view["issue_id"],
-        "start": view["start_ts"], "magnitude": magnitude, "status": view["status"],
-        "note": view["status_note"].fillna(""), "duration_h": view["duration_h"],
-        "source": view["source"], "end": view["end_ts"],
-    })
+    out = pd.DataFrame(
+        {
+            "select": False,
+            "severity": view["severity"],
+            "detector": view["detector"],
+            "account": view["account_name"],
+            "building": view["building_name"],
+            "meter": view["meter_id"],
+            "explorer": "explorer?issue=" + view["issue_id"],
+            "start": view["start_ts"],
+            "magnitude": magnitude,
+            "status": view["status"],
+            "note": view["status_note"].fillna(""),
+            "duration_h": view["duration_h"],
+            "source": view["source"],
+            "end": view["end_ts"],
+        }
+    )
     out.index = pd.Index(view["issue_id"], name="issue_id")
     return out
 
 
-def changes(loaded: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]],
-            bulk_status: str | None = None, bulk_note: str | None = None) -> list[Change]:
+def changes(
+    loaded: pd.DataFrame,
+    edited_rows: dict[Any, dict[str, Any]],
+    bulk_status: str | None = None,
+    bulk_note: str | None = None,
+) -> list[Change]:
     """Triage changes from a data editor's ``edited_rows`` over the ``loaded`` page.
 
     ``edited_rows`` maps row positions in ``loaded`` to edited ``status``/``note``/``select``

@@ -132,8 +132,7 @@ def record_tick(
 ) -> Request | None:  # fmt: skip
     """Queue (or mark ``skipped``) the tick of ``job`` at ``fire_at`` (naive UTC) once."""
     seen = db.fetch_value(
-        "SELECT count(*) FROM run_requests WHERE requested_by = ? AND job = ? "
-        "AND requested_at = ?",
+        "SELECT count(*) FROM run_requests WHERE requested_by = ? AND job = ? AND requested_at = ?",
         (SCHEDULE, job, fire_at),
     )
     if seen:
@@ -174,8 +173,10 @@ def recover(db: Database) -> list[str]:
             if done:
                 status, run_id, error, what = done[0][1], done[0][0], None, "kept its finished run"
             elif req.attempts >= MAX_ATTEMPTS:
-                status, run_id, error = "failed", None, (
-                    f"{WORKER_DIED} {req.attempts} times running this request; not retried"
+                status, run_id, error = (
+                    "failed",
+                    None,
+                    (f"{WORKER_DIED} {req.attempts} times running this request; not retried"),
                 )
                 what = "given up"
             else:

@@ -85,7 +85,6 @@ def check_params(job: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         raise DQHubError(f"{job}: date {value!r} is not YYYY-MM-DD or {default!r}") from None
 
 
-
 def _dq(db: Database, params: Mapping[str, Any], today: date) -> Any:
     from core.dq import job
 

@@ -24,7 +24,9 @@ def test_bad_value_names_the_setting(monkeypatch):
 
 
 def test_unknown_setting_lists_known_ones():
-    with pytest.raises(ConfigError, match="Unknown setting 'DQ_NOPE'; expected one of DQ_WAREHOUSE"):
+    with pytest.raises(
+        ConfigError, match="Unknown setting 'DQ_NOPE'; expected one of DQ_WAREHOUSE"
+    ):
         config.get("DQ_NOPE")
 
 

@@ -98,8 +98,9 @@ def test_readings_cover_the_days(fleet, platform):
     assert platform["ts"].max() == DAY_END - pd.Timedelta(minutes=15)
     m = fleet.meters.set_index("meter_id")
     counts = platform.groupby("meter_id").size()
-    untouched = m.index.difference(pd.Index(fleet.injected["meter_id"]).append(
-        pd.Index(fleet.oddities["meter_id"])))
+    untouched = m.index.difference(
+        pd.Index(fleet.injected["meter_id"]).append(pd.Index(fleet.oddities["meter_id"]))
+    )
     per_day = 60 * 24 * 60 // m.loc[untouched, "interval_minutes"]
     assert (counts[untouched] == per_day).all()
     hourly_ts = platform.loc[platform["meter_id"].map(m["interval_minutes"]) == 60, "ts"]
@@ -120,8 +121,9 @@ def test_raw_feed_for_about_a_fifth_of_meters(fleet, platform):
 def test_water_is_exactly_zero_at_night_and_weekends(fleet, platform):
     m = fleet.meters.set_index("meter_id")
     leaks = fleet.injected.loc[fleet.injected["detector"] == "water_leak", "meter_id"]
-    water = platform[(platform["meter_id"].map(m["kind"]) == "water")
-                     & ~platform["meter_id"].isin(leaks)]  # a leak never reaches zero
+    water = platform[
+        (platform["meter_id"].map(m["kind"]) == "water") & ~platform["meter_id"].isin(leaks)
+    ]  # a leak never reaches zero
     local = [
         g["ts"].dt.tz_localize("UTC").dt.tz_convert(tz)
         for tz, g in water.groupby(water["meter_id"].map(m["timezone"]))
@@ -139,7 +141,8 @@ def test_small_meters_have_1_kwh_resolution_and_repeat_at_night(fleet, platform)
     m = fleet.meters.set_index("meter_id")
     elec = platform[platform["meter_id"].map(m["kind"]) == "electricity"]
     stats = elec.groupby("meter_id")["value"].agg(
-        integral=lambda v: bool((v == v.round()).all()), peak="max")
+        integral=lambda v: bool((v == v.round()).all()), peak="max"
+    )
     small = stats.index[stats["integral"] & (stats["peak"] <= 6)]
     assert len(small) >= 10
     values = elec.loc[elec["meter_id"] == small[0], "value"].to_numpy()
@@ -253,8 +256,12 @@ def test_bills_are_monthly_contiguous_and_consistent(fleet, platform):
     covered = bills[(bills["period_start"] >= fleet.first_day) & ~bills["meter_id"].isin(touched)]
     assert len(covered) > 50
     for row in covered.head(20).itertuples():
-        got = _window(platform, row.meter_id, pd.Timestamp(row.period_start),
-                      pd.Timestamp(row.period_end) + pd.Timedelta(days=1))
+        got = _window(
+            platform,
+            row.meter_id,
+            pd.Timestamp(row.period_start),
+            pd.Timestamp(row.period_end) + pd.Timedelta(days=1),
+        )
         assert row.usage == pytest.approx(got.sum(), abs=0.01)
 
 

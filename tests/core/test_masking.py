@@ -12,10 +12,14 @@ def test_pseudonyms_are_stable_keyed_and_hide_the_value():
 
 
 def test_mask_frame_names_follow_their_ids():
-    df = pd.DataFrame({
-        "account_id": ["acc-01", "acc-01"], "account_name": ["Acme", "Acme"],
-        "meter_id": ["m1", "m2"], "value": [1.0, 2.0],
-    })
+    df = pd.DataFrame(
+        {
+            "account_id": ["acc-01", "acc-01"],
+            "account_name": ["Acme", "Acme"],
+            "meter_id": ["m1", "m2"],
+            "value": [1.0, 2.0],
+        }
+    )
     out = masking.mask_frame(df, "s")
     assert out.account_id.tolist() == out.account_name.tolist()
     assert "Acme" not in out.to_string() and "acc-01" not in out.to_string()

@@ -65,13 +65,28 @@ def test_export_reads_the_projects_database(tmp_path, pg_url):
     url = f"duckdb:///{tmp_path}/wh.duckdb"
     db = open_warehouse(url)
     wh.build(db)
-    env = {"DQ_WAREHOUSE": url, "DQ_PROJECTS_DB_URL": pg_url, "PATH": "/usr/bin:/bin",
-           "DQ_SECRETS_FILE": str(tmp_path / "none.toml")}
+    env = {
+        "DQ_WAREHOUSE": url,
+        "DQ_PROJECTS_DB_URL": pg_url,
+        "PATH": "/usr/bin:/bin",
+        "DQ_SECRETS_FILE": str(tmp_path / "none.toml"),
+    }
     run = [sys.executable, "-m", "jobs"]
-    subprocess.run([*run, "run", "overshoot", "--month", wh.MONTH], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    out = subprocess.run([*run, "export", "projects", "--format", "csv"], cwd=ROOT, env=env,
-                         check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [*run, "run", "overshoot", "--month", wh.MONTH],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [*run, "export", "projects", "--format", "csv"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     lines = out.strip().splitlines()
     assert lines[0].startswith("project_id,building_id,type,status") and len(lines) == 3
     assert db.fetch_value("SELECT count(*) FROM projects") == 0

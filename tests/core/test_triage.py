@@ -24,12 +24,16 @@ def db(any_db):
 
 
 def _events(db):
-    return db.fetch_all("SELECT issue_id, changed_by, from_status, to_status, note FROM issue_events")
+    return db.fetch_all(
+        "SELECT issue_id, changed_by, from_status, to_status, note FROM issue_events"
+    )
 
 
 def test_status_change_is_audited(db):
     at = triage.set_status(db, BOB, "i1", "resolved", note="meter replaced")
-    row = db.fetch_df("SELECT status, status_by, status_at, status_note FROM dq_issues WHERE issue_id = 'i1'").iloc[0]
+    row = db.fetch_df(
+        "SELECT status, status_by, status_at, status_note FROM dq_issues WHERE issue_id = 'i1'"
+    ).iloc[0]
     assert (row.status, row.status_by, row.status_note) == ("resolved", "bob", "meter replaced")
     assert row.status_at == at
     assert _events(db) == [("i1", "bob", "open", "resolved", "meter replaced")]
@@ -42,7 +46,9 @@ def test_unknown_status_lists_accepted_values(db):
 
 def test_closed_issue_can_only_be_reopened(db):
     triage.set_status(db, BOB, "i1", "ignored")
-    with pytest.raises(triage.TriageError, match="cannot go from ignored to resolved; allowed: open"):
+    with pytest.raises(
+        triage.TriageError, match="cannot go from ignored to resolved; allowed: open"
+    ):
         triage.set_status(db, BOB, "i1", "resolved")
     triage.set_status(db, BOB, "i1", "open", note="back again")
     assert db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = 'i1'") == "open"
@@ -75,13 +81,19 @@ def test_unknown_issue_is_refused(db):
 
 
 def test_bulk_applies_each_change_and_reports_refusals(db):
-    result = triage.apply(db, STAFF_A, [
-        triage.Change("i1", "acknowledged", note="on it", owner="sam", next_step="call site"),
-        triage.Change("i2", "acknowledged"),
-    ])
+    result = triage.apply(
+        db,
+        STAFF_A,
+        [
+            triage.Change("i1", "acknowledged", note="on it", owner="sam", next_step="call site"),
+            triage.Change("i2", "acknowledged"),
+        ],
+    )
     assert result.saved == ["i1"]
     assert result.refused == [("i2", "Issue i2 does not exist")]
-    row = db.fetch_df("SELECT status, owner, next_step FROM dq_issues WHERE issue_id = 'i1'").iloc[0]
+    row = db.fetch_df("SELECT status, owner, next_step FROM dq_issues WHERE issue_id = 'i1'").iloc[
+        0
+    ]
     assert (row.status, row.owner, row.next_step) == ("acknowledged", "sam", "call site")
 
 
@@ -118,9 +130,13 @@ def test_an_over_long_field_is_refused_and_the_rest_of_the_batch_lands(db, field
         ("i2", f"Issue i2: the {label} is {limit + 1:,} characters long; the limit is "
                f"{limit:,}. Shorten it and save again.")
     ]  # fmt: skip
-    pd.testing.assert_frame_equal(db.fetch_df("SELECT * FROM dq_issues WHERE issue_id = 'i2'"), before)
+    pd.testing.assert_frame_equal(
+        db.fetch_df("SELECT * FROM dq_issues WHERE issue_id = 'i2'"), before
+    )
     assert [e[0] for e in _events(db)] == ["i1", "i3"]  # nothing logged for the refused one
-    rows = db.fetch_all("SELECT issue_id, status, owner, next_step FROM dq_issues ORDER BY issue_id")
+    rows = db.fetch_all(
+        "SELECT issue_id, status, owner, next_step FROM dq_issues ORDER BY issue_id"
+    )
     assert rows == [
         ("i1", "acknowledged", "sam", None),
         ("i2", "open", None, None),

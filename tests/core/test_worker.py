@@ -46,7 +46,9 @@ def test_schedules_follow_their_time_zone_through_dst(monkeypatch):
     monkeypatch.setenv("DQ_SCHEDULE_BILLS", "0 3 * * *")
     fires = _next("DQ_SCHEDULE_BILLS", 3, utc(2026, 3, 27, 12, 0))  # BST starts 29 March 01:00 UTC
     assert [f.astimezone(UTC) for f in fires] == [
-        utc(2026, 3, 28, 3, 0), utc(2026, 3, 29, 2, 0), utc(2026, 3, 30, 2, 0),
+        utc(2026, 3, 28, 3, 0),
+        utc(2026, 3, 29, 2, 0),
+        utc(2026, 3, 30, 2, 0),
     ]
 
 
@@ -58,7 +60,13 @@ def test_crontab_weekday_numbers_count_from_sunday(monkeypatch):
     assert _next("DQ_SCHEDULE_DQ", 1) == [utc(2026, 3, 15, 6, 0)]
     monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * 1-5")
     fires = _next("DQ_SCHEDULE_DQ", 5, utc(2026, 3, 13, 12, 0))  # from Friday noon
-    assert [f.strftime("%a %d") for f in fires] == ["Mon 16", "Tue 17", "Wed 18", "Thu 19", "Fri 20"]
+    assert [f.strftime("%a %d") for f in fires] == [
+        "Mon 16",
+        "Tue 17",
+        "Wed 18",
+        "Thu 19",
+        "Fri 20",
+    ]
     monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * */3")  # Sun, Wed, Sat
     fires = _next("DQ_SCHEDULE_DQ", 3, NOW)
     assert [f.strftime("%a") for f in fires] == ["Wed", "Sat", "Sun"]
@@ -204,7 +212,9 @@ def test_dq_task_scores_the_latest_full_day(fresh_db, monkeypatch):
     seen = []
     monkeypatch.setattr("core.dq.job.run", lambda db, day: seen.append(day) or SimpleNamespace(
         run_id="r", status="ok"))  # fmt: skip
-    fresh_db.execute("INSERT INTO readings VALUES ('m', TIMESTAMP '2026-03-10 08:00', 1, 'platform')")
+    fresh_db.execute(
+        "INSERT INTO readings VALUES ('m', TIMESTAMP '2026-03-10 08:00', 1, 'platform')"
+    )
     tasks.execute(fresh_db, "dq", {"date": "latest"}, date(2026, 3, 20))
     tasks.execute(fresh_db, "dq", None, date(2026, 3, 10))  # readings reach today: yesterday
     tasks.execute(fresh_db, "dq", {"date": "2026-01-05"}, date(2026, 3, 10))
@@ -237,12 +247,15 @@ def test_run_now_request_is_picked_up_and_recorded_with_its_run(fresh_db):
     assert calls[0][:2] == ("overshoot", {"month": "2026-02"})
     (row,) = _requests(fresh_db).itertuples()
     assert (row.request_id, row.requested_by, row.status, row.attempts) == (
-        req.request_id, "ada", "ok", 1,
+        req.request_id,
+        "ada",
+        "ok",
+        1,
     )
     assert row.picked_at is not None
-    assert fresh_db.fetch_all("SELECT job, status FROM dq_runs WHERE run_id = ?", (row.run_id,)) == [
-        ("overshoot", "ok")
-    ]
+    assert fresh_db.fetch_all(
+        "SELECT job, status FROM dq_runs WHERE run_id = ?", (row.run_id,)
+    ) == [("overshoot", "ok")]
     assert runqueue.queued(fresh_db) == []
 
 
@@ -303,9 +316,7 @@ def test_stop_lets_the_running_job_finish_and_starts_no_other(db_path):
 def test_first_start_records_the_last_ticks_without_running_them(fresh_db):
     worker = Worker(fresh_db, fakes([]), clock=Clock())
     assert worker.once() == 0 and worker.outcomes == []
-    rows = fresh_db.fetch_all(
-        "SELECT job, requested_at, status FROM run_requests ORDER BY job"
-    )
+    rows = fresh_db.fetch_all("SELECT job, requested_at, status FROM run_requests ORDER BY job")
     assert rows == [
         ("bills", datetime(2026, 3, 10, 3, 0), "skipped"),
         ("dq", datetime(2026, 3, 10, 2, 30), "skipped"),
@@ -320,7 +331,8 @@ def test_ticks_missed_while_no_worker_ran_run_once_at_start(fresh_db):
     assert later.once() == 0
     # three dq and bills ticks were missed: each job runs once (coalesced), overshoot none
     assert [(c[0], c[1]) for c in calls if c[1] != "end"] == [
-        ("dq", {"date": "latest"}), ("bills", {"date": "2026-03-13"}),
+        ("dq", {"date": "latest"}),
+        ("bills", {"date": "2026-03-13"}),
     ]
     assert Worker(fresh_db, fakes(calls), clock=Clock(utc(2026, 3, 13, 13, 0))).once() == 0
     assert len(calls) == 4  # nothing missed since
@@ -383,7 +395,8 @@ def test_run_requests_sql_runs_on_every_backend(any_db):
     runqueue.finish(any_db, claimed, tasks.Outcome("bills", "r1", "partial", None, 1.0))
     table = runqueue.table(any_db)
     assert dict(zip(table.request_id, table.status, strict=True)) == {
-        req.request_id: "partial", tick.request_id: "queued",
+        req.request_id: "partial",
+        tick.request_id: "queued",
     }
     assert any_db.fetch_value("SELECT count(*) FROM dq_runs WHERE status = 'running'") == 0
 
@@ -400,7 +413,9 @@ def test_file_lock_keeps_a_second_worker_out(tmp_path, monkeypatch):
     try:
         state = lock.probe_file(path)
         assert state.held is True and state.holder.startswith(f"pid {__import__('os').getpid()} ")
-        with pytest.raises(lock.WorkerBusyError, match=r"another worker already serves .*w\.duckdb"):
+        with pytest.raises(
+            lock.WorkerBusyError, match=r"another worker already serves .*w\.duckdb"
+        ):
             lock.FileLock(path).acquire()
         first.check()
     finally:

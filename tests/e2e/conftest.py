@@ -17,8 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -57,9 +62,23 @@ def serve(tmp_path) -> Callable[..., str]:
         log_path = tmp_path / f"streamlit-{port}.log"
         log = open(log_path, "w")  # noqa: SIM115 - closed below
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", *args],
-            cwd=ROOT, env={**os.environ, "DQ_WAREHOUSE": url, **env}, stdout=log,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "Home.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                *args,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DQ_WAREHOUSE": url, **env},
+            stdout=log,
             stderr=subprocess.STDOUT,
         )
         procs.append((proc, log))
@@ -100,9 +119,13 @@ def loopback_only(context) -> None:
     """Abort every request that would leave the machine (fonts on a test IdP's page, ...)."""
     context.route(
         "**/*",
-        lambda route: route.continue_()
-        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
-        else route.abort(),
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(
+                ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+            )
+            else route.abort()
+        ),
     )
 
 

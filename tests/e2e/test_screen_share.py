@@ -16,10 +16,19 @@ from core.db import connect, open_warehouse
 from core.masking import PSEUDONYM_CHARS
 from tests.e2e.conftest import login
 
-PAGES = ["Issues", "Offline devices", "DQ overview", "Meter explorer", "Utility bills",
-         "Model sandbox"]  # what staff may open (core.auth.PAGE_ROLES)
-DOWNLOADS = {"Issues": "Download CSV", "Offline devices": "Download both lists (CSV)",
-             "Utility bills": "Download CSV"}
+PAGES = [
+    "Issues",
+    "Offline devices",
+    "DQ overview",
+    "Meter explorer",
+    "Utility bills",
+    "Model sandbox",
+]  # what staff may open (core.auth.PAGE_ROLES)
+DOWNLOADS = {
+    "Issues": "Download CSV",
+    "Offline devices": "Download both lists (CSV)",
+    "Utility bills": "Download CSV",
+}
 
 
 @pytest.fixture
@@ -35,10 +44,12 @@ def demo_warehouse_file(scored_demo, tmp_path):
 
 def _real_names(url: str) -> set[str]:
     db = open_warehouse(url)
-    rows = db.fetch_all("SELECT DISTINCT account_id, account_name, building_id, building_name, "
-                        "meter_id FROM meters")
+    rows = db.fetch_all(
+        "SELECT DISTINCT account_id, account_name, building_id, building_name, meter_id FROM meters"
+    )
     return {str(v) for row in rows for v in row if v} | {
-        r[0] for r in db.fetch_all("SELECT bill_id FROM bills")}
+        r[0] for r in db.fetch_all("SELECT bill_id FROM bills")
+    }
 
 
 def _wait_idle(page) -> None:
@@ -109,8 +120,9 @@ def test_staff_walks_every_page_in_screen_share_mode(app_server, browser, tmp_pa
     _share(page)
     for title in PAGES:
         page.get_by_role("link", name=title).click()
-        page.get_by_role("heading", name=title if title != "Utility bills" else "Utility bills",
-                         exact=False).first.wait_for(timeout=60_000)
+        page.get_by_role(
+            "heading", name=title if title != "Utility bills" else "Utility bills", exact=False
+        ).first.wait_for(timeout=60_000)
         _wait_idle(page)
         text = page.inner_text("body")
         assert "Account " in text or "Meter " in text or "Building " in text, title
@@ -128,7 +140,8 @@ def test_staff_walks_every_page_in_screen_share_mode(app_server, browser, tmp_pa
     db = open_warehouse(url)
     issue_id, meter = db.fetch_all(
         "SELECT issue_id, meter_id FROM dq_issues WHERE kind = 'meter' AND account_id = 'acc-01' "
-        "ORDER BY issue_id LIMIT 1")[0]
+        "ORDER BY issue_id LIMIT 1"
+    )[0]
     for link in (f"explorer?issue={issue_id}", f"explorer?meter={meter}"):
         fresh = browser.new_context(viewport={"width": 1600, "height": 1000})
         tab = fresh.new_page()
@@ -152,8 +165,9 @@ def test_a_crafted_link_is_shown_as_text(app_server, browser, tmp_path):
     base, _ = app_server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{base}/explorer?issue=[Sign in again](https://evil.example/login)")
-    alert = page.locator('[data-testid="stAlertContentError"]').filter(
-        has_text="does not exist").first
+    alert = (
+        page.locator('[data-testid="stAlertContentError"]').filter(has_text="does not exist").first
+    )
     _sign_in_if_asked(page, alert)
     page.screenshot(path=str(tmp_path / "crafted.png"), full_page=True)
     assert "[Sign in again](https://evil.example/login)" in alert.inner_text().replace("\u200b", "")

@@ -48,7 +48,8 @@ def _signed_in(page) -> bool:
     page.locator('[data-testid="stApp"]').wait_for(timeout=30_000)
     page.wait_for_function(
         "() => document.body.innerText.includes('Signed in as') || "
-        "document.body.innerText.includes('Username')", timeout=30_000,
+        "document.body.innerText.includes('Username')",
+        timeout=30_000,
     )
     return "Signed in as" in page.inner_text("body")
 
@@ -128,6 +129,4 @@ def test_sign_out_everywhere_and_a_removed_user(users_app, browser):
     rows = connect(url).fetch_all(
         "SELECT ended_reason FROM auth_sessions WHERE username = 'alice' ORDER BY created_at"
     )
-    assert [r[0] for r in rows] == ["signed out everywhere by alice"] * 2 + [
-        "the user was removed"
-    ]
+    assert [r[0] for r in rows] == ["signed out everywhere by alice"] * 2 + ["the user was removed"]

@@ -53,8 +53,12 @@ def oidc_app(app_port_and_provider, demo_warehouse_file, serve, tmp_path, mappin
     )
     url, _ = demo_warehouse_file
     base = serve(
-        url, port=app_port, args=("--secrets.files", str(secrets)), DQ_AUTH_MODE="oidc",
-        DQ_AUTH_MAPPING_FILE=str(mapping_file), DQ_COOKIE_KEY="k" * 40,
+        url,
+        port=app_port,
+        args=("--secrets.files", str(secrets)),
+        DQ_AUTH_MODE="oidc",
+        DQ_AUTH_MAPPING_FILE=str(mapping_file),
+        DQ_COOKIE_KEY="k" * 40,
     )
     return base, url
 
@@ -72,10 +76,17 @@ def app_port_and_provider(tmp_path):
     log_path = tmp_path / "oidc-provider.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [node, "provider.js"], cwd=PROVIDER, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PORT": str(port), "CLIENT_SECRET": CLIENT_SECRET,
-             "REDIRECT_URI": f"http://127.0.0.1:{app_port}/oauth2callback",
-             "OIDC_GROUPS": json.dumps(GROUPS)},
+        [node, "provider.js"],
+        cwd=PROVIDER,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "PORT": str(port),
+            "CLIENT_SECRET": CLIENT_SECRET,
+            "REDIRECT_URI": f"http://127.0.0.1:{app_port}/oauth2callback",
+            "OIDC_GROUPS": json.dumps(GROUPS),
+        },
     )
     issuer = f"http://127.0.0.1:{port}"
     try:
@@ -107,13 +118,13 @@ def _finds_meters_of(page, account_name: str) -> bool:
     box.press("Enter")
     page.wait_for_function(  # the picked meter's caption names its account
         "name => ['No meter matches', name].some(t => document.body.innerText.includes(t))",
-        arg=account_name, timeout=30_000,
+        arg=account_name,
+        timeout=30_000,
     )
     return "No meter matches" not in page.inner_text("body")
 
 
-def test_oidc_sign_in_lands_on_the_deep_link_with_the_mapped_accounts(oidc_app, browser,
-                                                                      tmp_path):
+def test_oidc_sign_in_lands_on_the_deep_link_with_the_mapped_accounts(oidc_app, browser, tmp_path):
     base, url = oidc_app
     names = dict(connect(url).fetch_all("SELECT DISTINCT account_id, account_name FROM meters"))
     context = new_context(browser)
@@ -135,14 +146,10 @@ def test_oidc_sign_in_lands_on_the_deep_link_with_the_mapped_accounts(oidc_app, 
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/session/end**", timeout=60_000)  # signing out of the provider too
     page.get_by_role("button", name="Yes, sign me out").click()
-    page.get_by_role("button", name="Sign in with your company account").wait_for(
-        timeout=30_000
-    )
+    page.get_by_role("button", name="Sign in with your company account").wait_for(timeout=30_000)
     assert connect(url).fetch_all("SELECT ended_reason FROM auth_sessions") == [("signed out",)]
     page.goto(f"{base}/issues")  # Streamlit's identity cookie is gone too
-    page.get_by_role("button", name="Sign in with your company account").wait_for(
-        timeout=30_000
-    )
+    page.get_by_role("button", name="Sign in with your company account").wait_for(timeout=30_000)
 
 
 def test_oidc_person_without_a_mapped_group_is_refused(oidc_app, browser):
@@ -168,18 +175,27 @@ def test_oidc_admin_group_sees_every_account(oidc_app, browser):
 
 
 @pytest.mark.parametrize("trusted", [True, False])
-def test_proxy_mode_trusts_the_header_only_from_the_proxy(demo_warehouse_file, serve, browser,
-                                                          mapping_file, trusted):
+def test_proxy_mode_trusts_the_header_only_from_the_proxy(
+    demo_warehouse_file, serve, browser, mapping_file, trusted
+):
     url, _ = demo_warehouse_file
     base = serve(
-        url, DQ_AUTH_MODE="proxy", DQ_AUTH_MAPPING_FILE=str(mapping_file),
-        DQ_AUTH_PROXY_HEADER="X-Forwarded-Email", DQ_AUTH_PROXY_GROUPS_HEADER="X-Forwarded-Groups",
-        DQ_TRUSTED_PROXIES="127.0.0.1" if trusted else "10.9.9.9", DQ_COOKIE_KEY="k" * 40,
+        url,
+        DQ_AUTH_MODE="proxy",
+        DQ_AUTH_MAPPING_FILE=str(mapping_file),
+        DQ_AUTH_PROXY_HEADER="X-Forwarded-Email",
+        DQ_AUTH_PROXY_GROUPS_HEADER="X-Forwarded-Groups",
+        DQ_TRUSTED_PROXIES="127.0.0.1" if trusted else "10.9.9.9",
+        DQ_COOKIE_KEY="k" * 40,
     )
     # The browser stands in for the proxy: it sends the headers the proxy would add.
-    context = new_context(browser, extra_http_headers={
-        "X-Forwarded-Email": "kim@example.com", "X-Forwarded-Groups": "northwind-support",
-    })
+    context = new_context(
+        browser,
+        extra_http_headers={
+            "X-Forwarded-Email": "kim@example.com",
+            "X-Forwarded-Groups": "northwind-support",
+        },
+    )
     page = context.new_page()
     page.goto(f"{base}/overview")
     if trusted:

@@ -73,7 +73,9 @@ def slots(meter: Meter, end: pd.Timestamp = END, days: int = DAYS) -> pd.Datetim
 def _temperature(local: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
     """Outdoor temperature (deg C): a daily swing and a weather front every few days."""
     hour = np.asarray(local.hour) + np.asarray(local.minute) / 60
-    day = np.asarray((local.tz_localize(None).normalize() - local[0].tz_localize(None).normalize()).days)
+    day = np.asarray(
+        (local.tz_localize(None).normalize() - local[0].tz_localize(None).normalize()).days
+    )
     fronts = np.cumsum(rng.normal(0, 1.5, day.max() + 2))
     return 8 + 6 * np.sin((hour - 9) / 24 * 2 * np.pi) + fronts[day]
 
@@ -116,7 +118,9 @@ def values(meter: Meter, times: pd.DatetimeIndex, seed: int = 1) -> np.ndarray:
     if meter.solar_peak:
         hour = np.asarray(local.hour) + np.asarray(local.minute) / 60
         sun = np.clip(np.sin((hour - 6.5) / 12 * np.pi), 0, None) ** 1.5
-        day = np.asarray((local.tz_localize(None).normalize() - local[0].tz_localize(None).normalize()).days)
+        day = np.asarray(
+            (local.tz_localize(None).normalize() - local[0].tz_localize(None).normalize()).days
+        )
         clouds = rng.uniform(0.3, 1.0, day.max() + 1)[day]
         flow = flow - meter.solar_peak * hours * sun * clouds
     return np.round(flow / meter.resolution) * meter.resolution
@@ -127,8 +131,12 @@ def meters_frame(meters: list[Meter]) -> pd.DataFrame:
     rows = []
     for m in meters:
         row = {
-            "meter_id": m.meter_id, "building_id": m.building_id, "account_id": m.account_id,
-            "kind": m.kind, "unit": m.unit, "timezone": m.timezone,
+            "meter_id": m.meter_id,
+            "building_id": m.building_id,
+            "account_id": m.account_id,
+            "kind": m.kind,
+            "unit": m.unit,
+            "timezone": m.timezone,
             "interval_minutes": m.interval_minutes,
         }
         row.update(m.extra)
@@ -136,16 +144,22 @@ def meters_frame(meters: list[Meter]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def readings_frame(meter: Meter, v: np.ndarray, times: pd.DatetimeIndex,
-                   offsets_s: np.ndarray | None = None, source: str = "platform") -> pd.DataFrame:
+def readings_frame(
+    meter: Meter,
+    v: np.ndarray,
+    times: pd.DatetimeIndex,
+    offsets_s: np.ndarray | None = None,
+    source: str = "platform",
+) -> pd.DataFrame:
     """Canonical readings of one meter; NaN values are absent rows; ``offsets_s`` the gateway's
     stamping error per reading (seconds, + = late)."""
     ts = times
     if offsets_s is not None:
         ts = times + pd.to_timedelta(np.asarray(offsets_s, dtype=float), unit="s")
     keep = ~np.isnan(v)
-    return pd.DataFrame({"meter_id": meter.meter_id, "ts": ts[keep], "value": v[keep],
-                         "source": source})
+    return pd.DataFrame(
+        {"meter_id": meter.meter_id, "ts": ts[keep], "value": v[keep], "source": source}
+    )
 
 
 # --- the gateway side ---------------------------------------------------------------------
@@ -156,8 +170,9 @@ def jitter(n: int, low: float, high: float, seed: int = 2) -> np.ndarray:
     return np.random.default_rng(seed).uniform(low, high, n)
 
 
-def drifting_clock(times: pd.DatetimeIndex, since: pd.Timestamp, per_day_s: float,
-                   seed: int = 3) -> np.ndarray:
+def drifting_clock(
+    times: pd.DatetimeIndex, since: pd.Timestamp, per_day_s: float, seed: int = 3
+) -> np.ndarray:
     """A clock that gains ``per_day_s`` seconds a day from ``since`` (plus +/-3 s jitter)."""
     days = np.clip((times - since) / pd.Timedelta(days=1), 0, None)
     return per_day_s * np.asarray(days) + np.random.default_rng(seed).uniform(-3, 3, len(times))

@@ -72,7 +72,9 @@ def test_gateway_jitter_is_one_clock_drift_not_a_missing_data_storm(wh, tmp_path
     times, v = feed(meter)
     late = gen.jitter(len(times), 10, 50)  # every reading stamped 10-50 s after its slot
     report = load(wh, [meter], [gen.readings_frame(meter, v, times, late)], tmp_path)
-    assert report.bad_rows.empty and report.file(str(tmp_path / "readings.csv")).rows_loaded == len(v)
+    assert report.bad_rows.empty and report.file(str(tmp_path / "readings.csv")).rows_loaded == len(
+        v
+    )
     run(wh)
     found = issues(wh)
     assert list(found["detector"]) == ["clock_drift"]
@@ -105,12 +107,16 @@ def test_a_clock_minutes_late_beyond_the_tolerance_is_reported_per_meter_not_per
     meter, ok = Meter("late5min"), Meter("ontime", building_id="b2")
     times, v = feed(meter)
     offsets = np.where(np.arange(len(times)) % 4 == 0, 250.0, 100.0)  # a quarter 4 min late
-    frames = [gen.readings_frame(meter, v, times, offsets),
-              gen.readings_frame(ok, gen.values(ok, times, seed=5), times)]
+    frames = [
+        gen.readings_frame(meter, v, times, offsets),
+        gen.readings_frame(ok, gen.values(ok, times, seed=5), times),
+    ]
     report = load(wh, [meter, ok], frames)
     bad = report.bad_rows
     assert len(bad) == 1 and bad["meter_id"].iloc[0] == "late5min"  # one line for the meter
-    assert bad["reason"].iloc[0].startswith(f"row {bad['line'].iloc[0]}: {len(times) // 4} readings")
+    assert (
+        bad["reason"].iloc[0].startswith(f"row {bad['line'].iloc[0]}: {len(times) // 4} readings")
+    )
     run(wh)
     assert detectors(wh, "late5min") == ["clock_drift"]  # not hundreds of missing_data
     explained = issues(wh, "not_an_issue")
@@ -157,8 +163,10 @@ def test_late_rows_after_the_day_was_scored(wh):
 
 @pytest.mark.parametrize("day", ["2026-03-08", "2025-11-02"], ids=["spring_forward", "fall_back"])
 def test_dst_days_are_ordinary_days(wh, day):
-    meters = [Meter("ny15", timezone="America/New_York"),
-              Meter("ny60", timezone="America/New_York", interval_minutes=60, building_id="b2")]
+    meters = [
+        Meter("ny15", timezone="America/New_York"),
+        Meter("ny60", timezone="America/New_York", interval_minutes=60, building_id="b2"),
+    ]
     end = pd.Timestamp(day) + pd.Timedelta(days=1)
     frames = []
     for i, meter in enumerate(meters):
@@ -171,11 +179,18 @@ def test_dst_days_are_ordinary_days(wh, day):
 
 
 def test_hourly_feed_is_clean_and_its_stuck_register_is_found(wh):
-    clean, stuck = Meter("h1", interval_minutes=60), Meter("h2", interval_minutes=60, building_id="b2")
+    clean, stuck = (
+        Meter("h1", interval_minutes=60),
+        Meter("h2", interval_minutes=60, building_id="b2"),
+    )
     times, v1 = feed(clean, seed=3)
     _, v2 = feed(stuck, seed=4)
     v2[-14:-4] = v2[-14]  # ten identical hourly readings on the scored day
-    load(wh, [clean, stuck], [gen.readings_frame(clean, v1, times), gen.readings_frame(stuck, v2, times)])
+    load(
+        wh,
+        [clean, stuck],
+        [gen.readings_frame(clean, v1, times), gen.readings_frame(stuck, v2, times)],
+    )
     run(wh)
     assert detectors(wh, "h1") == []
     assert detectors(wh, "h2") == ["flatline"]
@@ -191,8 +206,11 @@ def test_coarse_submeter_holding_its_night_load_over_the_weekend(wh):
     local = times.tz_localize("UTC").tz_convert(tenth.timezone)
     frozen = np.flatnonzero((local >= "2026-03-16 01:00") & (local < "2026-03-16 05:00"))
     vt[frozen] = vt[frozen[0]]  # frozen four hours at its night level
-    load(wh, [coarse, tenth], [gen.readings_frame(coarse, vc, times),
-                               gen.readings_frame(tenth, vt, times)])
+    load(
+        wh,
+        [coarse, tenth],
+        [gen.readings_frame(coarse, vc, times), gen.readings_frame(tenth, vt, times)],
+    )
     run(wh, end.date())
     assert detectors(wh, "coarse") == []
     assert detectors(wh, "tenth") == ["flatline"]
@@ -200,10 +218,16 @@ def test_coarse_submeter_holding_its_night_load_over_the_weekend(wh):
 
 def test_holiday_closure(wh, monkeypatch):
     office = Meter("office", base=20.0, peak=160.0, closed=[str(DAY)])
-    water = Meter("water", kind="water", resolution=1.0, peak=60.0, closed=[str(DAY)], building_id="b1")
+    water = Meter(
+        "water", kind="water", resolution=1.0, peak=60.0, closed=[str(DAY)], building_id="b1"
+    )
     times, v = feed(office, seed=8)
     _, w = feed(water, seed=9)
-    load(wh, [office, water], [gen.readings_frame(office, v, times), gen.readings_frame(water, w, times)])
+    load(
+        wh,
+        [office, water],
+        [gen.readings_frame(office, v, times), gen.readings_frame(water, w, times)],
+    )
     run(wh)
     # no data fault: at most the usage checks notice the day, as the calendar does not list it
     assert set(detectors(wh)) <= {"daily_usage_low"}
@@ -227,8 +251,11 @@ def test_solar_net_meter_is_normal_when_marked_bidirectional(wh):
     unmarked = Meter("solar2", base=15.0, peak=45.0, solar_peak=90.0, building_id="b2")
     times, v = feed(net, seed=19)
     assert (v < 0).sum() > 100 and (v[-96:] < 0).any()  # the premise: it exports at midday
-    load(wh, [net, unmarked], [gen.readings_frame(net, v, times),
-                               gen.readings_frame(unmarked, v, times)])
+    load(
+        wh,
+        [net, unmarked],
+        [gen.readings_frame(net, v, times), gen.readings_frame(unmarked, v, times)],
+    )
     run(wh)
     assert detectors(wh, "solar") == []
     assert "negative_value" in detectors(wh, "solar2")
@@ -267,7 +294,11 @@ def test_water_leak_and_a_normal_water_meter(wh):
     times, v = feed(leaking, seed=15)
     _, w = feed(normal, seed=16)
     v[-96:] += 2.0  # a running toilet since midnight: 2 gal every 15 min
-    load(wh, [leaking, normal], [gen.readings_frame(leaking, v, times), gen.readings_frame(normal, w, times)])
+    load(
+        wh,
+        [leaking, normal],
+        [gen.readings_frame(leaking, v, times), gen.readings_frame(normal, w, times)],
+    )
     run(wh)
     assert detectors(wh, "sink") == []
     found = issues(wh)
@@ -276,9 +307,11 @@ def test_water_leak_and_a_normal_water_meter(wh):
 
 
 def test_ineligible_meters_get_nothing(wh):
-    meters = [Meter("off", extra={"dq_enabled": False}),
-              Meter("gone", extra={"account_active": False}, account_id="a2"),
-              Meter("closed", extra={"building_archived": True}, building_id="b3")]
+    meters = [
+        Meter("off", extra={"dq_enabled": False}),
+        Meter("gone", extra={"account_active": False}, account_id="a2"),
+        Meter("closed", extra={"building_archived": True}, building_id="b3"),
+    ]
     frames = []
     for i, meter in enumerate(meters):
         times, v = feed(meter, seed=20 + i)

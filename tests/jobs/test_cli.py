@@ -25,7 +25,12 @@ def _write_fleet(tmp_path, demo_fleet):
 
 def test_import_run_export_round_trip(tmp_path, demo_fleet, capsys):
     meters, readings, bills = _write_fleet(tmp_path, demo_fleet)
-    assert main(["import", "--meters", str(meters), "--readings", str(readings), "--bills", str(bills)]) == 0
+    assert (
+        main(
+            ["import", "--meters", str(meters), "--readings", str(readings), "--bills", str(bills)]
+        )
+        == 0
+    )
     day = str(demo_fleet.last_day)
     assert main(["run", "dq", "--date", "latest", "-q"]) == 0
     out = capsys.readouterr().out
@@ -63,7 +68,11 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
 
 def test_module_entry_point_and_help():
     out = subprocess.run(
-        [sys.executable, "-m", "jobs", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "jobs", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0
     for command in ("migrate", "import", "demo", "run", "backfill", "export", "settings"):
@@ -81,7 +90,21 @@ def test_users_add_list_remove(monkeypatch, capsys):
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
-    assert main(["users", "add", "alice", "--role", "staff", "--accounts", "acc-01,acc-02", "--password-stdin"]) == 0
+    assert (
+        main(
+            [
+                "users",
+                "add",
+                "alice",
+                "--role",
+                "staff",
+                "--accounts",
+                "acc-01,acc-02",
+                "--password-stdin",
+            ]
+        )
+        == 0
+    )
     assert main(["users", "list"]) == 0
     assert "alice\tstaff\tacc-01,acc-02" in capsys.readouterr().out
     assert main(["users", "add", "bob", "--accounts", "all"]) == 2
@@ -105,29 +128,59 @@ def _bill_warehouse(monkeypatch):
     db.insert_df(
         "meters",
         pd.DataFrame(
-            {"meter_id": ["m1"], "building_id": ["b1"], "account_id": ["a1"], "kind": ["electricity"],
-             "unit": ["kWh"], "timezone": ["UTC"], "dq_enabled": [True], "account_active": [True],
-             "building_archived": [False], "interval_minutes": [15]}
+            {
+                "meter_id": ["m1"],
+                "building_id": ["b1"],
+                "account_id": ["a1"],
+                "kind": ["electricity"],
+                "unit": ["kWh"],
+                "timezone": ["UTC"],
+                "dq_enabled": [True],
+                "account_active": [True],
+                "building_archived": [False],
+                "interval_minutes": [15],
+            }
         ),
     )
     db.insert_df(
         "bills",
         pd.DataFrame(
-            {"bill_id": ["B1", "B2"], "account_id": "a1", "building_id": "b1", "meter_id": "m1",
-             "commodity": "electricity", "period_start": pd.to_datetime(["2026-01-01", "2026-02-01"]).date,
-             "period_end": pd.to_datetime(["2026-01-31", "2026-02-28"]).date, "usage": [0.0, 310.0],
-             "usage_unit": "kWh", "cost": [12.0, 40.0], "demand_kw": None, "estimated": False}
+            {
+                "bill_id": ["B1", "B2"],
+                "account_id": "a1",
+                "building_id": "b1",
+                "meter_id": "m1",
+                "commodity": "electricity",
+                "period_start": pd.to_datetime(["2026-01-01", "2026-02-01"]).date,
+                "period_end": pd.to_datetime(["2026-01-31", "2026-02-28"]).date,
+                "usage": [0.0, 310.0],
+                "usage_unit": "kWh",
+                "cost": [12.0, 40.0],
+                "demand_kw": None,
+                "estimated": False,
+            }
         ),
     )
 
     def normalise(raw, meters):
         bills = raw.assign(days=(raw.period_end - raw.period_start).dt.days + 1)
-        return bills, pd.DataFrame(columns=["bill_id", "reason"]), pd.DataFrame(columns=["bill_id", "note"])
+        return (
+            bills,
+            pd.DataFrame(columns=["bill_id", "reason"]),
+            pd.DataFrame(columns=["bill_id", "note"]),
+        )
 
     def zero_usage(ctx, params):
         b = ctx.bills[ctx.bills.usage == 0]
-        return pd.DataFrame({"bill_id": b.bill_id, "meter_id": b.meter_id, "severity": "high",
-                             "magnitude": 0.0, "details": [{"usage_per_day": 0.0}] * len(b)})
+        return pd.DataFrame(
+            {
+                "bill_id": b.bill_id,
+                "meter_id": b.meter_id,
+                "severity": "high",
+                "magnitude": 0.0,
+                "details": [{"usage_per_day": 0.0}] * len(b),
+            }
+        )
 
     @dataclass(frozen=True)
     class Params:
@@ -143,19 +196,45 @@ def test_run_bills_then_export_bills(monkeypatch, capsys):
     _bill_warehouse(monkeypatch)
     assert main(["run", "bills", "--date", "2026-03-10", "-q"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("bills 2026-03-10: run ") and " ok: 2 bills, 1 issues, 0 bills skipped" in out
+    assert (
+        out.startswith("bills 2026-03-10: run ")
+        and " ok: 2 bills, 1 issues, 0 bills skipped" in out
+    )
     assert main(["export", "bills", "--format", "json"]) == 0
     issues = json.loads(capsys.readouterr().out)
     assert len(issues) == 1
     issue = issues[0]
-    assert (issue["kind"], issue["detector"], issue["bill_id"], issue["meter_id"]) == ("bill", "zero_usage", "B1", "m1")
+    assert (issue["kind"], issue["detector"], issue["bill_id"], issue["meter_id"]) == (
+        "bill",
+        "zero_usage",
+        "B1",
+        "m1",
+    )
     assert issue["start_ts"].startswith("2026-01-01") and issue["end_ts"].startswith("2026-02-01")
     assert json.loads(issue["details"])["period"] == "2026-01-01/2026-01-31"
     assert main(["export", "bills", "--format", "csv", "--date", "2026-02-15"]) == 0
     assert capsys.readouterr().out.strip() == ",".join(
-        ["issue_id", "kind", "detector", "account_id", "building_id", "meter_id", "bill_id", "source",
-         "start_ts", "end_ts", "severity", "magnitude", "details", "first_seen_run", "last_seen_run",
-         "status", "status_by", "status_at", "status_note"]
+        [
+            "issue_id",
+            "kind",
+            "detector",
+            "account_id",
+            "building_id",
+            "meter_id",
+            "bill_id",
+            "source",
+            "start_ts",
+            "end_ts",
+            "severity",
+            "magnitude",
+            "details",
+            "first_seen_run",
+            "last_seen_run",
+            "status",
+            "status_by",
+            "status_at",
+            "status_note",
+        ]
     )  # header only: the finding's bill ends in January
     assert main(["export", "bills", "--format", "csv", "--date", "2026-01-15"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2

@@ -73,9 +73,10 @@ def test_sigterm_finishes_the_running_job_and_exits_0(demo_warehouse_file, tmp_p
     assert status == "ok"  # the run finished, its results stored in its one transaction
     requests = dict(db.fetch_all("SELECT request_id, status FROM run_requests"))
     assert requests[dq.request_id] == "ok" and requests[bills.request_id] == "queued"
-    assert db.fetch_value(
-        "SELECT run_id FROM run_requests WHERE request_id = ?", (dq.request_id,)
-    ) == run_id
+    assert (
+        db.fetch_value("SELECT run_id FROM run_requests WHERE request_id = ?", (dq.request_id,))
+        == run_id
+    )
 
 
 def test_sigkill_mid_run_then_restart_reruns_without_duplicates(demo_warehouse_file, tmp_path):

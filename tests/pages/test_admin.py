@@ -86,7 +86,8 @@ def test_failures_list_reasons_and_screen_share_masks_units(url, monkeypatch):
     assert not at.exception
     table = at.dataframe[3].value
     assert set(table["reason"]) == {
-        "flatline: ValueError: bad grid", "RuntimeError: platform database unreachable",
+        "flatline: ValueError: bad grid",
+        "RuntimeError: platform database unreachable",
     }
     assert meter in set(table["unit"])
     recent = at.dataframe[2].value

@@ -43,15 +43,40 @@ def test_renders_findings_with_the_bills_figures_and_history(wh, monkeypatch):
     at = _page(wh, monkeypatch).run()
     assert not at.exception
     rows = _rows(at)
-    assert list(rows.index) == ["f-out", "f-gap", "f-beta", "f-zero", "f-gone", "f-neg"]  # open work
+    assert list(rows.index) == [
+        "f-out",
+        "f-gap",
+        "f-beta",
+        "f-zero",
+        "f-gone",
+        "f-neg",
+    ]  # open work
     first = rows.loc["f-out"]
-    assert list(rows.columns)[:12] == ["severity", "check", "building", "period", "usage", "unit",
-                                       "use_per_day", "cost", "cost_per_unit", "estimated",
-                                       "status", "note"]
+    assert list(rows.columns)[:12] == [
+        "severity",
+        "check",
+        "building",
+        "period",
+        "usage",
+        "unit",
+        "use_per_day",
+        "cost",
+        "cost_per_unit",
+        "estimated",
+        "status",
+        "note",
+    ]
     assert (first["check"], first["bill"], first["period"]) == (
-        "usage_outlier", ODD_ID, "2025-03-01 to 2025-03-31")
+        "usage_outlier",
+        ODD_ID,
+        "2025-03-01 to 2025-03-31",
+    )
     assert (first["usage"], first["unit"], first["use_per_day"], first["cost"]) == (
-        9300.0, "kWh", 300.0, 1395.0)
+        9300.0,
+        "kWh",
+        300.0,
+        1395.0,
+    )
     assert first["cost_per_unit"] == pytest.approx(0.15)
     assert "baseline_per_day: 102" in first["finding"]
     assert "link" not in rows.columns  # no template: no link column
@@ -116,8 +141,9 @@ def test_stale_edit_is_refused_and_not_overwritten(wh, monkeypatch):
     edit(at, "bills_editor", {0: {"status": "resolved"}})
     at.button(key="bills_save").click().run()
     assert not at.exception
-    assert any("f-out" in plain(w.value) and "after you loaded it" in plain(w.value)
-               for w in at.warning)
+    assert any(
+        "f-out" in plain(w.value) and "after you loaded it" in plain(w.value) for w in at.warning
+    )
     assert _status(db, "f-out") == ("acknowledged", "bob", "mine")
 
 
@@ -142,8 +168,17 @@ def test_screen_share_mode_hides_names_and_bill_ids(wh, monkeypatch):
     at = _page(wh, monkeypatch, STAFF_A, dq_mask=True, dq_mask_salt="salt").run()
     assert not at.exception
     text = sent(at)
-    real = ("Alpha Corp", "Alpha Tower", "Alpha Depot", "acc-a", "bl-m1", "bl-m2", "INV",
-            "platform.example", "of m1")
+    real = (
+        "Alpha Corp",
+        "Alpha Tower",
+        "Alpha Depot",
+        "acc-a",
+        "bl-m1",
+        "bl-m2",
+        "INV",
+        "platform.example",
+        "of m1",
+    )
     assert [v for v in real if v in text] == []
     rows = _rows(at)
     assert rows["account"].str.startswith("Account ").all()

@@ -76,7 +76,9 @@ def test_renders_a_meter_with_its_chart(wh):
 
 def test_deep_link_opens_the_meter_window_and_highlights_the_issue(wh):
     issue_id, meter_id, *_ = _issue(wh, ["acc-01", "acc-02"])
-    start, end = wh.fetch_all("SELECT start_ts, end_ts FROM dq_issues WHERE issue_id = ?", [issue_id])[0]
+    start, end = wh.fetch_all(
+        "SELECT start_ts, end_ts FROM dq_issues WHERE issue_id = ?", [issue_id]
+    )[0]
     at = _app(STAFF, issue=issue_id).run()
     assert not at.exception and not at.error
     assert at.selectbox(key="explorer_meter").value == meter_id
@@ -125,19 +127,21 @@ def test_status_edit_lands_with_an_audit_event(wh):
     at = _app(STAFF, issue=issue_id).run()
     row = list(at.dataframe[0].value.index).index(issue_id)
     at.session_state["explorer_editor"] = {
-        "edited_rows": {row: {"status": "acknowledged", "status_note": "looking"}}, "added_rows": [], "deleted_rows": []
+        "edited_rows": {row: {"status": "acknowledged", "status_note": "looking"}},
+        "added_rows": [],
+        "deleted_rows": [],
     }
     at.run()
     assert at.button(key="explorer_save").label == "Save 1 change(s)"
     at.button(key="explorer_save").click().run()
     assert not at.exception
     assert "Saved 1 change(s)." in [plain(s.value) for s in at.success]
-    assert wh.fetch_all("SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", [issue_id]) == [
-        ("acknowledged", "staff", "looking")
-    ]
-    assert wh.fetch_all("SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?", [issue_id]) == [
-        ("staff", "open", "acknowledged")
-    ]
+    assert wh.fetch_all(
+        "SELECT status, status_by, status_note FROM dq_issues WHERE issue_id = ?", [issue_id]
+    ) == [("acknowledged", "staff", "looking")]
+    assert wh.fetch_all(
+        "SELECT changed_by, from_status, to_status FROM issue_events WHERE issue_id = ?", [issue_id]
+    ) == [("staff", "open", "acknowledged")]
     assert at.dataframe[0].value.loc[issue_id, "status"] == "acknowledged"
     assert at.button(key="explorer_save").disabled  # nothing left to save
 
@@ -148,13 +152,19 @@ def test_stale_edit_is_refused_with_a_message(wh):
     issue_id, *_ = _issue(wh, ["acc-01", "acc-02"])
     at = _app(STAFF, issue=issue_id).run()
     row = list(at.dataframe[0].value.index).index(issue_id)
-    at.session_state["explorer_editor"] = {"edited_rows": {row: {"status": "resolved"}}, "added_rows": [], "deleted_rows": []}
+    at.session_state["explorer_editor"] = {
+        "edited_rows": {row: {"status": "resolved"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     triage.set_status(wh, ADMIN, issue_id, "ignored")  # someone else, meanwhile
     at.button(key="explorer_save").click().run()
     assert not at.exception
     assert any("after you loaded it" in e.value for e in at.error)
-    assert wh.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", [issue_id]) == "ignored"
+    assert (
+        wh.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", [issue_id]) == "ignored"
+    )
 
 
 def test_bse_reads_issues_but_cannot_edit(wh):
@@ -218,7 +228,9 @@ def test_search_narrows_the_picker(wh):
 def test_picking_another_meter_drops_the_link(wh):
     issue_id, meter_id, *_ = _issue(wh, ["acc-01", "acc-02"])
     at = _app(STAFF, issue=issue_id).run()
-    other = wh.fetch_value("SELECT MIN(meter_id) FROM meters WHERE account_id = 'acc-02' AND meter_id <> ?", [meter_id])
+    other = wh.fetch_value(
+        "SELECT MIN(meter_id) FROM meters WHERE account_id = 'acc-02' AND meter_id <> ?", [meter_id]
+    )
     at.selectbox(key="explorer_meter").select(other).run()
     assert not at.exception
     assert at.selectbox(key="explorer_meter").value == other
@@ -248,8 +260,11 @@ def test_each_issue_links_to_its_detector_in_the_sandbox(wh, monkeypatch):
     link = at.dataframe[0].value.loc[issue_id, "sandbox"]
     query = dict(parse_qsl(urlsplit(link).query))
     assert urlsplit(link).path == "sandbox"
-    assert query == {"model": "spike_positive", "meter": meter_id,
-                     "day": str((end - dt.timedelta(seconds=1)).date())}
+    assert query == {
+        "model": "spike_positive",
+        "meter": meter_id,
+        "day": str((end - dt.timedelta(seconds=1)).date()),
+    }
 
     # The sandbox opens on that detector, meter and day.
     sandbox = AppTest.from_file(str(Path(PAGE).with_name("sandbox.py")), default_timeout=60)

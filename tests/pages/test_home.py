@@ -11,9 +11,16 @@ from tests.pages.pagetest import plain, signed_in
 from tests.pages.pagetest import sign_in as login
 
 ROOT = Path(__file__).resolve().parents[2]
-TITLES = {"issues": "Issues", "offline": "Offline devices", "overview": "DQ overview",
-          "explorer": "Meter explorer", "bills": "Utility bills", "sandbox": "Model sandbox",
-          "projects": "Projects", "admin": "Admin"}
+TITLES = {
+    "issues": "Issues",
+    "offline": "Offline devices",
+    "overview": "DQ overview",
+    "explorer": "Meter explorer",
+    "bills": "Utility bills",
+    "sandbox": "Model sandbox",
+    "projects": "Projects",
+    "admin": "Admin",
+}
 EVERYONE = {"DQ overview", "Meter explorer", "Model sandbox"}
 TRIAGE = {"Issues", "Offline devices", "Utility bills"}
 KEY = "k" * 40
@@ -27,7 +34,9 @@ def test_login_form_first(demo_warehouse_file, monkeypatch):
 
 
 @pytest.mark.parametrize(("username", "password"), [("staff", "wrong"), ("nobody", "demo")])
-def test_wrong_password_or_unknown_user_is_refused(demo_warehouse_file, monkeypatch, username, password):
+def test_wrong_password_or_unknown_user_is_refused(
+    demo_warehouse_file, monkeypatch, username, password
+):
     at = login(app(demo_warehouse_file[0], monkeypatch), username, password)
     assert not at.exception
     assert plain(at.error[0].value) == "Username or password is incorrect."

@@ -128,7 +128,9 @@ def test_staff_sees_nothing_of_other_accounts(wh):
         "FROM meters WHERE account_id <> 'acc-01'"
     )
     hidden = {v for row in others for v in row}
-    hidden |= {r[0] for r in wh.fetch_all("SELECT issue_id FROM dq_issues WHERE account_id <> 'acc-01'")}
+    hidden |= {
+        r[0] for r in wh.fetch_all("SELECT issue_id FROM dq_issues WHERE account_id <> 'acc-01'")
+    }
     text = sent(at)
     own = wh.fetch_value("SELECT max(account_name) FROM meters WHERE account_id = 'acc-01'")
     assert own in text  # the check sees names at all

@@ -46,7 +46,9 @@ def test_renders_the_daily_list(url, monkeypatch):
     assert int(at.metric[0].value) == len(offline.offline_devices(open_warehouse(url), ADMIN).now)
     assert int(at.metric[0].value) > 0
     assert [b.label.split(" (")[0] for b in at.button] == [
-        "Save owner / next step", "Mark contacted", "Mark resolved"
+        "Save owner / next step",
+        "Mark contacted",
+        "Mark resolved",
     ]
 
 
@@ -109,8 +111,9 @@ def test_screen_share_mode_hides_names_in_tables_and_download(url, monkeypatch):
     export.assert_not_called()  # built on click, for the user as they are then
     from core import masking
 
-    download = offline.export_csv(open_warehouse(url), ADMIN,
-                                  lambda df: masking.mask_frame(df, "k")).decode()
+    download = offline.export_csv(
+        open_warehouse(url), ADMIN, lambda df: masking.mask_frame(df, "k")
+    ).decode()
     assert "Meter " in download and not [v for v in real if v in download]
 
 

@@ -1,6 +1,5 @@
 """The DQ overview page under AppTest, on the scored demo warehouse."""
 
-
 import pytest
 
 from core import triage

@@ -1,6 +1,5 @@
 """Projects page: the list and evidence, status changes with notes, roles, scope, masking."""
 
-
 import pytest
 
 from core.auth import User
@@ -60,8 +59,9 @@ def _move(at, to: str, note: str = ""):
 
 
 def _status(db, building):
-    return db.fetch_all("SELECT status, updated_by FROM projects WHERE building_id = ?",
-                        (building,))[0]
+    return db.fetch_all(
+        "SELECT status, updated_by FROM projects WHERE building_id = ?", (building,)
+    )[0]
 
 
 def test_bse_sees_the_demo_projects_and_their_evidence(demo_file, monkeypatch):
@@ -69,8 +69,10 @@ def test_bse_sees_the_demo_projects_and_their_evidence(demo_file, monkeypatch):
     assert not at.exception
     rows = at.dataframe[0].value
     db = open_warehouse(demo_file)
-    faults = db.fetch_df("SELECT building_id, est_monthly_cost, overshoot_days FROM afdd_faults "
-                         "ORDER BY est_monthly_cost DESC")
+    faults = db.fetch_df(
+        "SELECT building_id, est_monthly_cost, overshoot_days FROM afdd_faults "
+        "ORDER BY est_monthly_cost DESC"
+    )
     names = dict(db.fetch_all("SELECT building_id, max(building_name) FROM meters GROUP BY 1"))
     assert list(rows["building"]) == [names[b] for b in faults["building_id"]]
     assert list(rows["cost"]) == list(faults["est_monthly_cost"])
@@ -103,13 +105,16 @@ def test_bse_moves_a_demo_project_with_a_note(demo_file, monkeypatch, tmp_path):
     assert _status(db, building) == ("IN_PROGRESS", "bse")
     assert db.fetch_all(
         "SELECT changed_by, from_status, to_status, note FROM project_events "
-        "WHERE project_id = ? AND changed_by = 'bse'", (pid(building),)
+        "WHERE project_id = ? AND changed_by = 'bse'",
+        (pid(building),),
     ) == [("bse", "DRAFT", "IN_PROGRESS", "Staggered the AHU start")]
     assert at.dataframe[0].value["status"].iloc[0] == "In progress"  # reloaded
     assert list(at.dataframe[1].value["changed_by"]) == ["bse", "system"]
     assert at.text_area[0].value == ""  # a blank form for the next move
     assert [s for s in at.selectbox if s.label == "Move from In progress to"][0].options == [
-        "Completed", "Won't do"]
+        "Completed",
+        "Won't do",
+    ]
 
 
 def test_wont_do_needs_a_note(fleet, monkeypatch):

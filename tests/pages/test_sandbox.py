@@ -51,8 +51,12 @@ MOVES = [
     ("unit_rate_outlier", "z_threshold", 0.5, ">"),
     ("baseline", "band", 99, "<"),  # a wider band flags fewer readings
 ]
-QUERY = {"meter": data.SYNTHETIC, "day": "2025-03-12", "building": data.SYNTHETIC,
-         "bill_meter": data.SYNTHETIC}  # the synthetic building's month: the picker's default
+QUERY = {
+    "meter": data.SYNTHETIC,
+    "day": "2025-03-12",
+    "building": data.SYNTHETIC,
+    "bill_meter": data.SYNTHETIC,
+}  # the synthetic building's month: the picker's default
 
 
 @pytest.mark.parametrize(("key", "name", "value", "relation"), MOVES, ids=[m[0] for m in MOVES])
@@ -128,7 +132,9 @@ def extra_models(tmp_path, monkeypatch):
     sys.modules.pop("core.sandbox.models.my_model", None)
 
 
-def test_a_new_model_file_appears_on_the_page_with_no_other_change(db_path, monkeypatch, extra_models):
+def test_a_new_model_file_appears_on_the_page_with_no_other_change(
+    db_path, monkeypatch, extra_models
+):
     shutil.copy(Path(models_pkg.__file__).parent / "_example.py", extra_models / "my_model.py")
     at = _app(db_path, monkeypatch, model="my_model", **QUERY).run()
     assert not at.exception and not at.error
@@ -151,7 +157,8 @@ def test_a_detector_starts_on_the_latest_real_finding(demo, monkeypatch):
     url, db = demo
     meter_id, start = db.fetch_all(
         "SELECT meter_id, start_ts FROM dq_issues WHERE detector = 'spike_positive' "
-        "ORDER BY COALESCE(end_ts, start_ts) DESC, issue_id LIMIT 1")[0]
+        "ORDER BY COALESCE(end_ts, start_ts) DESC, issue_id LIMIT 1"
+    )[0]
     at = _app(url, monkeypatch, model="spike_positive").run()
     assert not at.exception and not at.error
     assert at.selectbox(key="sbx_spike_positive_meter").value == meter_id
@@ -164,7 +171,12 @@ def test_a_detector_starts_on_the_latest_real_finding(demo, monkeypatch):
 def test_staff_see_only_their_accounts_and_links_cannot_widen_it(demo, monkeypatch):
     url, db = demo
     other = db.fetch_value("SELECT min(meter_id) FROM meters WHERE account_id = 'acc-03'")
-    mine = {r[0] for r in db.fetch_all("SELECT meter_id FROM meters WHERE account_id IN ('acc-01', 'acc-02')")}
+    mine = {
+        r[0]
+        for r in db.fetch_all(
+            "SELECT meter_id FROM meters WHERE account_id IN ('acc-01', 'acc-02')"
+        )
+    }
     at = _app(url, monkeypatch, user=STAFF, model="spike_positive", meter=other).run()
     assert not at.exception
     picker = at.selectbox(key="sbx_spike_positive_meter")

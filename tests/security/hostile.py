@@ -44,19 +44,27 @@ def build(scored_url: str, folder) -> str:
 def hostile(db) -> None:
     """Rename accounts and buildings, retype units, bill ids and notes as attacks."""
     for (account,) in db.fetch_all("SELECT DISTINCT account_id FROM meters"):
-        db.execute("UPDATE meters SET account_name = ? WHERE account_id = ?",
-                   (ACCOUNT.format(id=account), account))
+        db.execute(
+            "UPDATE meters SET account_name = ? WHERE account_id = ?",
+            (ACCOUNT.format(id=account), account),
+        )
     for (building,) in db.fetch_all("SELECT DISTINCT building_id FROM meters"):
-        db.execute("UPDATE meters SET building_name = ? WHERE building_id = ?",
-                   (BUILDING.format(id=building), building))
+        db.execute(
+            "UPDATE meters SET building_name = ? WHERE building_id = ?",
+            (BUILDING.format(id=building), building),
+        )
     db.execute("UPDATE bills SET usage_unit = ?", (UNIT,))
     db.execute("UPDATE bills SET bill_id = '-' || bill_id")
     db.execute("UPDATE dq_issues SET bill_id = '-' || bill_id WHERE kind = 'bill'")
-    ids = [r[0] for r in db.fetch_all(
-        "SELECT issue_id FROM dq_issues ORDER BY kind, severity, issue_id")]
+    ids = [
+        r[0]
+        for r in db.fetch_all("SELECT issue_id FROM dq_issues ORDER BY kind, severity, issue_id")
+    ]
     for n, issue_id in enumerate(ids):
-        db.execute("UPDATE dq_issues SET status_note = ? WHERE issue_id = ?",
-                   (NOTES[n % len(NOTES)], issue_id))
+        db.execute(
+            "UPDATE dq_issues SET status_note = ? WHERE issue_id = ?",
+            (NOTES[n % len(NOTES)], issue_id),
+        )
 
 
 def copy(url: str, folder) -> str:

@@ -44,8 +44,12 @@ def _assert_safe(text: str) -> list[dict]:
     """No cell a spreadsheet would run: each formula-like cell is a plain number."""
     rows = _cells(text)
     assert rows
-    bad = [(n, k, v) for n, r in enumerate(rows) for k, v in r.items()
-           if v and FORMULA.match(v) and not _number(v)]
+    bad = [
+        (n, k, v)
+        for n, r in enumerate(rows)
+        for k, v in r.items()
+        if v and FORMULA.match(v) and not _number(v)
+    ]
     assert bad == []
     return rows
 
@@ -55,8 +59,14 @@ def test_cell_rule():
         assert csvsafe.cell(text) == "'" + text
     assert csvsafe.cell("Acme =1") == "Acme =1" and csvsafe.cell(-2.5) == -2.5
     assert csvsafe.cell(None) is None and csvsafe.cell("") == ""
-    df = pd.DataFrame({"note": ["=1+1", "ok", None], "magnitude": [-2.5, 1.0, None],
-                       "count": [-1, 2, 3], "=bad": ["-x", "+y", "@z"]})
+    df = pd.DataFrame(
+        {
+            "note": ["=1+1", "ok", None],
+            "magnitude": [-2.5, 1.0, None],
+            "count": [-1, 2, 3],
+            "=bad": ["-x", "+y", "@z"],
+        }
+    )
     out = csvsafe.to_csv(df)
     rows = _assert_safe(out)
     assert [r["note"] for r in rows] == ["'=1+1", "ok", ""]
@@ -69,8 +79,10 @@ def test_cell_rule():
 @pytest.fixture
 def db(hostile_url):
     db = open_warehouse(hostile_url)
-    db.execute("UPDATE dq_issues SET magnitude = -2.5 WHERE issue_id = "
-               "(SELECT min(issue_id) FROM dq_issues WHERE kind = 'meter')")
+    db.execute(
+        "UPDATE dq_issues SET magnitude = -2.5 WHERE issue_id = "
+        "(SELECT min(issue_id) FROM dq_issues WHERE kind = 'meter')"
+    )
     return db
 
 
@@ -92,23 +104,30 @@ def test_bills_download(db):
 def test_offline_download(db):
     found = offline.offline_devices(db, ADMIN)
     assert len(found.now) + len(found.dormant)
-    db.execute("UPDATE dq_issues SET owner = '=HYPERLINK(\"https://evil.example\")', "
-               "next_step = '@call' WHERE detector = 'offline'")
+    db.execute(
+        "UPDATE dq_issues SET owner = '=HYPERLINK(\"https://evil.example\")', "
+        "next_step = '@call' WHERE detector = 'offline'"
+    )
     found = offline.offline_devices(db, ADMIN)
     rows = _assert_safe(offline.csv_bytes(found.now, found.dormant).decode())
-    assert {r["owner"] for r in rows} == {"'=HYPERLINK(\"https://evil.example\")"}
+    assert {r["owner"] for r in rows} == {'\'=HYPERLINK("https://evil.example")'}
     assert {r["next_step"] for r in rows} == {"'@call"}
 
 
 @pytest.mark.parametrize("what", ["issues", "bills", "overshoot", "projects"])
 def test_cli_export(db, what, capsys):
-    db.execute("UPDATE projects SET title = '=HYPERLINK(\"https://evil.example\")', "
-               "updated_by = '+me'")
+    db.execute(
+        "UPDATE projects SET title = '=HYPERLINK(\"https://evil.example\")', updated_by = '+me'"
+    )
     db.execute("UPDATE afdd_faults SET reason = '@SUM(1)'")
     assert main(["export", what, "--format", "csv"]) == 0
     rows = _assert_safe(capsys.readouterr().out)
-    column = {"issues": "status_note", "bills": "bill_id", "overshoot": "reason",
-              "projects": "title"}[what]
+    column = {
+        "issues": "status_note",
+        "bills": "bill_id",
+        "overshoot": "reason",
+        "projects": "title",
+    }[what]
     assert all(r[column].startswith("'") for r in rows if r[column])
 
 
@@ -121,11 +140,18 @@ def test_import_errors_file_through_the_cli(tmp_path):
         "m-2,b1,acc-01,electricity,-2+3\n"
     )
     errors = tmp_path / "bad rows.csv"
-    env = {"DQ_WAREHOUSE": f"duckdb:///{tmp_path}/wh.duckdb", "PATH": "/usr/bin:/bin",
-           "DQ_SECRETS_FILE": str(tmp_path / "none.toml")}
+    env = {
+        "DQ_WAREHOUSE": f"duckdb:///{tmp_path}/wh.duckdb",
+        "PATH": "/usr/bin:/bin",
+        "DQ_SECRETS_FILE": str(tmp_path / "none.toml"),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "jobs", "import", "--meters", str(meters), "--errors", str(errors)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert f"2 bad row(s) written to {errors}" in done.stdout

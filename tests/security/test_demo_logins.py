@@ -46,8 +46,7 @@ def test_the_demo_is_an_explicit_visible_choice(demo_file, monkeypatch):
     assert any("Demo mode" in w.value for w in at.sidebar.warning)
 
 
-def test_jobs_demo_refuses_a_postgresql_warehouse_and_creates_nothing(pg_url, monkeypatch,
-                                                                       capsys):
+def test_jobs_demo_refuses_a_postgresql_warehouse_and_creates_nothing(pg_url, monkeypatch, capsys):
     monkeypatch.setenv("DQ_WAREHOUSE", pg_url)
     assert main(["demo", "--seed", "3", "--end-day", "2026-03-10"]) == 2
     err = capsys.readouterr().err
@@ -67,8 +66,7 @@ def test_jobs_demo_refuses_a_warehouse_holding_data(tmp_path, monkeypatch, capsy
     assert main(["demo", "--if-empty"]) == 0  # make run on a real warehouse: nothing to do
 
 
-def test_the_first_real_import_ends_demo_mode_for_good(demo_file, tmp_path, monkeypatch,
-                                                       capsys):
+def test_the_first_real_import_ends_demo_mode_for_good(demo_file, tmp_path, monkeypatch, capsys):
     url, _ = demo_file
     path = tmp_path / "meters.csv"
     METERS.to_csv(path, index=False)
@@ -84,8 +82,10 @@ def test_the_first_real_import_ends_demo_mode_for_good(demo_file, tmp_path, monk
 def test_users_add_ends_demo_mode_for_good(demo_file, monkeypatch, tmp_path):
     url, _ = demo_file
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
-    assert main(["users", "add", "alice", "--role", "admin", "--accounts", "all",
-                 "--password-stdin"]) == 0
+    assert (
+        main(["users", "add", "alice", "--role", "admin", "--accounts", "all", "--password-stdin"])
+        == 0
+    )
     monkeypatch.setenv("DQ_COOKIE_KEY", "k" * 40)
     assert not _admin_demo_signs_in(url, monkeypatch)
     (tmp_path / "users.yaml").unlink()  # the users file goes away again...
@@ -105,8 +105,16 @@ def test_a_users_file_keeps_demo_logins_off(demo_file, monkeypatch):
 
 def test_a_remote_warehouse_is_never_demo_even_marked_so(pg_url, monkeypatch):
     db = open_warehouse(pg_url)
-    db.insert_df("meters", METERS.assign(timezone="UTC", dq_enabled=True, account_active=True,
-                                         building_archived=False, interval_minutes=15))
+    db.insert_df(
+        "meters",
+        METERS.assign(
+            timezone="UTC",
+            dq_enabled=True,
+            account_active=True,
+            building_archived=False,
+            interval_minutes=15,
+        ),
+    )
     db.insert_df("dq_meta", pd.DataFrame({"meta_key": ["demo_seed"], "meta_value": ["42"]}))
     monkeypatch.setenv("DQ_CACHE_PATH", "")  # and through the app cache: see the next test
     at = home(pg_url, monkeypatch).run()
@@ -129,8 +137,11 @@ def test_no_cookie_key_in_the_warehouse(demo_file, monkeypatch):
     from core.db import migrations
 
     version = next(m.version for m in migrations.discover() if m.name == "auth_sessions")
-    for sql in ("DROP TABLE auth_sessions", "DROP TABLE auth_failures",
-                f"DELETE FROM schema_migrations WHERE version = {version}"):
+    for sql in (
+        "DROP TABLE auth_sessions",
+        "DROP TABLE auth_failures",
+        f"DELETE FROM schema_migrations WHERE version = {version}",
+    ):
         db.execute(sql)  # the warehouse as an older DQ Hub left it
     assert _admin_demo_signs_in(url, monkeypatch)  # the app migrates on start
     keys = {k for (k,) in connect(url).fetch_all("SELECT meta_key FROM dq_meta")}
@@ -147,8 +158,10 @@ def test_try_the_demo_on_the_volume_you_later_use_for_production(tmp_path, monke
     assert _admin_demo_signs_in(url, monkeypatch)
     # production on the same volume: a real user and the customer's meters
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
-    assert main(["users", "add", "ops", "--role", "admin", "--accounts", "all",
-                 "--password-stdin"]) == 0
+    assert (
+        main(["users", "add", "ops", "--role", "admin", "--accounts", "all", "--password-stdin"])
+        == 0
+    )
     path = tmp_path / "meters.csv"
     METERS.to_csv(path, index=False)
     assert main(["import", "--meters", str(path)]) == 0

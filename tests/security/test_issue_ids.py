@@ -32,14 +32,19 @@ def unkeyed_bill_issue_id(check, bill_id, meter_id) -> str:
 
 
 def _unkeyed(rows: pd.DataFrame) -> list[str]:
-    return [unkeyed_bill_issue_id(r.detector, r.bill_id, r.meter_id) if r.kind == "bill"
-            else unkeyed_issue_id(r.meter_id, r.detector, r.source, r.start_ts)
-            for r in rows.itertuples(index=False)]
+    return [
+        unkeyed_bill_issue_id(r.detector, r.bill_id, r.meter_id)
+        if r.kind == "bill"
+        else unkeyed_issue_id(r.meter_id, r.detector, r.source, r.start_ts)
+        for r in rows.itertuples(index=False)
+    ]
 
 
 def _issues(db) -> pd.DataFrame:
-    rows = db.fetch_df("SELECT issue_id, kind, detector, meter_id, bill_id, source, start_ts, "
-                       "status, status_by, status_note FROM dq_issues ORDER BY issue_id")
+    rows = db.fetch_df(
+        "SELECT issue_id, kind, detector, meter_id, bill_id, source, start_ts, "
+        "status, status_by, status_note FROM dq_issues ORDER BY issue_id"
+    )
     rows["bill_id"] = rows["bill_id"].astype(object).where(rows["bill_id"].notna(), None)
     return rows
 
@@ -64,11 +69,14 @@ def test_ids_cannot_be_computed_from_meter_and_time(wh, fresh_db):
     assert key != other and len(key) >= 64  # 256 random bits per warehouse, hex
     t = pd.Timestamp("2026-03-10")
     assert store.issue_id("m-1", "offline", "platform", t, key) != store.issue_id(
-        "m-1", "offline", "platform", t, other)
+        "m-1", "offline", "platform", t, other
+    )
     assert store.issue_id("m-1", "offline", "platform", t, key) == store.issue_id(
-        "m-1", "offline", "platform", t, key)  # stable: same inputs, same id
+        "m-1", "offline", "platform", t, key
+    )  # stable: same inputs, same id
     assert store.bill_issue_id("zero_usage", "B1", "m-1", key) != store.bill_issue_id(
-        "zero_usage", "B1", "m-1", other)
+        "zero_usage", "B1", "m-1", other
+    )
 
 
 def _version(name: str) -> int:
@@ -88,11 +96,15 @@ def _downgrade(db) -> dict[str, str]:
         tx.execute("CREATE TABLE ids_back (old_id VARCHAR, new_id VARCHAR)")
         tx.insert_df("ids_back", mapping)
         for table in ("dq_issues", "issue_events"):
-            tx.execute(f"UPDATE {table} SET issue_id = b.old_id FROM ids_back b "
-                       f"WHERE {table}.issue_id = b.new_id")
+            tx.execute(
+                f"UPDATE {table} SET issue_id = b.old_id FROM ids_back b "
+                f"WHERE {table}.issue_id = b.new_id"
+            )
         tx.execute("DROP TABLE ids_back")
         tx.execute("DELETE FROM dq_meta WHERE meta_key = ?", (issue_ids.META_KEY,))
-        tx.execute("DELETE FROM schema_migrations WHERE version = ?", (_version("keyed_issue_ids"),))
+        tx.execute(
+            "DELETE FROM schema_migrations WHERE version = ?", (_version("keyed_issue_ids"),)
+        )
     return dict(zip(mapping["old_id"], mapping["new_id"], strict=True))
 
 
@@ -111,14 +123,22 @@ def test_upgrade_rekeys_stored_issues_and_a_rerun_keeps_peoples_work(wh):
     key = issue_ids.read_key(db)
     new = _issues(db)
     assert len(new) == len(old)
-    expected = [store.bill_issue_id(r.detector, r.bill_id, r.meter_id, key) if r.kind == "bill"
-                else store.issue_id(r.meter_id, r.detector, r.source, r.start_ts, key)
-                for r in new.itertuples(index=False)]
+    expected = [
+        store.bill_issue_id(r.detector, r.bill_id, r.meter_id, key)
+        if r.kind == "bill"
+        else store.issue_id(r.meter_id, r.detector, r.source, r.start_ts, key)
+        for r in new.itertuples(index=False)
+    ]
     assert list(new["issue_id"]) == expected  # every row under its keyed id
     assert not set(new["issue_id"]) & set(old["issue_id"])
     assert db.fetch_value("SELECT count(*) FROM issue_events") == events_before
-    assert db.fetch_value("SELECT count(*) FROM issue_events e WHERE NOT EXISTS "
-                          "(SELECT 1 FROM dq_issues i WHERE i.issue_id = e.issue_id)") == 0
+    assert (
+        db.fetch_value(
+            "SELECT count(*) FROM issue_events e WHERE NOT EXISTS "
+            "(SELECT 1 FROM dq_issues i WHERE i.issue_id = e.issue_id)"
+        )
+        == 0
+    )
 
     dq_job.run(db, day, progress=False)  # the first runs after the upgrade
     bills_job.run(db, day, progress=False)
@@ -126,9 +146,12 @@ def test_upgrade_rekeys_stored_issues_and_a_rerun_keeps_peoples_work(wh):
     assert len(after) == len(new)  # the same issues: nothing duplicated
     assert set(after["issue_id"]) == set(new["issue_id"])
     mine = after[after["status_by"] == "staff"].set_index("kind")
-    assert mine.loc["meter", ["status", "status_note"]].tolist() == ["acknowledged",
-                                                                      "called the site"]
+    assert mine.loc["meter", ["status", "status_note"]].tolist() == [
+        "acknowledged",
+        "called the site",
+    ]
     assert mine.loc["bill", ["status", "status_note"]].tolist() == ["ignored", "known estimate"]
     for issue_id in mine["issue_id"]:
-        assert db.fetch_all("SELECT changed_by FROM issue_events WHERE issue_id = ?",
-                            (issue_id,)) == [("staff",)]
+        assert db.fetch_all(
+            "SELECT changed_by FROM issue_events WHERE issue_id = ?", (issue_id,)
+        ) == [("staff",)]

@@ -27,12 +27,21 @@ def _hazards(at) -> list[tuple[str, list[str]]]:
     return [(text, found) for text in markdown_of(at) if (found := hazards(text))]
 
 
-@pytest.mark.parametrize("text", [
-    LINK, ACCOUNT.format(id="acc-01"), BUILDING.format(id="b1"), UNIT, *NOTES,
-    "https://evil.example/login", "www.evil.example", "mail me: ceo@evil.example",
-    ":red[alarm] :material/lock: $x^2$ <script>alert(1)</script> &#91;x&#93;(y)",
-    "line one\n\n    indented code\n# heading\n1. item\n> quote\n| a | b |",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        LINK,
+        ACCOUNT.format(id="acc-01"),
+        BUILDING.format(id="b1"),
+        UNIT,
+        *NOTES,
+        "https://evil.example/login",
+        "www.evil.example",
+        "mail me: ceo@evil.example",
+        ":red[alarm] :material/lock: $x^2$ <script>alert(1)</script> &#91;x&#93;(y)",
+        "line one\n\n    indented code\n# heading\n1. item\n> quote\n| a | b |",
+    ],
+)
 def test_md_makes_any_text_literal(text):
     shown = md(text)
     assert not hazards(shown)
@@ -61,8 +70,9 @@ PAGES = [  # (page, user, query): every page, scrolled to where names are writte
 ]
 
 
-@pytest.mark.parametrize(("page", "user", "query"), PAGES,
-                         ids=[f"{p}-{q.get('model', '')}" for p, _, q in PAGES])
+@pytest.mark.parametrize(
+    ("page", "user", "query"), PAGES, ids=[f"{p}-{q.get('model', '')}" for p, _, q in PAGES]
+)
 def test_no_page_renders_hostile_names_as_markdown(hostile_url, monkeypatch, page, user, query):
     at = app(page, hostile_url, monkeypatch, user, query=query).run()
     assert not at.exception
@@ -73,7 +83,8 @@ def test_names_still_show_as_their_text(hostile_url, monkeypatch):
     db = open_warehouse(hostile_url)
     issue_id, account, building = db.fetch_all(
         "SELECT issue_id, account_id, building_id FROM dq_issues WHERE kind = 'meter' "
-        "ORDER BY issue_id LIMIT 1")[0]
+        "ORDER BY issue_id LIMIT 1"
+    )[0]
     at = app("explorer", hostile_url, monkeypatch, ADMIN, query={"issue": issue_id}).run()
     caption = " ".join(c.value for c in at.caption)
     assert md(ACCOUNT.format(id=account)) in caption  # escaped, and there
@@ -109,8 +120,10 @@ def test_failed_run_text_and_admin_reasons_are_text(hostile_url, monkeypatch):
     db = open_warehouse(hostile_url)
     run = runs.Run("dq", {"date": "2026-03-11"})
     runs.start(db, run)
-    db.execute("UPDATE dq_runs SET status = 'failed', finished_at = ?, error = ? "
-               "WHERE run_id = ?", (datetime(2026, 3, 12), f"boom {LINK}", run.run_id))
+    db.execute(
+        "UPDATE dq_runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ?",
+        (datetime(2026, 3, 12), f"boom {LINK}", run.run_id),
+    )
     at = app("overview", hostile_url, monkeypatch, ADMIN).run()
     assert not at.exception and "boom" in plain(at.error[0].value)
     assert _hazards(at) == []

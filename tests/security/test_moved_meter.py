@@ -34,14 +34,17 @@ def moved(hostile_url):
     meter = db.fetch_value(
         "SELECT i.meter_id FROM dq_issues i JOIN dq_issues b ON b.meter_id = i.meter_id "
         "AND b.kind = 'bill' WHERE i.kind = 'meter' AND i.account_id = 'acc-01' "
-        "AND i.detector = 'offline' ORDER BY 1 LIMIT 1")
+        "AND i.detector = 'offline' ORDER BY 1 LIMIT 1"
+    )
     assert meter is not None
-    ids = [r[0] for r in db.fetch_all("SELECT issue_id FROM dq_issues WHERE meter_id = ?",
-                                      (meter,))]
+    ids = [
+        r[0] for r in db.fetch_all("SELECT issue_id FROM dq_issues WHERE meter_id = ?", (meter,))
+    ]
     building = db.fetch_value("SELECT building_id FROM projects WHERE account_id = 'acc-01'")
     new = db.fetch_df("SELECT * FROM meters WHERE account_id = 'acc-03' LIMIT 1").iloc[0]
-    rows = db.fetch_df("SELECT * FROM meters WHERE meter_id = ? OR building_id = ?",
-                       (meter, building))
+    rows = db.fetch_df(
+        "SELECT * FROM meters WHERE meter_id = ? OR building_id = ?", (meter, building)
+    )
     rows["account_id"], rows["account_name"] = "acc-03", new["account_name"]
     to_new = rows["meter_id"] == meter
     rows.loc[to_new, "building_id"] = new["building_id"]
@@ -59,13 +62,13 @@ def _text(df: pd.DataFrame) -> str:
 def test_lists_drop_the_moved_meter_and_show_no_new_owner_names(moved):
     db, meter, ids, building, secrets = moved
     found, _ = issues.list_issues(db, STAFF, issues.Filters(statuses=ALL), 1, 10_000)
-    bills, _ = bill_issues.list_bill_issues(db, STAFF, bill_issues.Filters(statuses=ALL), 1,
-                                            10_000)
+    bills, _ = bill_issues.list_bill_issues(db, STAFF, bill_issues.Filters(statuses=ALL), 1, 10_000)
     now = offline.offline_devices(db, STAFF)
     scores = [overview.scores(db, STAFF, by) for by in ("account", "building")]
     for frame in (found, bills, now.now, now.dormant, *scores):
         assert meter not in set(frame.get("meter_id", [])) and not set(ids) & set(
-            frame.get("issue_id", []))
+            frame.get("issue_id", [])
+        )
         assert [s for s in secrets if s in _text(frame)] == []
     assert len(found) and len(bills)  # the rest of acc-01 and acc-02 is still there
     csv = issues.export_csv(db, STAFF, issues.Filters(statuses=ALL)).decode()
@@ -80,15 +83,21 @@ def test_the_old_accounts_user_cannot_open_or_triage_it(moved):
         assert meter not in str(err.value)
         with pytest.raises(triage.TriageError, match="does not exist"):
             triage.set_status(db, STAFF, issue_id, "acknowledged", "mine now?")
-    assert db.fetch_value(
-        f"SELECT count(*) FROM issue_events WHERE issue_id IN ({', '.join('?' * len(ids))})",
-        ids) == 0
+    assert (
+        db.fetch_value(
+            f"SELECT count(*) FROM issue_events WHERE issue_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        )
+        == 0
+    )
     detector = db.fetch_value("SELECT detector FROM dq_issues WHERE issue_id = ?", (ids[0],))
     hit = data.latest_issue(db, STAFF, detector)
     assert hit is None or hit[0] != meter
-    other = db.fetch_value("SELECT min(i.issue_id) FROM dq_issues i JOIN meters m "
-                           "ON m.meter_id = i.meter_id WHERE i.account_id = 'acc-01' "
-                           "AND m.account_id = 'acc-01' AND i.kind = 'meter' AND i.status = 'open'")
+    other = db.fetch_value(
+        "SELECT min(i.issue_id) FROM dq_issues i JOIN meters m "
+        "ON m.meter_id = i.meter_id WHERE i.account_id = 'acc-01' "
+        "AND m.account_id = 'acc-01' AND i.kind = 'meter' AND i.status = 'open'"
+    )
     triage.set_status(db, STAFF, other, "acknowledged", "still ours")  # the rest: as before
 
 
@@ -111,14 +120,12 @@ def test_a_project_whose_building_moved_is_gone_for_the_old_account(moved):
     assert building not in options["buildings"]
     with pytest.raises(projects.ProjectError, match="does not exist"):
         project_evidence.evidence(db, db, BSE, pid)
-    assert building in set(projects.list_projects(db, db, ADMIN, projects.Filters())
-                           ["building_id"])
+    assert building in set(projects.list_projects(db, db, ADMIN, projects.Filters())["building_id"])
 
 
 def test_import_refuses_a_bill_of_another_account_than_its_meter(tmp_path, fresh_db):
     meters = tmp_path / "meters.csv"
-    meters.write_text("meter_id,building_id,account_id,kind,unit\n"
-                      "m1,b1,acc-a,electricity,kWh\n")
+    meters.write_text("meter_id,building_id,account_id,kind,unit\nm1,b1,acc-a,electricity,kWh\n")
     bills = tmp_path / "bills.csv"
     bills.write_text(
         "bill_id,account_id,building_id,meter_id,commodity,period_start,period_end,usage,"
@@ -129,8 +136,12 @@ def test_import_refuses_a_bill_of_another_account_than_its_meter(tmp_path, fresh
     )
     report = import_files(fresh_db, meters=meters, bills=bills)
     [bad] = report.bad_rows.to_dict("records")
-    assert (bad["file"], bad["line"], bad["bill_id"], bad["meter_id"]) == (str(bills), 3, "B2",
-                                                                           "m1")
+    assert (bad["file"], bad["line"], bad["bill_id"], bad["meter_id"]) == (
+        str(bills),
+        3,
+        "B2",
+        "m1",
+    )
     assert "acc-b" in bad["reason"] and "acc-a" in bad["reason"] and "line 3" in bad["reason"]
     assert bad["column"] == "account_id"
     stored = fresh_db.fetch_all("SELECT bill_id, account_id FROM bills ORDER BY 1")

@@ -26,15 +26,15 @@ ALL = ("open", "acknowledged", "resolved", "ignored", "not_an_issue")
 
 def names(db) -> set[str]:
     """Every real account, building, meter and bill name and id in the warehouse."""
-    rows = db.fetch_all("SELECT DISTINCT account_id, account_name, building_id, building_name, "
-                        "meter_id FROM meters")
+    rows = db.fetch_all(
+        "SELECT DISTINCT account_id, account_name, building_id, building_name, meter_id FROM meters"
+    )
     found = {str(v) for row in rows for v in row if v}
     return found | {r[0] for r in db.fetch_all("SELECT bill_id FROM bills")}
 
 
 def _masked(page, url, monkeypatch, user, query=None):
-    return app(page, url, monkeypatch, user, query=query, dq_mask=True,
-               dq_mask_salt=SALT).run()
+    return app(page, url, monkeypatch, user, query=query, dq_mask=True, dq_mask_salt=SALT).run()
 
 
 def _leaks(at, db) -> list[str]:
@@ -43,15 +43,25 @@ def _leaks(at, db) -> list[str]:
 
 
 PAGES = [
-    ("issues", STAFF, {}), ("offline", STAFF, {}), ("overview", STAFF, {}),
-    ("explorer", STAFF, {}), ("bills", STAFF, {}), ("sandbox", STAFF, {"model": "flatline"}),
-    ("sandbox", STAFF, {"model": "usage_outlier"}), ("sandbox", STAFF, {"model": "overshoot"}),
-    ("projects", BSE, {}), ("admin", ADMIN, {}), ("overview", ADMIN, {}),
+    ("issues", STAFF, {}),
+    ("offline", STAFF, {}),
+    ("overview", STAFF, {}),
+    ("explorer", STAFF, {}),
+    ("bills", STAFF, {}),
+    ("sandbox", STAFF, {"model": "flatline"}),
+    ("sandbox", STAFF, {"model": "usage_outlier"}),
+    ("sandbox", STAFF, {"model": "overshoot"}),
+    ("projects", BSE, {}),
+    ("admin", ADMIN, {}),
+    ("overview", ADMIN, {}),
 ]
 
 
-@pytest.mark.parametrize(("page", "user", "query"), PAGES,
-                         ids=[f"{p}-{u.role}-{q.get('model', '')}" for p, u, q in PAGES])
+@pytest.mark.parametrize(
+    ("page", "user", "query"),
+    PAGES,
+    ids=[f"{p}-{u.role}-{q.get('model', '')}" for p, u, q in PAGES],
+)
 def test_every_page_shows_pseudonyms_only(hostile_url, monkeypatch, page, user, query):
     db = open_warehouse(hostile_url)
     at = _masked(page, hostile_url, monkeypatch, user, query)
@@ -62,8 +72,10 @@ def test_every_page_shows_pseudonyms_only(hostile_url, monkeypatch, page, user, 
 
 def test_deep_links_keep_no_meter_id_in_the_url(hostile_url, monkeypatch):
     db = open_warehouse(hostile_url)
-    issue_id, meter = db.fetch_all("SELECT issue_id, meter_id FROM dq_issues WHERE kind = "
-                                   "'meter' AND account_id = 'acc-01' ORDER BY 1 LIMIT 1")[0]
+    issue_id, meter = db.fetch_all(
+        "SELECT issue_id, meter_id FROM dq_issues WHERE kind = "
+        "'meter' AND account_id = 'acc-01' ORDER BY 1 LIMIT 1"
+    )[0]
     at = _masked("explorer", hostile_url, monkeypatch, STAFF, {"issue": issue_id})
     assert not at.exception and _leaks(at, db) == []
     assert dict(at.query_params) == {"issue": [issue_id]} or at.query_params["issue"] == issue_id
@@ -81,34 +93,40 @@ def test_error_messages_are_masked(hostile_url, monkeypatch):
     other = db.fetch_value("SELECT min(meter_id) FROM meters WHERE account_id = 'acc-03'")
     at = _masked("explorer", hostile_url, monkeypatch, STAFF, {"meter": other})
     assert plain(at.error[0].value) == (
-        f"Meter {masking.pseudonym('Meter', other, SALT)} does not exist")
+        f"Meter {masking.pseudonym('Meter', other, SALT)} does not exist"
+    )
     assert other not in sent(at) and "meter" not in at.query_params
-    at = _masked("sandbox", hostile_url, monkeypatch, STAFF,
-                 {"model": "flatline", "meter": other})
+    at = _masked("sandbox", hostile_url, monkeypatch, STAFF, {"model": "flatline", "meter": other})
     assert not at.exception and other not in sent(at)
 
 
 def _fail_runs(db, meter, building_name):
     partial = runs.Run("dq", {"date": "2026-03-10"})
     runs.start(db, partial)
-    db.execute("UPDATE dq_runs SET status = 'partial', finished_at = ?, units_failed = 1, "
-               "error = ? WHERE run_id = ?",
-               (datetime(2026, 12, 31), f"{meter}: flatline raised ValueError near {meter}",
-                partial.run_id))
+    db.execute(
+        "UPDATE dq_runs SET status = 'partial', finished_at = ?, units_failed = 1, "
+        "error = ? WHERE run_id = ?",
+        (
+            datetime(2026, 12, 31),
+            f"{meter}: flatline raised ValueError near {meter}",
+            partial.run_id,
+        ),
+    )
     failed = runs.Run("dq", {"date": "2026-03-11"})
     runs.start(db, failed)
-    db.execute("UPDATE dq_runs SET status = 'failed', finished_at = ?, error = ? "
-               "WHERE run_id = ?",
-               (datetime(2026, 12, 31), f"KeyError: meter {meter} of {building_name}",
-                failed.run_id))
+    db.execute(
+        "UPDATE dq_runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ?",
+        (datetime(2026, 12, 31), f"KeyError: meter {meter} of {building_name}", failed.run_id),
+    )
 
 
 @pytest.fixture
 def failed_runs(hostile_url):
     """A partial and a failed DQ run whose errors name a meter and a building: (db, meter)."""
     db = open_warehouse(hostile_url)
-    meter, building = db.fetch_all("SELECT meter_id, building_name FROM meters "
-                                   "WHERE account_id = 'acc-01' LIMIT 1")[0]
+    meter, building = db.fetch_all(
+        "SELECT meter_id, building_name FROM meters WHERE account_id = 'acc-01' LIMIT 1"
+    )[0]
     _fail_runs(db, meter, building)
     return db, meter
 
@@ -152,18 +170,24 @@ def test_pseudonyms_do_not_collide_in_a_100000_meter_fleet():
 
 
 def test_mask_text_replaces_whole_names_and_ids_only():
-    terms = {"m-1": ("Meter", "m-1"), "Acme Corp": ("Account", "acc-1"),
-             "acc-1": ("Account", "acc-1")}
+    terms = {
+        "m-1": ("Meter", "m-1"),
+        "Acme Corp": ("Account", "acc-1"),
+        "acc-1": ("Account", "acc-1"),
+    }
     out = masking.mask_text("m-1 of Acme Corp (acc-1) is not m-10 nor xm-1", terms, SALT)
-    meter, account = (masking.pseudonym("Meter", "m-1", SALT),
-                      masking.pseudonym("Account", "acc-1", SALT))
+    meter, account = (
+        masking.pseudonym("Meter", "m-1", SALT),
+        masking.pseudonym("Account", "acc-1", SALT),
+    )
     assert out == f"{meter} of {account} ({account}) is not m-10 nor xm-1"
 
 
 def test_known_terms_are_found_by_the_warehouse(hostile_url):
     db = open_warehouse(hostile_url)
     meter, building, account = db.fetch_all(
-        "SELECT meter_id, building_name, account_id FROM meters LIMIT 1")[0]
+        "SELECT meter_id, building_name, account_id FROM meters LIMIT 1"
+    )[0]
     terms = masking.known_terms(db, [f"{meter} in {building}", f"for {account}", None])
     assert terms[meter] == ("Meter", meter) and terms[account] == ("Account", account)
     assert terms[building][0] == "Building"

@@ -20,16 +20,19 @@ PASSWORD = "p@ss:w/rd?x"  # every character that ends a naive password match
 COOKIE_KEY = "cookie-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-@pytest.mark.parametrize(("text", "secret"), [
-    ("postgresql://dq:hunter22@db.internal:5432/wh", "hunter22"),
-    (f"postgresql://dq:{PASSWORD}@db.internal:5432/wh", PASSWORD),
-    ("postgresql://dq:p%40ss%3Aword@db.internal/wh", "p%40ss%3Aword"),
-    ("redshift://dq:Abc@@123@cluster.example:5439/dev?sslmode=verify-full", "Abc@@123"),
-    ("postgresql://db.internal/wh?user=dq&password=hunter22&sslmode=require", "hunter22"),
-    ("host=db.internal port=5432 user=dq password='hun ter22' dbname=wh", "hun ter22"),
-    ("Cannot connect: http://db:8086/query?db=x&u=dq&p=hunter22 failed", "hunter22"),
-    ("sslpassword=hunter22 token=tok-123456 api_key=key-123456", "hunter22"),
-])
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("postgresql://dq:hunter22@db.internal:5432/wh", "hunter22"),
+        (f"postgresql://dq:{PASSWORD}@db.internal:5432/wh", PASSWORD),
+        ("postgresql://dq:p%40ss%3Aword@db.internal/wh", "p%40ss%3Aword"),
+        ("redshift://dq:Abc@@123@cluster.example:5439/dev?sslmode=verify-full", "Abc@@123"),
+        ("postgresql://db.internal/wh?user=dq&password=hunter22&sslmode=require", "hunter22"),
+        ("host=db.internal port=5432 user=dq password='hun ter22' dbname=wh", "hun ter22"),
+        ("Cannot connect: http://db:8086/query?db=x&u=dq&p=hunter22 failed", "hunter22"),
+        ("sslpassword=hunter22 token=tok-123456 api_key=key-123456", "hunter22"),
+    ],
+)
 def test_redact_masks_every_form(text, secret):
     out = redaction.redact(text)
     assert "***" in out
@@ -40,8 +43,12 @@ def test_redact_masks_every_form(text, secret):
 
 
 def test_redact_keeps_what_is_not_secret():
-    for text in ("duckdb:///data/dqhub.duckdb", "postgresql://dq@db/wh", "p = 0.05",
-                 "https://platform.example/bills/{bill_id}"):
+    for text in (
+        "duckdb:///data/dqhub.duckdb",
+        "postgresql://dq@db/wh",
+        "p = 0.05",
+        "https://platform.example/bills/{bill_id}",
+    ):
         assert redaction.redact(text) == text
 
 
@@ -56,8 +63,9 @@ def test_configured_secrets_are_masked_wherever_they_appear(monkeypatch):
 def test_jobs_settings_masks_secrets_and_passwords(monkeypatch, capsys):
     monkeypatch.setenv("DQ_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("DQ_WAREHOUSE", f"postgresql://dq:{PASSWORD}@db.internal:5432/wh")
-    monkeypatch.setenv("DQ_PLATFORM_DB_URL",
-                       "postgresql://db.internal/platform?user=bills&password=hunter22")
+    monkeypatch.setenv(
+        "DQ_PLATFORM_DB_URL", "postgresql://db.internal/platform?user=bills&password=hunter22"
+    )
     monkeypatch.setenv("DQ_PROJECTS_DB_URL", "postgresql://pr:Abc@@123@db.internal/projects")
     monkeypatch.setenv("DQ_INFLUX_URL", "http://reader:s3cr3t-pw@influx:8086/platform")
     assert main(["settings"]) == 0
@@ -70,8 +78,9 @@ def test_jobs_settings_masks_secrets_and_passwords(monkeypatch, capsys):
     assert "DQ_DORMANT_DAYS=14" in out  # other settings as they are
 
 
-@pytest.mark.parametrize("name", ["DQ_SESSION_TOKEN", "DQ_API_KEY", "DQ_SMTP_PASSWORD",
-                                  "DQ_OIDC_CLIENT_SECRET"])
+@pytest.mark.parametrize(
+    "name", ["DQ_SESSION_TOKEN", "DQ_API_KEY", "DQ_SMTP_PASSWORD", "DQ_OIDC_CLIENT_SECRET"]
+)
 def test_settings_named_as_secrets_are_hidden(name):
     assert redaction.setting_value(name, "value-123") == "*** (set)"
     assert redaction.setting_value(name, "") == ""
@@ -114,6 +123,7 @@ def test_platform_and_projects_errors_hide_the_password(monkeypatch, fresh_db):
 
 
 def test_influx_label_hides_a_password_with_at(monkeypatch):
-    src = InfluxSource("http://reader:p@ss-w0rd@127.0.0.1:8086/platform", "readings",
-                       "meter_id", "value", 1.0, 0)
+    src = InfluxSource(
+        "http://reader:p@ss-w0rd@127.0.0.1:8086/platform", "readings", "meter_id", "value", 1.0, 0
+    )
     assert src.label == "influxdb http://reader:***@127.0.0.1:8086/platform"

@@ -50,8 +50,10 @@ def test_sign_out_everywhere_ends_the_other_browsers_session(url, monkeypatch):
     ("argv", "reason"),
     [
         (["users", "passwd", "alice", "--password-stdin"], "the password was changed"),
-        (["users", "add", "alice", "--role", "bse", "--accounts", "all", "--password-stdin"],
-         "role, accounts or password changed"),
+        (
+            ["users", "add", "alice", "--role", "bse", "--accounts", "all", "--password-stdin"],
+            "role, accounts or password changed",
+        ),
         (["users", "signout", "alice"], "signed out everywhere by an admin"),
     ],
 )

@@ -98,8 +98,14 @@ def main() -> int:
     """Serve commands until ``quit`` or the end of stdin."""
     db = cache.app_database(config.get("DQ_WAREHOUSE"), config.get("DQ_CACHE_PATH"))
     assert isinstance(db, cache.CachedWarehouse), "expected a remote warehouse and a cache path"
-    _say({"ready": True, "pid": os.getpid(), "cache": str(db.path),
-          "refreshed_at": db.refreshed_at()})
+    _say(
+        {
+            "ready": True,
+            "pid": os.getpid(),
+            "cache": str(db.path),
+            "refreshed_at": db.refreshed_at(),
+        }
+    )
     loaded = pd.DataFrame()
     for line in sys.stdin:
         command = json.loads(line)

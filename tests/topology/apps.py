@@ -34,8 +34,12 @@ class AppProcess:
         self._log_file = log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.topology.app_process"],
-            cwd=ROOT, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file,
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log_file,
         )
         self._answers: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

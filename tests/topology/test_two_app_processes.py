@@ -43,8 +43,14 @@ def _open_issue(app: AppProcess) -> str:
 
 def _save(user: str, issue_id: str, status: str, note: str) -> dict:
     """The Issues page's Save of one row's status and note, as ``user``."""
-    return {"op": "save", "user": user, "issue_id": issue_id, "status": status, "note": note,
-            "hold": False}
+    return {
+        "op": "save",
+        "user": user,
+        "issue_id": issue_id,
+        "status": status,
+        "note": note,
+        "hold": False,
+    }
 
 
 def _stored(db, issue_id):
@@ -104,9 +110,7 @@ def test_an_edit_in_one_process_shows_in_the_other_after_its_cache_refresh(apps,
 
 
 @pytest.mark.parametrize("overlap", [True, False], ids=["while-the-first-commits", "after-it"])
-def test_concurrent_edits_of_one_issue_one_lands_the_stale_one_is_refused(
-    apps, warehouse, overlap
-):
+def test_concurrent_edits_of_one_issue_one_lands_the_stale_one_is_refused(apps, warehouse, overlap):
     a, b = apps
     issue = _open_issue(a)
     shown = b.row("bob", issue)  # both pages now show the issue as it was loaded

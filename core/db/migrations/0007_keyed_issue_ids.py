@@ -24,7 +24,8 @@ def new_ids(rows: pd.DataFrame, key: bytes) -> list[str]:
     ``rows`` holds ``kind, detector, meter_id, bill_id, source, start_ts``.
     """
     return [
-        store.bill_issue_id(r.detector, r.bill_id, r.meter_id, key) if r.kind == "bill"
+        store.bill_issue_id(r.detector, r.bill_id, r.meter_id, key)
+        if r.kind == "bill"
         else store.issue_id(r.meter_id, r.detector, r.source, r.start_ts, key)
         for r in rows.itertuples(index=False)
     ]

@@ -35,12 +35,17 @@ def run(ctx: Context, values: Mapping[str, Any]) -> Result:
     threshold = values["factor"] * np.nanmedian(readings)
     flagged = readings > threshold  # NaN compares False: missing is never flagged
     frame = pd.DataFrame({"ts": grid.times(), "reading": readings, "flagged": flagged})
-    line = alt.Chart(frame).mark_line().encode(
-        x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("reading:Q", title=f"{series.unit}"))
-    dots = alt.Chart(frame[frame["flagged"]]).mark_circle(color="#eb5757", size=40).encode(
-        x="ts:T", y="reading:Q")
-    rule = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(strokeDash=[4, 3]).encode(
-        y="y:Q")
+    line = (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("reading:Q", title=f"{series.unit}"))
+    )
+    dots = (
+        alt.Chart(frame[frame["flagged"]])
+        .mark_circle(color="#eb5757", size=40)
+        .encode(x="ts:T", y="reading:Q")
+    )
+    rule = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(strokeDash=[4, 3]).encode(y="y:Q")
     return Result(
         frame=frame[frame["flagged"]],
         chart=alt.layer(line, rule, dots),
@@ -60,8 +65,15 @@ MODEL = Model(
     inputs=(
         Input("meter", "meter", "The meter to look at (or the synthetic one).", label="Meter"),
         Input("day", "date", "The last day of the 30 days shown.", label="Day"),
-        Input("factor", "number", "Multiple of the median above which a reading is flagged. "
-              "Lower flags more readings.", default=3.0, min=1.0, max=10.0, step=0.5),
+        Input(
+            "factor",
+            "number",
+            "Multiple of the median above which a reading is flagged. Lower flags more readings.",
+            default=3.0,
+            min=1.0,
+            max=10.0,
+            step=0.5,
+        ),
     ),
     run=run,
     # key defaults to the file name; group defaults to "Models"

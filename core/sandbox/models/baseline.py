@@ -60,8 +60,10 @@ def run(ctx: Context, values: Mapping[str, Any]) -> Result:
     actual = grid.values[0]
     judged = int((test & np.isfinite(actual)).sum())
     if f.train_points == 0 or judged == 0:
-        raise SandboxError("This meter has no readings in the training days or in the test "
-                           "week of this window: pick another day or meter.")
+        raise SandboxError(
+            "This meter has no readings in the training days or in the test "
+            "week of this window: pick another day or meter."
+        )
     outside = _outside(actual, f, test)
     shown = train | test
     frame = pd.DataFrame({
@@ -76,8 +78,11 @@ def run(ctx: Context, values: Mapping[str, Any]) -> Result:
     fit_cols = ["ts", "actual", "expected", "lower", "upper", "period"]
     chart = charts.fill(charts.band_template(s.unit), fit=frame[fit_cols],
                         outside=frame.loc[frame["outside"], fit_cols], windows=week)  # fmt: skip
-    residual = charts.fill(charts.residual_template(s.unit), windows=week,
-                           fit=frame[["ts", "residual", "res_lower", "res_upper", "period"]])
+    residual = charts.fill(
+        charts.residual_template(s.unit),
+        windows=week,
+        fit=frame[["ts", "residual", "res_lower", "res_upper", "period"]],
+    )
     on_test = towt.scores(actual, f.expected, test)
     on_train = towt.scores(actual, f.expected, train)
     inside = 100 * (1 - outside.sum() / judged)
@@ -95,12 +100,16 @@ def run(ctx: Context, values: Mapping[str, Any]) -> Result:
     )
     notes = []
     if temp is not None and temp.synthetic and not s.synthetic:
-        notes.append("No temperature series for this building in the warehouse: the model uses "
-                     "a made-up temperature series, which cannot explain this meter's use, so "
-                     "expect no gain (or a small loss) from switching temperature on.")
+        notes.append(
+            "No temperature series for this building in the warehouse: the model uses "
+            "a made-up temperature series, which cannot explain this meter's use, so "
+            "expect no gain (or a small loss) from switching temperature on."
+        )
     if s.synthetic:
-        notes.append("Synthetic meter: made-up readings that follow the made-up temperature, "
-                     "so switching temperature on should lower the error.")
+        notes.append(
+            "Synthetic meter: made-up readings that follow the made-up temperature, "
+            "so switching temperature on should lower the error."
+        )
     return Result(
         frame[FRAME_COLUMNS], chart, int(outside.sum()), "readings outside the band",
         explanation, default_count=n0, notes=tuple(notes), extra_charts=(residual,),
@@ -125,18 +134,44 @@ MODEL = Model(
         "measurement-and-verification baselines; the detectors' *expected* profile is its "
         "simplest cousin (the median per weekday/weekend slot)."
     ),
-    mirrors=("docs/detectors.md#meter-detectors", "core/detectors/_baseline.py",
-             "core/sandbox/towt.py"),  # fmt: skip
-    inputs=data_inputs() + (
-        Input("training_days", "number", "Days before the test week the model learns from. "
-              "More days average out more noise but also older behaviour.", default=21,
-              min=7, max=WINDOW_DAYS - TEST_DAYS, step=1, label="Training days"),
-        Input("band", "number", "Share of the training errors the band holds. A wider band "
-              "flags fewer readings (never more).", default=90, min=50, max=99, step=1,
-              label="Band width (%)"),
-        Input("temperature", "toggle", "Add outdoor temperature to the time of week. Helps on "
-              "meters that heat or cool; does nothing useful without a real temperature "
-              "series.", default=True, label="Use temperature"),
+    mirrors=(
+        "docs/detectors.md#meter-detectors",
+        "core/detectors/_baseline.py",
+        "core/sandbox/towt.py",
+    ),  # fmt: skip
+    inputs=data_inputs()
+    + (
+        Input(
+            "training_days",
+            "number",
+            "Days before the test week the model learns from. "
+            "More days average out more noise but also older behaviour.",
+            default=21,
+            min=7,
+            max=WINDOW_DAYS - TEST_DAYS,
+            step=1,
+            label="Training days",
+        ),
+        Input(
+            "band",
+            "number",
+            "Share of the training errors the band holds. A wider band "
+            "flags fewer readings (never more).",
+            default=90,
+            min=50,
+            max=99,
+            step=1,
+            label="Band width (%)",
+        ),
+        Input(
+            "temperature",
+            "toggle",
+            "Add outdoor temperature to the time of week. Helps on "
+            "meters that heat or cool; does nothing useful without a real temperature "
+            "series.",
+            default=True,
+            label="Use temperature",
+        ),
     ),  # fmt: skip
     run=run,
     group="Baselines",

@@ -60,16 +60,19 @@ PLAIN = {
 _LOG10 = {"min": -20.0, "max": 0.0, "step": 0.5}  # a probability's log10: negative
 OVERRIDES = {
     "flatline": {"long_hours": {"max": 240.0, "step": 1.0}, "max_log10_probability": _LOG10},
-    "zero_run": {"water_min_hours": {"max": 168.0, "step": 1.0},
-                 "max_log10_probability": _LOG10},
-    "unit_change": {"medium_hours": {"max": 24.0, "step": 1.0},
-                    "metric_factor": {"min": 1.0}, "volume_factor": {"min": 1.0},
-                    "loose": {"min": 1.0, "max": 10.0, "step": 0.1}},
+    "zero_run": {"water_min_hours": {"max": 168.0, "step": 1.0}, "max_log10_probability": _LOG10},
+    "unit_change": {
+        "medium_hours": {"max": 24.0, "step": 1.0},
+        "metric_factor": {"min": 1.0},
+        "volume_factor": {"min": 1.0},
+        "loose": {"min": 1.0, "max": 10.0, "step": 0.1},
+    },
     "missing_data": {"min_slots": {"max": 48}},
 }
 
 MODELS = tuple(
-    detector_model(name, module, TITLES.get(name, ""), PLAIN.get(name, ""),
-                   OVERRIDES.get(name))  # fmt: skip
+    detector_model(
+        name, module, TITLES.get(name, ""), PLAIN.get(name, ""), OVERRIDES.get(name)
+    )  # fmt: skip
     for name, module in REGISTRY.items()
 )

@@ -103,9 +103,19 @@ def _days_template() -> dict:
 @lru_cache(maxsize=4)
 def _profiles_template() -> dict:
     x = alt.X("hour:Q", title="Local hour", scale=alt.Scale(domain=[0, 24]))
-    shade = alt.Chart(alt.NamedData("windows")).mark_rect(opacity=0.1).encode(
-        x="start:Q", x2="end:Q", color=alt.Color("window:N", title="Window", scale=alt.Scale(
-            domain=["morning", "plateau"], range=["#f2994a", "#2f80ed"])))
+    shade = (
+        alt.Chart(alt.NamedData("windows"))
+        .mark_rect(opacity=0.1)
+        .encode(
+            x="start:Q",
+            x2="end:Q",
+            color=alt.Color(
+                "window:N",
+                title="Window",
+                scale=alt.Scale(domain=["morning", "plateau"], range=["#f2994a", "#2f80ed"]),
+            ),
+        )
+    )
     lines = alt.Chart(alt.NamedData("profiles")).mark_line(strokeWidth=1).encode(
         x=x, y=alt.Y("kw:Q", title="Demand (kW)"), detail="day:N",
         color=alt.Color("outcome:N", legend=None, scale=alt.Scale(
@@ -153,8 +163,10 @@ def run(ctx: Context, values: Mapping[str, Any]) -> Result:
     fault = found.iloc[0] if len(found) else None
     cost = 0.0 if fault is None else float(fault["est_monthly_cost"])
     cost0 = float(base_found["est_monthly_cost"].iloc[0]) if len(base_found) else 0.0
-    rule = (f"{p.min_days} or more overshoot mornings, or one whose peak is in the month's top "
-            f"{p.top_fraction:.0%} of daily peaks")
+    rule = (
+        f"{p.min_days} or more overshoot mornings, or one whose peak is in the month's top "
+        f"{p.top_fraction:.0%} of daily peaks"
+    )
     if fault is None:
         verdict = f"The month is **not a fault** (it needs {rule})."
     else:
@@ -194,8 +206,11 @@ MODEL = Model(
         "AFDD fault and a draft project for the building engineers. Only complete weekdays "
         "count; mornings blocked by a severe data-quality issue are left out."
     ),
-    mirrors=("core/overshoot/detect.py::building_days", "core/overshoot/detect.py::faults",
-             "core/overshoot/detect.py::Params"),  # fmt: skip
+    mirrors=(
+        "core/overshoot/detect.py::building_days",
+        "core/overshoot/detect.py::faults",
+        "core/overshoot/detect.py::Params",
+    ),  # fmt: skip
     inputs=_inputs(),
     run=run,
     group="Morning overshoot",

@@ -25,41 +25,78 @@ def history_charts(
     data = history.assign(
         mid=history["period_start"] + (history["period_end"] + _DAY - history["period_start"]) / 2,
         end=history["period_end"] + _DAY,
-        bill=np.select([history["bill_id"] == bill_id, history["checks"] != ""],
-                       ["this bill", "other finding"], "no finding"),
-        period=history["period_start"].dt.strftime("%Y-%m-%d") + " to "
+        bill=np.select(
+            [history["bill_id"] == bill_id, history["checks"] != ""],
+            ["this bill", "other finding"],
+            "no finding",
+        ),
+        period=history["period_start"].dt.strftime("%Y-%m-%d")
+        + " to "
         + history["period_end"].dt.strftime("%Y-%m-%d"),
         estimated=history["estimated"].fillna(False).astype(bool),
-    )[["period_start", "end", "mid", "period", "days", "usage", "cost", "use_per_day",
-       "cost_per_unit", "estimated", "checks", "bill"]]
-    colour = alt.Color("bill:N", legend=None, scale=alt.Scale(
-        domain=list(HISTORY_COLOURS), range=list(HISTORY_COLOURS.values())))
-    tooltip = ["period:N", "days:Q", alt.Tooltip("usage:Q", title=f"usage ({unit})", format=",.0f"),
-               alt.Tooltip("cost:Q", format="$,.2f"),
-               alt.Tooltip("use_per_day:Q", title=f"{unit}/day", format=",.1f"),
-               alt.Tooltip("cost_per_unit:Q", title=f"$/{unit}", format="$,.4f"),
-               "estimated:N", alt.Tooltip("checks:N", title="findings")]
+    )[
+        [
+            "period_start",
+            "end",
+            "mid",
+            "period",
+            "days",
+            "usage",
+            "cost",
+            "use_per_day",
+            "cost_per_unit",
+            "estimated",
+            "checks",
+            "bill",
+        ]
+    ]
+    colour = alt.Color(
+        "bill:N",
+        legend=None,
+        scale=alt.Scale(domain=list(HISTORY_COLOURS), range=list(HISTORY_COLOURS.values())),
+    )
+    tooltip = [
+        "period:N",
+        "days:Q",
+        alt.Tooltip("usage:Q", title=f"usage ({unit})", format=",.0f"),
+        alt.Tooltip("cost:Q", format="$,.2f"),
+        alt.Tooltip("use_per_day:Q", title=f"{unit}/day", format=",.1f"),
+        alt.Tooltip("cost_per_unit:Q", title=f"$/{unit}", format="$,.4f"),
+        "estimated:N",
+        alt.Tooltip("checks:N", title="findings"),
+    ]
     x = alt.X("mid:T", title="Billing period", axis=alt.Axis(format="%b %Y"))
     base = alt.Chart(data)
-    flagged = base.transform_filter(alt.datum.bill == "this bill").mark_rect(
-        opacity=0.15, color=HISTORY_COLOURS["this bill"]).encode(x="period_start:T", x2="end:T")
+    flagged = (
+        base.transform_filter(alt.datum.bill == "this bill")
+        .mark_rect(opacity=0.15, color=HISTORY_COLOURS["this bill"])
+        .encode(x="period_start:T", x2="end:T")
+    )
 
     def panel(field: str, title: str, fmt: str, zero: bool) -> alt.LayerChart:
-        y = alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt),
-                  scale=alt.Scale(zero=zero))
+        y = alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=zero))
         line = base.mark_line(color="#9aa5b1").encode(x=x, y=y)
-        shape = alt.Shape("estimated:N", legend=None, scale=alt.Scale(
-            domain=[False, True], range=["circle", "diamond"]))
+        shape = alt.Shape(
+            "estimated:N",
+            legend=None,
+            scale=alt.Scale(domain=[False, True], range=["circle", "diamond"]),
+        )
         points = base.mark_point(size=70, strokeWidth=2).encode(
-            x=x, y=y, color=colour, shape=shape, tooltip=tooltip,
+            x=x,
+            y=y,
+            color=colour,
+            shape=shape,
+            tooltip=tooltip,
             fill=alt.when(alt.datum.estimated).then(alt.value("white")).otherwise(colour),
         )
         return alt.layer(flagged, line, points).properties(height=160)
 
     # No legends (the page's caption explains the marks): both panels keep the same plot width,
     # so their time axes line up.
-    return (panel("use_per_day", f"{unit} per day", ",.0f", True),
-            panel("cost_per_unit", f"$ per {unit}", "$,.3f", False))
+    return (
+        panel("use_per_day", f"{unit} per day", ",.0f", True),
+        panel("cost_per_unit", f"$ per {unit}", "$,.3f", False),
+    )
 
 
 def _unit(units: pd.Series) -> str:

@@ -32,9 +32,21 @@ from core.views.issue_list import RANK_SQL, SEVERITIES, FilterError, Where, chec
 from core.views.issues import DEFAULT_STATUSES
 
 __all__ = [
-    "CHECKS", "COLUMNS", "DEFAULT_STATUSES", "FilterError", "Filters", "NotFoundError",
-    "bill_history", "bill_url", "describe", "export_csv", "figures_markdown", "filter_options",
-    "list_bill_issues", "mask_ids", "table",
+    "CHECKS",
+    "COLUMNS",
+    "DEFAULT_STATUSES",
+    "FilterError",
+    "Filters",
+    "NotFoundError",
+    "bill_history",
+    "bill_url",
+    "describe",
+    "export_csv",
+    "figures_markdown",
+    "filter_options",
+    "list_bill_issues",
+    "mask_ids",
+    "table",
 ]
 
 # Check name -> what a finding means, for an analyst (names are a contract; order = filter order).
@@ -46,28 +58,61 @@ CHECKS: dict[str, str] = {
     "zero_usage": "The bill reports zero usage.",
     "negative_value": "Usage, cost or demand below zero.",
     "usage_outlier": "Use per day far from this meter's history (same month last year "
-                     "where it exists, recent bills otherwise).",
+    "where it exists, recent bills otherwise).",
     "unit_rate_outlier": "Cost per unit far from this meter's history.",
     "demand_impossible": "Billed energy above demand (kW) x hours in the period.",
     "stale_bill": "No bill for this meter ended within 45 days of the run date.",
     "estimated_streak": "3 or more estimated bills in a row, or the same use per day "
-                        "repeated 3 times without the estimated flag.",
+    "repeated 3 times without the estimated flag.",
     "bill_interval_mismatch": "Billed usage more than 10% from the sum of the meter's "
-                              "interval readings over the same days.",
+    "interval readings over the same days.",
     "future_period": "The period ends after the run date.",
 }
 MAX_EXPORT_ROWS = 100_000  # CSV download cap; narrow the filters past it
 
 # Columns of ``list_bill_issues`` (and of the CSV export), in display order.
 COLUMNS = [
-    "issue_id", "severity", "detector", "account_id", "account_name", "building_id",
-    "building_name", "meter_id", "bill_id", "commodity", "period_start", "period_end", "days",
-    "usage", "usage_unit", "use_per_day", "cost", "cost_per_unit", "demand_kw", "estimated",
-    "magnitude", "details", "status", "status_note", "status_by", "status_at",
+    "issue_id",
+    "severity",
+    "detector",
+    "account_id",
+    "account_name",
+    "building_id",
+    "building_name",
+    "meter_id",
+    "bill_id",
+    "commodity",
+    "period_start",
+    "period_end",
+    "days",
+    "usage",
+    "usage_unit",
+    "use_per_day",
+    "cost",
+    "cost_per_unit",
+    "demand_kw",
+    "estimated",
+    "magnitude",
+    "details",
+    "status",
+    "status_note",
+    "status_by",
+    "status_at",
 ]
 # The bill's figures, which the job copies into details and the table shows in their own columns.
-FIGURES = ("period", "period_start", "period_end", "days", "usage", "usage_unit", "cost",
-           "demand_kw", "estimated", "use_per_day", "cost_per_unit")
+FIGURES = (
+    "period",
+    "period_start",
+    "period_end",
+    "days",
+    "usage",
+    "usage_unit",
+    "cost",
+    "demand_kw",
+    "estimated",
+    "use_per_day",
+    "cost_per_unit",
+)
 _SELECT = (
     "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.bill_id, "
     "i.start_ts, i.end_ts, i.magnitude, i.details, i.status, i.status_note, i.status_by, "
@@ -215,13 +260,15 @@ def bill_url(bill_id: object) -> str | None:
 
 
 def _id_kind(key: str) -> str | None:
-    """"Bill", "Meter", "Building" or "Account" when a details key names such ids."""
-    return next((k.capitalize() for k in ("bill", "meter", "building", "account")
-                 if k in key.lower()), None)
+    """Which of Bill, Meter, Building or Account a details key names ids of (None: none)."""
+    return next(
+        (k.capitalize() for k in ("bill", "meter", "building", "account") if k in key.lower()), None
+    )
 
 
-def _label_ids(details: dict[str, Any], label: Callable[[str, object], str],
-               known: dict[str, str]) -> dict[str, Any]:
+def _label_ids(
+    details: dict[str, Any], label: Callable[[str, object], str], known: dict[str, str]
+) -> dict[str, Any]:
     """``details`` with its ids through ``label``.
 
     An id is a string (alone or in a list) that ``known`` (id -> kind) lists, or that sits under
@@ -229,6 +276,7 @@ def _label_ids(details: dict[str, Any], label: Callable[[str, object], str],
     """
     out = {}
     for key, value in details.items():
+
         def one(v: object, key: str = key) -> object:
             kind = known.get(v) if isinstance(v, str) else None
             kind = kind or (_id_kind(key) if isinstance(v, str) else None)
@@ -246,7 +294,7 @@ def _known_ids(db: Database, values: set[str]) -> dict[str, str]:
     known: dict[str, str] = {}
     values_list = sorted(values)
     for i in range(0, len(values_list), 500):
-        chunk = values_list[i:i + 500]
+        chunk = values_list[i : i + 500]
         marks = ", ".join("?" for _ in chunk)
         for kind, sql in (
             ("Account", f"SELECT DISTINCT account_id FROM meters WHERE account_id IN ({marks})"),
@@ -305,8 +353,11 @@ def figures_markdown(row: pd.Series, finding: str = "") -> str:
         f"**Usage** {num(row['usage'], ',.0f', after=f' {unit}')} · "
         f"{num(row['use_per_day'], ',.1f', after=f' {unit}/day')}",
         f"**Cost** {num(row['cost'], ',.2f', '$')} · "
-        + ("cost per unit n/a" if pd.isna(row["cost_per_unit"])
-           else f"${row['cost_per_unit']:,.4f} per {unit}"),
+        + (
+            "cost per unit n/a"
+            if pd.isna(row["cost_per_unit"])
+            else f"${row['cost_per_unit']:,.4f} per {unit}"
+        ),
         f"**Demand** {num(row['demand_kw'], ',.1f', after=' kW')} · **Estimated read** {estimated}",
     ]
     if finding:
@@ -327,21 +378,33 @@ def mask_ids(db: Database, df: pd.DataFrame, salt: str | None) -> pd.DataFrame:
     if "bill_id" in out.columns:
         out["bill_id"] = [masking.pseudonym("Bill", b, salt) for b in df["bill_id"]]
     if "details" in out.columns:
-        strings = {v for d in df["details"] if isinstance(d, dict) for x in d.values()
-                   for v in (x if isinstance(x, list) else [x]) if isinstance(v, str)}
+        strings = {
+            v
+            for d in df["details"]
+            if isinstance(d, dict)
+            for x in d.values()
+            for v in (x if isinstance(x, list) else [x])
+            if isinstance(v, str)
+        }
         known = _known_ids(db, strings) if strings else {}
 
         def label(kind: str, value: object) -> str:
             return masking.pseudonym(kind, value, salt)
 
-        out["details"] = [_label_ids(d, label, known) if isinstance(d, dict) else d
-                          for d in df["details"]]
+        out["details"] = [
+            _label_ids(d, label, known) if isinstance(d, dict) else d for d in df["details"]
+        ]
     return out
 
 
-def export_csv(db: Database, user: User, filters: Filters,
-               mask: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
-               salt: str | None = None, limit: int = MAX_EXPORT_ROWS) -> bytes:
+def export_csv(
+    db: Database,
+    user: User,
+    filters: Filters,
+    mask: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+    salt: str | None = None,
+    limit: int = MAX_EXPORT_ROWS,
+) -> bytes:
     """The filtered findings as CSV (first ``limit`` rows, page order).
 
     Names go through ``mask`` (``core.ui.masker()``) and ids through ``mask_ids`` with
@@ -361,19 +424,32 @@ def table(view: pd.DataFrame, finding: list[str], links: list[str | None] | None
     ``finding`` is the one-line text of each row's details; ``links`` the bill URLs (None:
     no link column).
     """
-    period = (view["period_start"].dt.strftime("%Y-%m-%d") + " to "
-              + view["period_end"].dt.strftime("%Y-%m-%d"))
-    out = pd.DataFrame({
-        "severity": view["severity"], "check": view["detector"],
-        "building": view["building_name"].fillna(view["building_id"]),
-        "period": period.fillna(""), "usage": view["usage"], "unit": view["usage_unit"],
-        "use_per_day": view["use_per_day"], "cost": view["cost"],
-        "cost_per_unit": view["cost_per_unit"], "estimated": view["estimated"],
-        "status": view["status"], "note": view["status_note"].fillna(""), "finding": finding,
-        "meter": view["meter_id"].where(view["meter_id"].fillna("") != "", "—"),
-        "bill": view["bill_id"], "account": view["account_name"].fillna(view["account_id"]),
-        "days": view["days"],
-    })
+    period = (
+        view["period_start"].dt.strftime("%Y-%m-%d")
+        + " to "
+        + view["period_end"].dt.strftime("%Y-%m-%d")
+    )
+    out = pd.DataFrame(
+        {
+            "severity": view["severity"],
+            "check": view["detector"],
+            "building": view["building_name"].fillna(view["building_id"]),
+            "period": period.fillna(""),
+            "usage": view["usage"],
+            "unit": view["usage_unit"],
+            "use_per_day": view["use_per_day"],
+            "cost": view["cost"],
+            "cost_per_unit": view["cost_per_unit"],
+            "estimated": view["estimated"],
+            "status": view["status"],
+            "note": view["status_note"].fillna(""),
+            "finding": finding,
+            "meter": view["meter_id"].where(view["meter_id"].fillna("") != "", "—"),
+            "bill": view["bill_id"],
+            "account": view["account_name"].fillna(view["account_id"]),
+            "days": view["days"],
+        }
+    )
     if links is not None:
         out.insert(out.columns.get_loc("bill") + 1, "link", links)
     out.index = pd.Index(view["issue_id"], name="issue_id")
@@ -413,7 +489,8 @@ def filter_options(db: Database, user: User) -> dict[str, Any]:
         "severities": list(SEVERITIES),
         "statuses": list(STATUSES),
         "accounts": dict(sorted(accounts.items(), key=lambda kv: str(kv[1]))),
-        "buildings": dict(sorted(buildings.items(),
-                                 key=lambda kv: (str(accounts.get(kv[1][1])), str(kv[1][0])))),
+        "buildings": dict(
+            sorted(buildings.items(), key=lambda kv: (str(accounts.get(kv[1][1])), str(kv[1][0])))
+        ),
         "findings": sum(r[3] for r in found),
     }

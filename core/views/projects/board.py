@@ -38,9 +38,20 @@ from core.overshoot.sync import STATUSES
 from core.runs import utcnow
 
 __all__ = [
-    "DEFAULT_STATUSES", "PROJECT_ROLES", "STATUSES", "TRANSITIONS", "Filters", "ProjectError",
-    "filter_options", "history", "list_projects", "moved_away", "needs_note", "project",
-    "set_status", "table",
+    "DEFAULT_STATUSES",
+    "PROJECT_ROLES",
+    "STATUSES",
+    "TRANSITIONS",
+    "Filters",
+    "ProjectError",
+    "filter_options",
+    "history",
+    "list_projects",
+    "moved_away",
+    "needs_note",
+    "project",
+    "set_status",
+    "table",
 ]
 
 PROJECT_ROLES = ("admin", "bse")  # who may change a project's status
@@ -52,7 +63,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "WONT_DO": ("IN_PROGRESS",),  # reopen: decided to act after all
 }
 STATUS_LABELS = {
-    "DRAFT": "Draft", "IN_PROGRESS": "In progress", "COMPLETED": "Completed",
+    "DRAFT": "Draft",
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
     "WONT_DO": "Won't do",
 }
 TYPE_LABELS = {"morning_overshoot": "Morning overshoot"}
@@ -60,9 +73,24 @@ MAX_NOTE_CHARS = 2000  # a paragraph; the column holds more, the page's text are
 
 # Columns of ``list_projects``, in display order.
 COLUMNS = [
-    "project_id", "type", "status", "account_id", "account_name", "building_id",
-    "building_name", "month", "est_monthly_cost", "overshoot_days", "top_hits", "worst_day",
-    "worst_excess_kw", "void", "title", "summary", "source_fault_id", "updated_at",
+    "project_id",
+    "type",
+    "status",
+    "account_id",
+    "account_name",
+    "building_id",
+    "building_name",
+    "month",
+    "est_monthly_cost",
+    "overshoot_days",
+    "top_hits",
+    "worst_day",
+    "worst_excess_kw",
+    "void",
+    "title",
+    "summary",
+    "source_fault_id",
+    "updated_at",
     "updated_by",
 ]
 _SELECT = (
@@ -148,11 +176,16 @@ def moved_away(db: Database, user: User, building_ids: list[str]) -> set[str]:
     out: set[str] = set()
     ids = sorted(set(building_ids))
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         marks = ", ".join("?" for _ in chunk)
-        out |= {r[0] for r in db.fetch_all(
-            f"SELECT DISTINCT building_id FROM meters WHERE building_id IN ({marks}) "
-            f"AND NOT ({scope})", [*chunk, *params])}
+        out |= {
+            r[0]
+            for r in db.fetch_all(
+                f"SELECT DISTINCT building_id FROM meters WHERE building_id IN ({marks}) "
+                f"AND NOT ({scope})",
+                [*chunk, *params],
+            )
+        }
     return out
 
 
@@ -209,16 +242,25 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
     project type is shown only when the frame holds more than one; a void project's status
     reads e.g. "Draft (void)".
     """
-    out = pd.DataFrame({
-        "building": view["building_name"], "account": view["account_name"],
-        "project": [TYPE_LABELS.get(t, t) for t in view["type"]],
-        "status": [STATUS_LABELS.get(s, s) + (" (void)" if v else "")
-                   for s, v in zip(view["status"], view["void"], strict=True)],
-        "cost": view["est_monthly_cost"], "month": view["month"],
-        "overshoot_days": view["overshoot_days"], "top_hits": view["top_hits"],
-        "worst_excess_kw": view["worst_excess_kw"], "worst_day": view["worst_day"],
-        "updated_at": view["updated_at"], "updated_by": view["updated_by"],
-    })
+    out = pd.DataFrame(
+        {
+            "building": view["building_name"],
+            "account": view["account_name"],
+            "project": [TYPE_LABELS.get(t, t) for t in view["type"]],
+            "status": [
+                STATUS_LABELS.get(s, s) + (" (void)" if v else "")
+                for s, v in zip(view["status"], view["void"], strict=True)
+            ],
+            "cost": view["est_monthly_cost"],
+            "month": view["month"],
+            "overshoot_days": view["overshoot_days"],
+            "top_hits": view["top_hits"],
+            "worst_excess_kw": view["worst_excess_kw"],
+            "worst_day": view["worst_day"],
+            "updated_at": view["updated_at"],
+            "updated_by": view["updated_by"],
+        }
+    )
     if view["type"].nunique() < 2:
         out = out.drop(columns="project")
     out.index = pd.Index(view["project_id"], name="project_id")
@@ -250,8 +292,9 @@ def filter_options(pdb: Database, db: Database, user: User) -> dict[str, Any]:
     return {
         "statuses": list(STATUSES),
         "accounts": dict(sorted(accounts.items(), key=lambda kv: str(kv[1]))),
-        "buildings": dict(sorted(buildings.items(),
-                                 key=lambda kv: (str(accounts.get(kv[1][1])), str(kv[1][0])))),
+        "buildings": dict(
+            sorted(buildings.items(), key=lambda kv: (str(accounts.get(kv[1][1])), str(kv[1][0])))
+        ),
         "months": sorted({r[2] for r in rows if r[2]}, reverse=True),
         "projects": sum(r[4] for r in rows),
         "void": sum(r[4] for r in rows if r[3]),
@@ -312,8 +355,7 @@ def set_status(
         raise ProjectError(f"Project {project_id}: role {user.role!r} cannot change projects")
     if to_status not in STATUSES:
         raise ProjectError(
-            f"Unknown status {to_status!r} for project {project_id}; "
-            f"expected {', '.join(STATUSES)}"
+            f"Unknown status {to_status!r} for project {project_id}; expected {', '.join(STATUSES)}"
         )
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE_CHARS:
@@ -346,8 +388,9 @@ def set_status(
                 f"allowed: {', '.join(TRANSITIONS[old])}"
             )
         if note is None and needs_note(old, to_status):
-            raise ProjectError(f"Project {project_id}: say why in a note to go from {old} to "
-                               f"{to_status}")
+            raise ProjectError(
+                f"Project {project_id}: say why in a note to go from {old} to {to_status}"
+            )
         # Compare-and-set: a concurrent change since the read above updates no row here.
         tx.execute(
             "UPDATE projects SET status = ?, updated_at = ?, updated_by = ? "
@@ -361,8 +404,10 @@ def set_status(
         if [tuple(r[:2]) for r in after] != [(to_status, user.username)] or (
             pd.Timestamp(after[0][2]) != pd.Timestamp(now)
         ):
-            raise ProjectError(f"Project {project_id} was changed by someone else just now; "
-                               "reload to see the change, then edit again")
+            raise ProjectError(
+                f"Project {project_id} was changed by someone else just now; "
+                "reload to see the change, then edit again"
+            )
         tx.execute(
             "INSERT INTO project_events (project_id, changed_at, changed_by, from_status, "
             "to_status, note) VALUES (?, ?, ?, ?, ?, ?)",

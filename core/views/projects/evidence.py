@@ -50,7 +50,10 @@ class Evidence:
 
 
 def evidence(
-    db: Database, pdb: Database, user: User, project_id: str,
+    db: Database,
+    pdb: Database,
+    user: User,
+    project_id: str,
     params: detect.Params | None = None,
 ) -> Evidence:
     """The evidence for one project of the user's accounts (its evidence month).
@@ -96,11 +99,13 @@ def evidence(
 def _local_profiles(load: pd.DataFrame, tz: str, month: str, days: pd.DataFrame) -> pd.DataFrame:
     """Demand slots of ``month`` in local wall-clock time, flagged by their day's outcome."""
     local = pd.DatetimeIndex(load["ts"]).tz_localize("UTC").tz_convert(tz).tz_localize(None)
-    out = pd.DataFrame({
-        "day": local.normalize(),
-        "hour": (local - local.normalize()).total_seconds() / 3600,
-        "kw": load["kw"].to_numpy(float),
-    })
+    out = pd.DataFrame(
+        {
+            "day": local.normalize(),
+            "hour": (local - local.normalize()).total_seconds() / 3600,
+            "kw": load["kw"].to_numpy(float),
+        }
+    )
     out = out[(local.strftime("%Y-%m") == month) & out["kw"].notna()]
     # A fall-back day repeats an hour of wall-clock time: keep its first pass, so every line
     # on the time-of-day axis moves forward.
@@ -119,31 +124,51 @@ def figures(ev: Evidence) -> list[dict[str, Any]]:
     ``value``, ``help`` and, for the startup, ``delta`` and ``delta_arrow``.
     """
     p, f = ev.params, ev.fault
-    out: list[dict[str, Any]] = [{
-        "label": "Est. cost / month",
-        "value": f"${float(ev.project['est_monthly_cost'] or 0):,.0f}",
-        "help": f"Worst morning excess (kW) x the ${p.demand_rate_per_kw:g}/kW demand rate",
-    }]
+    out: list[dict[str, Any]] = [
+        {
+            "label": "Est. cost / month",
+            "value": f"${float(ev.project['est_monthly_cost'] or 0):,.0f}",
+            "help": f"Worst morning excess (kW) x the ${p.demand_rate_per_kw:g}/kW demand rate",
+        }
+    ]
     if not f:
         return out
     worst = pd.Timestamp(f["worst_day"]).strftime("%a %d %b")
     usual, late = f.get("usual_startup_minute"), f.get("worst_startup_minute")
     shift = None if pd.isna(usual) or pd.isna(late) else round(late - usual)
-    delta = ("as usual" if shift == 0 else None if shift is None else
-             f"{abs(shift)} min {'earlier' if shift < 0 else 'later'} than usual")
+    delta = (
+        "as usual"
+        if shift == 0
+        else None
+        if shift is None
+        else f"{abs(shift)} min {'earlier' if shift < 0 else 'later'} than usual"
+    )
     return out + [
-        {"label": "Worst morning excess", "value": f"+{f['worst_excess_kw']:,.1f} kW",
-         "help": f"On {worst}: morning peak {f['worst_morning_peak_kw']:,.0f} kW vs that "
-                 f"day's plateau median {f['worst_plateau_kw']:,.0f} kW"},
-        {"label": "Overshoot mornings", "value": f"{f['overshoot_days']} of {f['counted_days']}",
-         "help": "Of the counted days: complete weekdays without a blocking data-quality issue. "
-                 f"{p.min_days} or more make a project."},
-        {"label": f"Top {p.top_fraction:.0%} hits", "value": str(f["top_hits"]),
-         "help": "Overshoots whose morning peak is among the month's highest daily peaks; "
-                 "one is enough for a project"},
-        {"label": f"Startup on {worst}", "value": clock(late), "delta": delta,
-         "delta_arrow": "auto" if shift else "off",
-         "help": f"Usual startup (median of counted days without overshoot): {clock(usual)}"},
+        {
+            "label": "Worst morning excess",
+            "value": f"+{f['worst_excess_kw']:,.1f} kW",
+            "help": f"On {worst}: morning peak {f['worst_morning_peak_kw']:,.0f} kW vs that "
+            f"day's plateau median {f['worst_plateau_kw']:,.0f} kW",
+        },
+        {
+            "label": "Overshoot mornings",
+            "value": f"{f['overshoot_days']} of {f['counted_days']}",
+            "help": "Of the counted days: complete weekdays without a blocking data-quality issue. "
+            f"{p.min_days} or more make a project.",
+        },
+        {
+            "label": f"Top {p.top_fraction:.0%} hits",
+            "value": str(f["top_hits"]),
+            "help": "Overshoots whose morning peak is among the month's highest daily peaks; "
+            "one is enough for a project",
+        },
+        {
+            "label": f"Startup on {worst}",
+            "value": clock(late),
+            "delta": delta,
+            "delta_arrow": "auto" if shift else "off",
+            "help": f"Usual startup (median of counted days without overshoot): {clock(usual)}",
+        },
     ]
 
 

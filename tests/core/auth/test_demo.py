@@ -61,8 +61,9 @@ def test_ending_demo_mode_is_for_good(seeded):
 
 def test_refusals_name_the_reason(seeded, fresh_db):
     db, _ = seeded
-    with pytest.raises(demo.DemoRefusedError, match="embedded DuckDB warehouse; DQ_WAREHOUSE is "
-                       "postgresql"):
+    with pytest.raises(
+        demo.DemoRefusedError, match="embedded DuckDB warehouse; DQ_WAREHOUSE is postgresql"
+    ):
         demo.refuse_remote("postgresql://user:secret@db.internal:5432/dq")
     try:
         demo.refuse_remote("postgresql://user:secret@db.internal:5432/dq")

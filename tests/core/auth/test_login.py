@@ -93,20 +93,33 @@ def test_proxy_headers_count_only_from_a_trusted_proxy(fresh_db, sso_setup):
     with pytest.raises(AuthError, match="sent no X-Forwarded-Email header"):
         login.proxy_user(setup, "10.1.2.3", {}, "X-Forwarded-Email", "")
     staff = login.proxy_user(
-        setup, "10.1.2.3", {"X-Forwarded-Email": "kim@example.com",
-                            "X-Forwarded-Groups": "sales, northwind"},
-        "X-Forwarded-Email", "X-Forwarded-Groups",
+        setup,
+        "10.1.2.3",
+        {"X-Forwarded-Email": "kim@example.com", "X-Forwarded-Groups": "sales, northwind"},
+        "X-Forwarded-Email",
+        "X-Forwarded-Groups",
     )
     assert (staff.role, staff.accounts) == ("staff", frozenset({"acc-01"}))
     with pytest.raises(AuthError, match="kim@example.com has no DQ Hub role"):
-        login.proxy_user(setup, "10.1.2.3", {"X-Forwarded-Email": "kim@example.com"},
-                         "X-Forwarded-Email", "X-Forwarded-Groups")
+        login.proxy_user(
+            setup,
+            "10.1.2.3",
+            {"X-Forwarded-Email": "kim@example.com"},
+            "X-Forwarded-Email",
+            "X-Forwarded-Groups",
+        )
 
 
 def test_oidc_claims_map_to_a_user_with_a_session(fresh_db, sso_setup, monkeypatch):
     setup = sso_setup(fresh_db)
-    claims = {"iss": "https://idp", "sub": "u1", "iat": 100, "email": "kim@example.com",
-              "name": "Kim", "groups": ["northwind"]}
+    claims = {
+        "iss": "https://idp",
+        "sub": "u1",
+        "iat": 100,
+        "email": "kim@example.com",
+        "name": "Kim",
+        "groups": ["northwind"],
+    }
     user, sid = login.oidc_user(fresh_db, setup, claims)
     assert (user.username, user.name, user.role) == ("kim@example.com", "Kim", "staff")
     assert login.oidc_user(fresh_db, setup, claims)[1] == sid  # the same sign-in, one session

@@ -57,8 +57,11 @@ def test_defaults(tmp_path):
         ("rules:\n  - group: g\n    role: root\n    accounts: all\n", 3, "unknown role 'root'"),
         ("rules:\n  - group: g\n    role: ds\n    acounts: all\n", 4, "unknown key 'acounts'"),
         ("rules:\n  - group: g\n    role: ds\n", 2, "the rule lacks accounts"),
-        ("rules:\n  - group: g\n    user: u\n    role: ds\n    accounts: all\n", 2,
-         "exactly one of user or group"),
+        (
+            "rules:\n  - group: g\n    user: u\n    role: ds\n    accounts: all\n",
+            2,
+            "exactly one of user or group",
+        ),
         ("rules:\n  - role: ds\n    accounts: all\n", 2, "exactly one of user or group"),
         ("rules:\n  - group: g\n    role: ds\n    accounts: some\n", 4, "accounts must be 'all'"),
         ("rules:\n  - group: g\n    role: ds\n    accounts: []\n", 4, "accounts must be 'all'"),

@@ -83,16 +83,16 @@ def test_errors_never_show_secrets(fresh_db, monkeypatch, mapping_file):
     assert "tiny-secret" not in str(info.value) and "s3cr3t" not in str(info.value)
 
 
-def test_a_bad_mapping_file_stops_the_app_naming_setting_and_line(fresh_db, monkeypatch,
-                                                                 mapping_file):
+def test_a_bad_mapping_file_stops_the_app_naming_setting_and_line(
+    fresh_db, monkeypatch, mapping_file
+):
     monkeypatch.setenv("DQ_AUTH_MODE", "oidc")
     mapping_file.write_text("rules:\n  - group: g\n    role: boss\n    accounts: all\n")
     with pytest.raises(ConfigError, match=r"DQ_AUTH_MAPPING_FILE: .*line 3: unknown role"):
         auth.setup(fresh_db, "duckdb:///x.duckdb", secrets={"auth": AUTH})
 
 
-def test_proxy_mode_needs_the_header_and_the_proxy_addresses(fresh_db, monkeypatch,
-                                                             mapping_file):
+def test_proxy_mode_needs_the_header_and_the_proxy_addresses(fresh_db, monkeypatch, mapping_file):
     monkeypatch.setenv("DQ_AUTH_MODE", "proxy")
     with pytest.raises(ConfigError, match="DQ_AUTH_PROXY_HEADER .* and DQ_TRUSTED_PROXIES"):
         auth.setup(fresh_db, "duckdb:///x.duckdb")

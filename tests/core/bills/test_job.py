@@ -97,8 +97,12 @@ def fake_normalise(raw, meters):
     unknown = bills.meter_id.notna() & ~bills.meter_id.isin(meters.meter_id)
     skipped = pd.concat(
         [
-            pd.DataFrame({"bill_id": bills.bill_id[backwards], "reason": "period_end is before period_start"}),
-            pd.DataFrame({"bill_id": bills.bill_id[unknown], "reason": "meter_id is not a known meter"}),
+            pd.DataFrame(
+                {"bill_id": bills.bill_id[backwards], "reason": "period_end is before period_start"}
+            ),
+            pd.DataFrame(
+                {"bill_id": bills.bill_id[unknown], "reason": "meter_id is not a known meter"}
+            ),
         ],
         ignore_index=True,
     )
@@ -128,7 +132,9 @@ def _zero_usage(ctx, params):
             "meter_id": b.meter_id,
             "severity": "medium",
             "magnitude": 0.0,
-            "details": [{"usage_per_day": np.float64(0.0), "ratio": float("nan")} for _ in range(len(b))],
+            "details": [
+                {"usage_per_day": np.float64(0.0), "ratio": float("nan")} for _ in range(len(b))
+            ],
         }
     )[RESULT_COLUMNS]
 
@@ -240,11 +246,17 @@ def test_rerun_is_idempotent_and_keeps_a_persons_status(warehouse):
     after = _snapshot(warehouse)
     assert after.issue_id.is_unique and list(after.issue_id) == list(before.issue_id)
     row = after.set_index("issue_id").loc[picked]
-    assert (row.status, row.status_by, row.status_note) == ("ignored", "alice", "meter replaced in February")
+    assert (row.status, row.status_by, row.status_note) == (
+        "ignored",
+        "alice",
+        "meter replaced in February",
+    )
     rest = lambda df: df[df.issue_id != picked].drop(columns="status_note").reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(rest(after), rest(before))
     assert after[after.issue_id != picked].status_note.isna().all()
-    assert set(warehouse.fetch_df("SELECT last_seen_run FROM dq_issues").last_seen_run) == {second.run_id}
+    assert set(warehouse.fetch_df("SELECT last_seen_run FROM dq_issues").last_seen_run) == {
+        second.run_id
+    }
     assert second.resolved == 0
 
 
@@ -259,14 +271,18 @@ def test_skipped_bills_are_recorded_as_partial_and_the_rest_is_checked(warehouse
     assert (run.status, run.units_total, run.units_failed) == ("partial", 5, 2)
     assert "BAD: skipped: period_end is before period_start" in run.error
     assert "ORPHAN" in run.error
-    assert warehouse.fetch_value("SELECT count(*) FROM dq_issues WHERE detector = 'zero_usage'") == 2
+    assert (
+        warehouse.fetch_value("SELECT count(*) FROM dq_issues WHERE detector = 'zero_usage'") == 2
+    )
 
 
 def test_a_raising_check_is_recorded_by_name_and_the_others_are_stored(warehouse):
     registry = {"boom": _check("boom", _boom), **FAKE}
     summary = job.run(warehouse, RUN_DATE, registry=registry)
     failures = dict(summary.failures)
-    assert "check boom raised RuntimeError: division by zero in rate table" in failures["check:boom"]
+    assert (
+        "check boom raised RuntimeError: division by zero in rate table" in failures["check:boom"]
+    )
     assert not [u for u in failures if u.startswith("m")]  # broken check, not broken meters
     stored = warehouse.fetch_df("SELECT detector, count(*) AS n FROM dq_issues GROUP BY detector")
     assert dict(zip(stored.detector, stored.n, strict=True)) == {"zero_usage": 2, "stale_bill": 1}
@@ -275,7 +291,9 @@ def test_a_raising_check_is_recorded_by_name_and_the_others_are_stored(warehouse
 
 
 def test_a_check_raising_on_one_meter_keeps_every_other_meters_findings(warehouse):
-    summary = job.run(warehouse, RUN_DATE, registry={"zero_usage": _check("zero_usage", _fails_on_m2)})
+    summary = job.run(
+        warehouse, RUN_DATE, registry={"zero_usage": _check("zero_usage", _fails_on_m2)}
+    )
     failures = dict(summary.failures)
     assert failures["m2"] == "check zero_usage raised ValueError: corrupt m2 history"
     assert "check:zero_usage" not in failures

@@ -25,10 +25,17 @@ def remote(pg_url):
         (LOADED_AT,),
     )
     now = datetime.now(UTC).replace(tzinfo=None)
-    db.insert_df("readings", pd.DataFrame({
-        "meter_id": "m1", "ts": [now - timedelta(days=90), now - timedelta(days=1)],
-        "value": [1.0, 2.0], "source": "platform",
-    }))
+    db.insert_df(
+        "readings",
+        pd.DataFrame(
+            {
+                "meter_id": "m1",
+                "ts": [now - timedelta(days=90), now - timedelta(days=1)],
+                "value": [1.0, 2.0],
+                "source": "platform",
+            }
+        ),
+    )
     return db
 
 
@@ -76,8 +83,9 @@ def test_reads_come_from_the_copy_until_a_refresh(cached, remote, monkeypatch):
 
 
 def test_triage_edit_lands_in_the_warehouse_then_the_copy(cached, remote):
-    triage.set_status(cached, ALICE, "i1", "acknowledged", note="called the site",
-                      expected_status_at=LOADED_AT)
+    triage.set_status(
+        cached, ALICE, "i1", "acknowledged", note="called the site", expected_status_at=LOADED_AT
+    )
     for db in (remote, cached):
         assert _status(db) == "acknowledged"
         assert db.fetch_all("SELECT changed_by, to_status, note FROM issue_events") == [
@@ -91,8 +99,10 @@ def test_write_based_on_a_stale_copy_is_refused_and_writes_nothing(cached, remot
     with pytest.raises(StaleCacheError, match="Reload the page"):
         with cached.transaction() as tx:
             owner = tx.fetch_all("SELECT owner FROM dq_issues WHERE issue_id = 'i1'")[0][0]
-            tx.execute("UPDATE dq_issues SET next_step = ? WHERE issue_id = 'i1'",
-                       (f"ask {owner or 'nobody'}",))
+            tx.execute(
+                "UPDATE dq_issues SET next_step = ? WHERE issue_id = 'i1'",
+                (f"ask {owner or 'nobody'}",),
+            )
     assert remote.fetch_all("SELECT owner, next_step FROM dq_issues") == [("bob", None)]
 
 
@@ -171,7 +181,10 @@ def test_run_command_refreshes_the_app_cache_of_a_remote_warehouse(pg_url, tmp_p
     env = {**os.environ, "DQ_WAREHOUSE": pg_url, "DQ_CACHE_PATH": str(path)}
     out = subprocess.run(
         [sys.executable, "-m", "jobs", "run", "bills", "--date", "2026-03-01", "-q"],
-        cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert "app cache" in out.stdout and refreshed_at(path) is not None

@@ -57,7 +57,10 @@ def _writer_process(path: str, seconds: float) -> subprocess.Popen:
         """
     )
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 

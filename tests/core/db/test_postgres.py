@@ -15,8 +15,10 @@ from core.errors import WarehouseError
     [
         ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
         ("SELECT '?' AS q, a FROM t WHERE b = ?", "SELECT '?' AS q, a FROM t WHERE b = %s"),
-        ("SELECT 'it''s ?' FROM t WHERE a LIKE 'x%' AND b = ?",
-         "SELECT 'it''s ?' FROM t WHERE a LIKE 'x%%' AND b = %s"),
+        (
+            "SELECT 'it''s ?' FROM t WHERE a LIKE 'x%' AND b = ?",
+            "SELECT 'it''s ?' FROM t WHERE a LIKE 'x%%' AND b = %s",
+        ),
         ('SELECT "odd?col" FROM t WHERE a % 2 = ?', 'SELECT "odd?col" FROM t WHERE a %% 2 = %s'),
     ],
 )
@@ -35,10 +37,16 @@ def test_values_round_trip_with_duckdb_like_types(pg_url):
         "CREATE TABLE t (i INTEGER, f DOUBLE PRECISION, s VARCHAR(20), b BOOLEAN, "
         "ts TIMESTAMP, d DATE)"
     )
-    df = pd.DataFrame({
-        "i": [1, 2], "f": [1.5, math.nan], "s": ["a'b?%", None], "b": [True, False],
-        "ts": pd.to_datetime(["2026-03-29 01:30", None]), "d": pd.to_datetime(["2026-03-29", None]),
-    })
+    df = pd.DataFrame(
+        {
+            "i": [1, 2],
+            "f": [1.5, math.nan],
+            "s": ["a'b?%", None],
+            "b": [True, False],
+            "ts": pd.to_datetime(["2026-03-29 01:30", None]),
+            "d": pd.to_datetime(["2026-03-29", None]),
+        }
+    )
     assert db.insert_df("t", df) == 2
     out = db.fetch_df("SELECT * FROM t WHERE s = ? OR s IS NULL ORDER BY i", ("a'b?%",))
     assert out["i"].tolist() == [1, 2]

@@ -64,9 +64,15 @@ def test_url_becomes_driver_options_with_ssl_on(monkeypatch):
     monkeypatch.setenv("DQ_CONNECT_TIMEOUT_SECONDS", "7")
     args = connect_args(URL + "?sslmode=verify-full")
     assert args == {
-        "host": "cluster.abc.eu-west-1.redshift.amazonaws.com", "port": 5439,
-        "database": "results", "user": "dq", "password": "p@ss", "ssl": True,
-        "sslmode": "verify-full", "timeout": 7, "application_name": "dqhub",
+        "host": "cluster.abc.eu-west-1.redshift.amazonaws.com",
+        "port": 5439,
+        "database": "results",
+        "user": "dq",
+        "password": "p@ss",
+        "ssl": True,
+        "sslmode": "verify-full",
+        "timeout": 7,
+        "application_name": "dqhub",
     }
     with pytest.raises(ConfigError, match=r"redshift://dq:\*\*\*@"):
         connect_args("redshift://dq:secret@host")  # no database
@@ -76,7 +82,7 @@ def test_transaction_sets_utc_commits_and_closes(fake):
     db = connect(URL)
     assert isinstance(db, RedshiftDatabase) and not db.SUPPORTS_COPY_STDIN
     assert db.fetch_value("SELECT count(*) FROM dq_issues WHERE status = ?", ("open",)) == 3
-    (_, con), = fake
+    ((_, con),) = fake
     assert con.autocommit is False and con.closed
     assert con.log[0] == ("SET timezone TO 'UTC'", [])
     assert con.log[1] == ("SELECT count(*) FROM dq_issues WHERE status = %s", ["open"])
@@ -88,7 +94,7 @@ def test_error_rolls_back(fake):
     with pytest.raises(RuntimeError), db.transaction() as tx:
         tx.execute("DELETE FROM dq_issues WHERE issue_id = ?", ("x",))
         raise RuntimeError("boom")
-    (_, con), = fake
+    ((_, con),) = fake
     assert con.rollbacks == 1 and con.commits == 1 and con.closed
 
 
@@ -96,7 +102,7 @@ def test_bulk_insert_is_batched_multi_row_inserts(fake, monkeypatch):
     monkeypatch.setenv("DQ_REDSHIFT_INSERT_BATCH_ROWS", "2")
     df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]})
     assert connect(URL).insert_df("t", df) == 3
-    (_, con), = fake
+    ((_, con),) = fake
     inserts = [entry for entry in con.log if entry[0].startswith("INSERT")]
     assert inserts == [
         ('INSERT INTO t ("a", "b") VALUES (%s, %s), (%s, %s)', [1, "x", 2, None]),
@@ -124,10 +130,13 @@ def test_batched_insert_sql_runs_on_postgresql(pg_url, monkeypatch):
     with psycopg.connect(pg_url) as con:
         con.execute("CREATE TABLE t (a INTEGER, b VARCHAR(8), ts TIMESTAMP)")
         tx = RedshiftTransaction(con)
-        df = pd.DataFrame({
-            "a": [1, 2, 3], "b": ["x", None, "z"],
-            "ts": pd.to_datetime(["2026-01-01 00:15", "2026-01-01 00:30", None]),
-        })
+        df = pd.DataFrame(
+            {
+                "a": [1, 2, 3],
+                "b": ["x", None, "z"],
+                "ts": pd.to_datetime(["2026-01-01 00:15", "2026-01-01 00:30", None]),
+            }
+        )
         assert tx.insert_df("t", df) == 3
         rows = tx.fetch_all("SELECT a, b, ts FROM t ORDER BY a")
     assert [r[:2] for r in rows] == [(1, "x"), (2, None), (3, "z")]

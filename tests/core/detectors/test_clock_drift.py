@@ -11,7 +11,9 @@ from tests.core.detectors.gridmaker import detect, events, make_grid
 
 def with_clock(grid, late=0, early=0, median=0.0, days=slice(None), readings=96, off_grid=0):
     n_days = grid.n_slots // 96
-    clock = {k: np.zeros((grid.n_meters, n_days)) for k in ("readings", "off_grid", "late", "early")}
+    clock = {
+        k: np.zeros((grid.n_meters, n_days)) for k in ("readings", "off_grid", "late", "early")
+    }
     clock["median_offset_s"] = np.zeros((grid.n_meters, n_days))
     clock["readings"][:] = readings
     clock["late"][0, days] = late
@@ -26,7 +28,9 @@ def test_a_gateway_stamping_late_is_one_low_finding_with_its_median_offset():
     found = detect(clock_drift, grid)
     assert events(found.mask[0]) == [(10 * 96, 14 * 96)]
     assert found.magnitude.sum() == pytest.approx(40.0)
-    assert list(clock_drift.severity(np.array([96.0]), np.array([40.0]), clock_drift.Params())) == ["low"]
+    assert list(clock_drift.severity(np.array([96.0]), np.array([40.0]), clock_drift.Params())) == [
+        "low"
+    ]
 
 
 def test_an_early_clock_is_a_negative_offset():
@@ -49,6 +53,7 @@ def test_jitter_both_ways_few_readings_or_small_offsets_are_quiet():
 
 def test_readings_skipped_as_off_the_grid_count_toward_the_day():
     # 60 kept readings and 36 skipped ones, all about 2.5 minutes late
-    grid = with_clock(make_grid(days=14), late=96, median=150.0, readings=60, off_grid=36,
-                      days=slice(13, 14))
+    grid = with_clock(
+        make_grid(days=14), late=96, median=150.0, readings=60, off_grid=36, days=slice(13, 14)
+    )
     assert detect(clock_drift, grid).mask.any()

@@ -25,7 +25,9 @@ def scale_day(grid, day: str, factor: float) -> tuple[int, int]:
 
 def test_a_day_at_two_and_a_half_times_is_high_and_its_excess_the_magnitude():
     grid = grid28()
-    usual = np.nansum(grid.values[0, slot_of(grid, "2026-02-19 00:00") : slot_of(grid, "2026-02-20 00:00")])
+    usual = np.nansum(
+        grid.values[0, slot_of(grid, "2026-02-19 00:00") : slot_of(grid, "2026-02-20 00:00")]
+    )
     first, last = scale_day(grid, LAST, 2.5)
     found = detect(daily_usage_high, grid)
     assert events(found.mask[0]) == [(first, last)]

@@ -65,11 +65,21 @@ def test_scored_day_counts():
 
 def test_paint_marks_event_slots_and_ignores_other_meters():
     grid = _grid(np.ones((2, 8)))
-    frame = pd.DataFrame({
-        "meter_id": ["m1", "m0", "elsewhere"],
-        "start_ts": [pd.Timestamp("2026-01-01 00:30"), pd.Timestamp("2025-12-31 23:00"), pd.Timestamp("2026-01-01")],
-        "end_ts": [pd.Timestamp("2026-01-01 01:00"), pd.Timestamp("2026-01-01 00:15"), pd.Timestamp("2026-01-01 02:00")],
-    })
+    frame = pd.DataFrame(
+        {
+            "meter_id": ["m1", "m0", "elsewhere"],
+            "start_ts": [
+                pd.Timestamp("2026-01-01 00:30"),
+                pd.Timestamp("2025-12-31 23:00"),
+                pd.Timestamp("2026-01-01"),
+            ],
+            "end_ts": [
+                pd.Timestamp("2026-01-01 01:00"),
+                pd.Timestamp("2026-01-01 00:15"),
+                pd.Timestamp("2026-01-01 02:00"),
+            ],
+        }
+    )
     mask = events_module.paint(grid, frame)
     assert mask.tolist() == [
         [True, False, False, False, False, False, False, False],  # clipped at the grid start

@@ -62,6 +62,8 @@ def test_dropped_connection_rolls_back_and_the_rerun_completes(fleet_db, monkeyp
     assert after["issue_id"].is_unique and len(after) == len(clean)
     row = after.set_index("issue_id").loc[issue]
     assert (row["status"], row["status_by"], row["status_note"]) == (
-        "acknowledged", "alice", "site called back"
+        "acknowledged",
+        "alice",
+        "site called back",
     )
     assert db.fetch_value("SELECT count(*) FROM dq_meter_days") == days_before

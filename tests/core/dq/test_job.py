@@ -169,14 +169,18 @@ def test_failed_meter_keeps_its_stored_results(demo_warehouse_file):
 
 def test_rerun_gives_the_same_rows_on_every_backend(fleet_db):
     db, day = fleet_db
-    cols = ("issue_id, detector, source, start_ts, end_ts, severity, magnitude, status, "
-            "status_by, status_at, first_seen_run")
+    cols = (
+        "issue_id, detector, source, start_ts, end_ts, severity, magnitude, status, "
+        "status_by, status_at, first_seen_run"
+    )
     job.run(db, day)
     issues = db.fetch_df(f"SELECT {cols} FROM dq_issues ORDER BY issue_id")
     days = db.fetch_df("SELECT * FROM dq_meter_days ORDER BY meter_id, day, source")
     assert len(issues) > 0
     again = job.run(db, day)
     assert again.status == "ok"
-    pd.testing.assert_frame_equal(db.fetch_df(f"SELECT {cols} FROM dq_issues ORDER BY issue_id"), issues)
+    pd.testing.assert_frame_equal(
+        db.fetch_df(f"SELECT {cols} FROM dq_issues ORDER BY issue_id"), issues
+    )
     after = db.fetch_df("SELECT * FROM dq_meter_days ORDER BY meter_id, day, source")
     pd.testing.assert_frame_equal(after.drop(columns="run_id"), days.drop(columns="run_id"))

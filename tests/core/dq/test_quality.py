@@ -39,7 +39,9 @@ def _issues(url, day):
 
 def _overlaps(a, b, keys):
     pairs = a.reset_index().merge(b.reset_index(), on=keys, suffixes=("_a", "_b"))
-    hit = (pairs.start_ts_a < pairs.end_ts_b + TOLERANCE) & (pairs.end_ts_a > pairs.start_ts_b - TOLERANCE)
+    hit = (pairs.start_ts_a < pairs.end_ts_b + TOLERANCE) & (
+        pairs.end_ts_a > pairs.start_ts_b - TOLERANCE
+    )
     return pairs[hit]
 
 
@@ -56,9 +58,11 @@ def quality(scored_with_calendar, demo_fleet):
     precision = len(true_issues) / max(len(issues), 1)
     issues = issues.assign(true=issues.index.isin(true_issues))
     per_detector = issues.groupby("detector")["true"].agg(["sum", "count"])
-    print(f"\nrecall per detector:\n{recall.round(3).to_string()}\nprecision {precision:.3f} "
-          f"({len(true_issues)}/{len(issues)} open issues on the scored day)\n"
-          f"precision per detector (true, found):\n{per_detector.to_string()}")
+    print(
+        f"\nrecall per detector:\n{recall.round(3).to_string()}\nprecision {precision:.3f} "
+        f"({len(true_issues)}/{len(issues)} open issues on the scored day)\n"
+        f"precision per detector (true, found):\n{per_detector.to_string()}"
+    )
     return issues, recall, precision
 
 
@@ -97,5 +101,13 @@ def test_no_issue_on_ineligible_meters(scored_demo, demo_fleet):
     ineligible = sorted(demo_fleet.ineligible_meter_ids)
     assert ineligible
     marks = ", ".join("?" for _ in ineligible)
-    assert db.fetch_value(f"SELECT count(*) FROM dq_issues WHERE meter_id IN ({marks})", ineligible) == 0
-    assert db.fetch_value(f"SELECT count(*) FROM dq_meter_days WHERE meter_id IN ({marks})", ineligible) == 0
+    assert (
+        db.fetch_value(f"SELECT count(*) FROM dq_issues WHERE meter_id IN ({marks})", ineligible)
+        == 0
+    )
+    assert (
+        db.fetch_value(
+            f"SELECT count(*) FROM dq_meter_days WHERE meter_id IN ({marks})", ineligible
+        )
+        == 0
+    )

@@ -40,7 +40,9 @@ def leaked_twice(any_db):
     day = (times - times[0]) // pd.Timedelta(days=1)
     v[(day >= 15) & (day < 25)] += 1.0
     v[day == 44] += 2.0
-    import_frames(any_db, meters=gen.meters_frame([meter]), readings=gen.readings_frame(meter, v, times))
+    import_frames(
+        any_db, meters=gen.meters_frame([meter]), readings=gen.readings_frame(meter, v, times)
+    )
     return any_db, (times[0] + pd.Timedelta(days=24)).date()
 
 
@@ -113,9 +115,12 @@ def test_muted_findings_are_not_in_the_to_do_list_but_count_as_flagged(flagged):
 
     db = flagged
     mutes.mute(db, ADA, "m1", "negative_value", DAY + timedelta(days=7), "known", today=DAY)
-    listed = set(db.fetch_df(
-        f"SELECT issue_id FROM dq_issues WHERE status IN "
-        f"({', '.join(repr(s) for s in issue_list.DEFAULT_STATUSES)})")["issue_id"])
+    listed = set(
+        db.fetch_df(
+            f"SELECT issue_id FROM dq_issues WHERE status IN "
+            f"({', '.join(repr(s) for s in issue_list.DEFAULT_STATUSES)})"
+        )["issue_id"]
+    )
     muted = set(_issues(db, "negative_value").query("status == 'muted'")["issue_id"])
     assert muted and not muted & listed  # the Issues page lists the default statuses
     job.run(db, DAY)

@@ -120,8 +120,12 @@ def test_clock_statistics_per_meter_day_and_source(db, meters_csv, write_csv):
 
 
 def test_a_reimport_replaces_the_meter_days_statistics(db, meters_csv, write_csv):
-    late = write_csv("a.csv", "meter_id,ts,value\nm1,2024-01-01T10:01:00,1\nm1,2024-01-01T10:16:00,1")
-    fixed = write_csv("b.csv", "meter_id,ts,value\nm1,2024-01-01T10:00:00,1\nm1,2024-01-01T10:15:00,1")
+    late = write_csv(
+        "a.csv", "meter_id,ts,value\nm1,2024-01-01T10:01:00,1\nm1,2024-01-01T10:16:00,1"
+    )
+    fixed = write_csv(
+        "b.csv", "meter_id,ts,value\nm1,2024-01-01T10:00:00,1\nm1,2024-01-01T10:15:00,1"
+    )
     import_files(db, meters=meters_csv, readings=late)
     assert clock(db)["median_offset_s"].tolist() == [60.0]
     import_files(db, readings=fixed)
@@ -159,8 +163,15 @@ def test_bidirectional_is_an_optional_meters_column(db, write_csv):
     ]
     assert "bidirectional 'sometimes' is not a boolean" in report.bad_rows["reason"].iloc[0]
     frame = pd.DataFrame(
-        [{"meter_id": "s1", "building_id": "b1", "account_id": "a1", "kind": "electricity",
-          "unit": "kWh"}]
+        [
+            {
+                "meter_id": "s1",
+                "building_id": "b1",
+                "account_id": "a1",
+                "kind": "electricity",
+                "unit": "kWh",
+            }
+        ]
     )
     import_frames(db, meters=frame)  # a file without the column resets it to the default
     assert db.fetch_all("SELECT bidirectional FROM meter_options WHERE meter_id = 's1'") == [

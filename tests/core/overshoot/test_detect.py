@@ -26,16 +26,18 @@ def month_demand(building, month, tz="UTC", overrides=None, base=None, minutes=1
     """A month of demand for one building: ``overrides`` maps a date to profile kwargs."""
     start = pd.Timestamp(month + "-01").tz_localize(tz)
     end = (pd.Timestamp(month + "-01") + pd.offsets.MonthBegin(1)).tz_localize(tz)
-    utc = pd.date_range(start.tz_convert("UTC"), end.tz_convert("UTC"), freq=f"{minutes}min",
-                        inclusive="left")
+    utc = pd.date_range(
+        start.tz_convert("UTC"), end.tz_convert("UTC"), freq=f"{minutes}min", inclusive="left"
+    )
     local = utc.tz_convert(tz)
     minute = np.asarray(local.hour * 60 + local.minute)
     kw = profile(minute, **(base or BASE))
     for day, kwargs in (overrides or {}).items():
         sel = np.asarray(local.date == pd.Timestamp(day).date())
         kw[sel] = profile(minute[sel], **{**(base or BASE), **kwargs})[...]
-    return pd.DataFrame({"building_id": building, "ts": utc.tz_localize(None), "kw": kw,
-                         "timezone": tz})
+    return pd.DataFrame(
+        {"building_id": building, "ts": utc.tz_localize(None), "kw": kw, "timezone": tz}
+    )
 
 
 def spike(kw, hours=(7, 8)):
@@ -85,9 +87,7 @@ def test_mild_overshoots_below_the_floor_or_ratio_are_not_faults():
     days, f = run(month_demand("ratio", "2026-03", overrides=ratio))
     assert not days["overshoot"].any() and f.empty
     # +12 kW passes 10% and 5 kW, but a 700 kW month peak raises the floor to 14 kW
-    peak = {f"2026-03-0{d}": spike(112) for d in (2, 3, 4)} | {
-        "2026-03-20": {"evening": 700.0}
-    }
+    peak = {f"2026-03-0{d}": spike(112) for d in (2, 3, 4)} | {"2026-03-20": {"evening": 700.0}}
     days, f = run(month_demand("frac", "2026-03", overrides=peak))
     assert days["floor_kw"].max() == pytest.approx(14.0)
     assert not days["overshoot"].any() and f.empty
@@ -153,7 +153,8 @@ def test_two_meters_whose_sum_overshoots():
         alone = part.assign(kw=part["kwh"] * 4)
         assert run(alone)[1].empty, meter
     demand = (
-        readings.groupby(["building_id", "ts", "timezone"], as_index=False)["kwh"].sum()
+        readings.groupby(["building_id", "ts", "timezone"], as_index=False)["kwh"]
+        .sum()
         .assign(kw=lambda d: d["kwh"] * 4)
     )
     days, f = run(demand)
@@ -173,14 +174,18 @@ def test_estimated_cost_is_worst_excess_times_rate():
 
 def test_several_buildings_and_hourly_slots():
     over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
-    demand = pd.concat([
-        month_demand("a", "2026-03", overrides=over),
-        month_demand("h", "2026-03", tz="Europe/Berlin", overrides=over, minutes=60),
-        month_demand("n", "2026-03"),
-    ])
+    demand = pd.concat(
+        [
+            month_demand("a", "2026-03", overrides=over),
+            month_demand("h", "2026-03", tz="Europe/Berlin", overrides=over, minutes=60),
+            month_demand("n", "2026-03"),
+        ]
+    )
     days, f = run(demand)
     assert days.groupby("building_id")["expected_slots"].max().to_dict() == {
-        "a": 96, "h": 24, "n": 96
+        "a": 96,
+        "h": 24,
+        "n": 96,
     }
     assert sorted(f["building_id"]) == ["a", "h"]
 
@@ -197,7 +202,9 @@ def test_two_overshoot_days_fault_only_when_one_is_a_top_peak():
     # a morning peak equal to the threshold is in the top share (>=)
     _, f = run(month_demand("b", "2026-03", overrides={"2026-03-02": spike(150)}))
     assert (f.loc[0, "top_threshold_kw"], f.loc[0, "top_hits"], f.loc[0, "reason"]) == (
-        150, 1, "top"
+        150,
+        1,
+        "top",
     )
 
 
@@ -224,8 +231,7 @@ def test_completeness_boundary(min_complete, missing, counted):
     over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
     demand = month_demand("b", "2026-03", overrides=over)
     night = demand.index[
-        (demand["ts"].dt.normalize() == pd.Timestamp("2026-03-04"))
-        & (demand["ts"].dt.hour >= 20)
+        (demand["ts"].dt.normalize() == pd.Timestamp("2026-03-04")) & (demand["ts"].dt.hour >= 20)
     ][:missing]  # evening slots: the morning, plateau and night medians are unchanged
     days, f = run(demand.drop(night), Params(min_complete=min_complete))
     day = days.set_index("day").loc[pd.Timestamp("2026-03-04")]
@@ -248,13 +254,17 @@ def test_duplicate_rows_keep_the_first_in_any_order():
 
 def test_categorical_input_gives_the_same_days():
     over = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
-    demand = pd.concat([
-        month_demand("b2", "2026-03", tz="Europe/Berlin", overrides=over),
-        month_demand("a1", "2026-03", tz="America/New_York"),
-    ], ignore_index=True)
+    demand = pd.concat(
+        [
+            month_demand("b2", "2026-03", tz="Europe/Berlin", overrides=over),
+            month_demand("a1", "2026-03", tz="America/New_York"),
+        ],
+        ignore_index=True,
+    )
     plain = building_days(demand)
-    cats = demand.astype({"building_id": pd.CategoricalDtype(["z9", "b2", "a1"]),
-                          "timezone": "category"})  # unsorted, with an unused category
+    cats = demand.astype(
+        {"building_id": pd.CategoricalDtype(["z9", "b2", "a1"]), "timezone": "category"}
+    )  # unsorted, with an unused category
     pd.testing.assert_frame_equal(building_days(cats), plain)
     assert plain["building_id"].tolist()[0] == "a1"  # sorted by building id
 
@@ -280,11 +290,22 @@ def test_params_from_settings_reads_the_overshoot_settings(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     p = Params.from_settings()
-    assert dataclasses.astuple(p) == dataclasses.astuple(Params(
-        morning_start_h=5.5, morning_end_h=10.0, plateau_start_h=12.0, plateau_end_h=15.75,
-        night_end_h=5.5, min_ratio=0.2, floor_kw=0.0, floor_peak_fraction=0.05,
-        min_complete=0.8, min_days=4, top_fraction=0.1, demand_rate_per_kw=20.5,
-    ))
+    assert dataclasses.astuple(p) == dataclasses.astuple(
+        Params(
+            morning_start_h=5.5,
+            morning_end_h=10.0,
+            plateau_start_h=12.0,
+            plateau_end_h=15.75,
+            night_end_h=5.5,
+            min_ratio=0.2,
+            floor_kw=0.0,
+            floor_peak_fraction=0.05,
+            min_complete=0.8,
+            min_days=4,
+            top_fraction=0.1,
+            demand_rate_per_kw=20.5,
+        )
+    )
     # ... and they change what the scan finds: three overshoot days no longer make a fault
     three = {f"2026-03-0{d}": spike(130) for d in (2, 3, 4)}
     demand = month_demand("b", "2026-03", overrides=three)

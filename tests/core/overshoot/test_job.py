@@ -16,10 +16,18 @@ BLOCKED_DAY = "2026-03-05"
 
 def _meter(meter_id, building_id, interval=15, tz="UTC"):
     return {
-        "meter_id": meter_id, "building_id": building_id, "account_id": "acct1",
-        "kind": "electricity", "unit": "kWh", "building_name": f"Building {building_id}",
-        "account_name": "Account 1", "timezone": tz, "dq_enabled": True,
-        "account_active": True, "building_archived": False, "interval_minutes": interval,
+        "meter_id": meter_id,
+        "building_id": building_id,
+        "account_id": "acct1",
+        "kind": "electricity",
+        "unit": "kWh",
+        "building_name": f"Building {building_id}",
+        "account_name": "Account 1",
+        "timezone": tz,
+        "dq_enabled": True,
+        "account_active": True,
+        "building_archived": False,
+        "interval_minutes": interval,
     }
 
 
@@ -42,15 +50,23 @@ def readings_frame(meter_id, base, spike, spike_days, interval=15):
 def build(db):
     """Buildings: A overshoots on 4 weekdays, B never, C = two meters (one hourly) whose sum
     overshoots by 8 kW while each alone stays below the 5 kW floor."""
-    meters = pd.DataFrame([
-        _meter("mA", "A"), _meter("mB", "B"), _meter("mC1", "C"), _meter("mC2", "C", 60),
-    ])
-    readings = pd.concat([
-        readings_frame("mA", 100.0, 150.0, SPIKE_DAYS),
-        readings_frame("mB", 100.0, 100.0, []),
-        readings_frame("mC1", 20.0, 24.0, SPIKE_DAYS[:3]),
-        readings_frame("mC2", 20.0, 24.0, SPIKE_DAYS[:3], interval=60),
-    ], ignore_index=True)
+    meters = pd.DataFrame(
+        [
+            _meter("mA", "A"),
+            _meter("mB", "B"),
+            _meter("mC1", "C"),
+            _meter("mC2", "C", 60),
+        ]
+    )
+    readings = pd.concat(
+        [
+            readings_frame("mA", 100.0, 150.0, SPIKE_DAYS),
+            readings_frame("mB", 100.0, 100.0, []),
+            readings_frame("mC1", 20.0, 24.0, SPIKE_DAYS[:3]),
+            readings_frame("mC2", 20.0, 24.0, SPIKE_DAYS[:3], interval=60),
+        ],
+        ignore_index=True,
+    )
     db.insert_df("meters", meters)
     db.insert_df("readings", readings)
 
@@ -107,13 +123,22 @@ def test_each_meter_alone_does_not_overshoot(fresh_db):
 def test_rerun_is_idempotent(fresh_db):
     wh.build(fresh_db)
     job.run(fresh_db, wh.MONTH)
-    before = {t: _table(fresh_db, t, o) for t, o in [
-        ("overshoot_days", "building_id, day"), ("afdd_faults", "building_id"),
-        ("projects", "project_id"), ("project_events", "project_id"),
-    ]}
+    before = {
+        t: _table(fresh_db, t, o)
+        for t, o in [
+            ("overshoot_days", "building_id, day"),
+            ("afdd_faults", "building_id"),
+            ("projects", "project_id"),
+            ("project_events", "project_id"),
+        ]
+    }
     job.run(fresh_db, wh.MONTH)
-    for t, o in [("overshoot_days", "building_id, day"), ("afdd_faults", "building_id"),
-                 ("projects", "project_id"), ("project_events", "project_id")]:
+    for t, o in [
+        ("overshoot_days", "building_id, day"),
+        ("afdd_faults", "building_id"),
+        ("projects", "project_id"),
+        ("project_events", "project_id"),
+    ]:
         after = _table(fresh_db, t, o)
         drop = [c for c in ("run_id",) if c in after.columns]
         pd.testing.assert_frame_equal(before[t].drop(columns=drop), after.drop(columns=drop))
@@ -127,12 +152,13 @@ def test_blocked_day_does_not_count(fresh_db):
         {"building_id": "A", "day": pd.Timestamp(wh.BLOCKED_DAY).date()}
     ]
     job.run(fresh_db, wh.MONTH)
-    assert fresh_db.fetch_value(
-        "SELECT overshoot_days FROM afdd_faults WHERE building_id = 'A'"
-    ) == 3
+    assert (
+        fresh_db.fetch_value("SELECT overshoot_days FROM afdd_faults WHERE building_id = 'A'") == 3
+    )
     row = fresh_db.fetch_df(
         "SELECT blocked, counted, overshoot FROM overshoot_days WHERE building_id = 'A' "
-        "AND day = ?", (pd.Timestamp(wh.BLOCKED_DAY).date(),)
+        "AND day = ?",
+        (pd.Timestamp(wh.BLOCKED_DAY).date(),),
     ).iloc[0]
     assert bool(row["blocked"]) and not bool(row["counted"]) and not bool(row["overshoot"])
 
@@ -163,8 +189,11 @@ def test_failing_building_is_a_unit_failure(fresh_db, monkeypatch):
 def test_chunks_give_the_same_tables(fresh_db):
     wh.build(fresh_db)
     one = job.run(fresh_db, wh.MONTH, chunk_meters=1)  # one building per chunk, prefetched
-    tables = [("overshoot_days", "building_id, day"), ("afdd_faults", "building_id"),
-              ("projects", "project_id")]
+    tables = [
+        ("overshoot_days", "building_id, day"),
+        ("afdd_faults", "building_id"),
+        ("projects", "project_id"),
+    ]
     before = {t: _table(fresh_db, t, o).drop(columns=["run_id"], errors="ignore")
               for t, o in tables}  # fmt: skip
     whole = job.run(fresh_db, wh.MONTH, chunk_meters=1000)  # every building in one chunk
@@ -248,6 +277,7 @@ def test_month_without_faults_voids_system_drafts_only(fresh_db):
 
 # ---- faults and projects in PostgreSQL (integration) --------------------------------------
 
+
 @pytest.fixture
 def projects_pg(fresh_db, pg_url):
     """The projects tables in a PostgreSQL schema of their own (dropped afterwards)."""
@@ -274,8 +304,11 @@ def test_faults_and_projects_in_postgres(fresh_db, projects_pg):
     ]}  # fmt: skip
     again = job.run(fresh_db, wh.MONTH, projects=projects_pg)
     assert again.projects["unchanged"] == 1 and again.projects["kept"] == 1
-    for t, o in [("afdd_faults", "building_id"), ("projects", "project_id"),
-                 ("project_events", "project_id")]:
+    for t, o in [
+        ("afdd_faults", "building_id"),
+        ("projects", "project_id"),
+        ("project_events", "project_id"),
+    ]:
         after = _table(projects_pg, t, o)
         drop = [c for c in ("run_id",) if c in after.columns]
         pd.testing.assert_frame_equal(before[t].drop(columns=drop), after.drop(columns=drop))

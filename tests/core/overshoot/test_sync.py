@@ -6,10 +6,14 @@ import pandas as pd
 
 from core.overshoot import detect, sync
 
-BUILDINGS = pd.DataFrame({
-    "building_id": ["A", "B"], "account_id": ["acct1", "acct1"],
-    "building_name": ["Alpha", "Beta"], "timezone": ["UTC", "UTC"],
-})
+BUILDINGS = pd.DataFrame(
+    {
+        "building_id": ["A", "B"],
+        "account_id": ["acct1", "acct1"],
+        "building_name": ["Alpha", "Beta"],
+        "timezone": ["UTC", "UTC"],
+    }
+)
 T1, T2, T3 = datetime(2026, 4, 1), datetime(2026, 5, 1), datetime(2026, 6, 1)
 
 
@@ -17,9 +21,16 @@ def _faults(month, cost_by_building):
     rows = []
     for b, cost in cost_by_building.items():
         row = dict.fromkeys(detect.FAULT_COLUMNS)
-        row.update(building_id=b, month=month, overshoot_days=3, top_hits=1,
-                   worst_day=f"{month}-03", worst_excess_kw=cost / 15, est_monthly_cost=cost,
-                   reason="days+top")
+        row.update(
+            building_id=b,
+            month=month,
+            overshoot_days=3,
+            top_hits=1,
+            worst_day=f"{month}-03",
+            worst_excess_kw=cost / 15,
+            est_monthly_cost=cost,
+            reason="days+top",
+        )
         rows.append(row)
     return pd.DataFrame(rows, columns=detect.FAULT_COLUMNS)
 
@@ -46,10 +57,12 @@ def test_draft_overwritten_with_fresh_evidence(fresh_db):
 
 def test_in_progress_and_person_edited_untouched_byte_for_byte(fresh_db):
     _sync(fresh_db, "2026-03", {"A": 300.0, "B": 200.0}, T1)
-    fresh_db.execute("UPDATE projects SET status = 'IN_PROGRESS', updated_by = 'bse1' "
-                     "WHERE building_id = 'A'")
-    fresh_db.execute("UPDATE projects SET title = 'my title', updated_by = 'bse2' "
-                     "WHERE building_id = 'B'")
+    fresh_db.execute(
+        "UPDATE projects SET status = 'IN_PROGRESS', updated_by = 'bse1' WHERE building_id = 'A'"
+    )
+    fresh_db.execute(
+        "UPDATE projects SET title = 'my title', updated_by = 'bse2' WHERE building_id = 'B'"
+    )
     before = _projects(fresh_db)
     counts = _sync(fresh_db, "2026-04", {"A": 900.0, "B": 800.0}, T2)
     assert counts["kept"] == 2
@@ -100,18 +113,23 @@ def test_rerun_idempotent(fresh_db):
 
 
 def test_one_sync_creates_updates_keeps_voids_and_skips_at_once(fresh_db):
-    five = pd.DataFrame({
-        "building_id": list("ABCDE"), "account_id": "acct1",
-        "building_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"], "timezone": "UTC",
-    })
+    five = pd.DataFrame(
+        {
+            "building_id": list("ABCDE"),
+            "account_id": "acct1",
+            "building_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"],
+            "timezone": "UTC",
+        }
+    )
 
     def sync_five(month, costs, now):
         with fresh_db.transaction() as tx:
             return sync.sync_projects(tx, _faults(month, costs), five, month, "run", now)
 
     sync_five("2026-03", {"A": 300.0, "B": 200.0, "C": 100.0, "D": 50.0}, T1)
-    fresh_db.execute("UPDATE projects SET status = 'WONT_DO', updated_by = 'bse1' "
-                     "WHERE building_id = 'B'")
+    fresh_db.execute(
+        "UPDATE projects SET status = 'WONT_DO', updated_by = 'bse1' WHERE building_id = 'B'"
+    )
     before = _projects(fresh_db)
     counts = sync_five("2026-04", {"A": 600.0, "B": 900.0, "D": 50.0, "E": 10.0}, T2)
     assert counts == {"created": 1, "updated": 2, "unchanged": 0, "voided": 1, "kept": 1,
@@ -149,8 +167,14 @@ def test_many_projects_are_written_in_batches(fresh_db):
 
 
 def test_summary_counts_mornings_in_plain_words():
-    fault = {"month": "2026-03", "overshoot_days": 1, "top_hits": 1, "worst_day": "2026-03-02",
-             "worst_excess_kw": 12.0, "est_monthly_cost": 180.0}
+    fault = {
+        "month": "2026-03",
+        "overshoot_days": 1,
+        "top_hits": 1,
+        "worst_day": "2026-03-02",
+        "worst_excess_kw": 12.0,
+        "est_monthly_cost": 180.0,
+    }
     _, one = sync._text(fault, "B")
     _, three = sync._text({**fault, "overshoot_days": 3}, "B")
     assert "1 weekday morning overshot" in one and "3 weekday mornings overshot" in three

@@ -25,8 +25,11 @@ def wh(scored_demo):
 
 def _meter(db, accounts, kind="electricity"):
     marks = ", ".join("?" for _ in accounts)
-    return db.fetch_value(f"SELECT min(meter_id) FROM meters WHERE account_id IN ({marks}) AND kind = ? "
-                          "AND interval_minutes = 15", [*accounts, kind])
+    return db.fetch_value(
+        f"SELECT min(meter_id) FROM meters WHERE account_id IN ({marks}) AND kind = ? "
+        "AND interval_minutes = 15",
+        [*accounts, kind],
+    )
 
 
 def test_series_is_the_jobs_grid_of_the_explorers_readings(wh):
@@ -109,14 +112,20 @@ def test_synthetic_data_needs_no_warehouse():
 
 
 def test_a_temperature_table_is_used_when_present(fresh_db):
-    fresh_db.execute("INSERT INTO meters VALUES ('m1', 'b1', 'acc-01', 'electricity', 'kWh', "
-                     "'B', 'A', 'UTC', TRUE, TRUE, FALSE, 15)")
+    fresh_db.execute(
+        "INSERT INTO meters VALUES ('m1', 'b1', 'acc-01', 'electricity', 'kWh', "
+        "'B', 'A', 'UTC', TRUE, TRUE, FALSE, 15)"
+    )
     day = dt.date(2025, 3, 12)
     made_up = data.temperature(fresh_db, ADMIN, "m1", day)
     assert made_up.synthetic
-    fresh_db.execute(f"CREATE TABLE {data.TEMPERATURE_TABLE} (building_id VARCHAR, ts TIMESTAMP, temp_c DOUBLE)")
+    fresh_db.execute(
+        f"CREATE TABLE {data.TEMPERATURE_TABLE} (building_id VARCHAR, ts TIMESTAMP, temp_c DOUBLE)"
+    )
     hours = pd.date_range(pd.Timestamp(day) - pd.Timedelta(days=30), periods=32 * 24, freq="h")
-    fresh_db.insert_df(data.TEMPERATURE_TABLE, pd.DataFrame({"building_id": "b1", "ts": hours, "temp_c": 7.5}))
+    fresh_db.insert_df(
+        data.TEMPERATURE_TABLE, pd.DataFrame({"building_id": "b1", "ts": hours, "temp_c": 7.5})
+    )
     real = data.temperature(fresh_db, ADMIN, "m1", day)
     assert not real.synthetic and real.source == data.TEMPERATURE_TABLE
     assert len(real.values) == 2880 and np.allclose(real.values, 7.5)

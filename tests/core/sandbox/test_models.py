@@ -21,8 +21,15 @@ def ctx():
 
 def run(ctx, key, **changes):
     model = MODELS[key]
-    values = {"meter": SYNTHETIC, "day": DAY, "building": SYNTHETIC, "month": MONTH,
-              "bill_meter": SYNTHETIC, **model.defaults(), **changes}
+    values = {
+        "meter": SYNTHETIC,
+        "day": DAY,
+        "building": SYNTHETIC,
+        "month": MONTH,
+        "bill_meter": SYNTHETIC,
+        **model.defaults(),
+        **changes,
+    }
     names = {i.name for i in model.inputs}
     return model.run(ctx, {k: v for k, v in values.items() if k in names})
 
@@ -39,17 +46,23 @@ def test_every_detector_finds_its_synthetic_problem_with_the_defaults(ctx, key):
     assert result.count > 0 and result.default_count == result.count
     assert (result.frame["status"] == "open").any()
     assert result.chart["datasets"]["flagged"]["flag"].eq("your settings").sum() == sum(
-        ~result.chart["datasets"]["flagged"]["reading"].isna())
+        ~result.chart["datasets"]["flagged"]["reading"].isna()
+    )
 
 
 # (detector, parameter, stricter value): a stricter setting never flags more readings.
 STRICTER = [
-    ("spike_positive", "high_ratio", 4.0), ("spike_positive", "ratio", 10.0),
+    ("spike_positive", "high_ratio", 4.0),
+    ("spike_positive", "ratio", 10.0),
     ("spike_positive", "max_hours", 0.25),
-    ("spike_negative", "max_hours", 0.25), ("spike_negative", "floor_band_fraction", 1.0),
-    ("missing_data", "min_slots", 13), ("offline", "min_hours", 8.0),
-    ("flatline", "min_hours", 8.0), ("flatline", "candidate_hours", 7.0),
-    ("zero_run", "min_hours", 5.0), ("raw_platform_mismatch", "rel_tol", 0.6),
+    ("spike_negative", "max_hours", 0.25),
+    ("spike_negative", "floor_band_fraction", 1.0),
+    ("missing_data", "min_slots", 13),
+    ("offline", "min_hours", 8.0),
+    ("flatline", "min_hours", 8.0),
+    ("flatline", "candidate_hours", 7.0),
+    ("zero_run", "min_hours", 5.0),
+    ("raw_platform_mismatch", "rel_tol", 0.6),
 ]
 
 
@@ -111,16 +124,22 @@ def test_overshoot_refuses_a_window_that_ends_before_it_starts(ctx):
 def test_baseline_a_wider_band_flags_no_more_and_temperature_helps_a_temperature_meter(ctx):
     counts = [run(ctx, "baseline", band=b).count for b in (60, 80, 90, 95, 99)]
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
-    cv = {t: float(run(ctx, "baseline", temperature=t).metrics[0].value.split()[0])
-          for t in (False, True)}
+    cv = {
+        t: float(run(ctx, "baseline", temperature=t).metrics[0].value.split()[0])
+        for t in (False, True)
+    }
     assert cv[True] < cv[False]
     assert any("follow the made-up temperature" in n for n in run(ctx, "baseline").notes)
 
 
-@pytest.mark.parametrize(("key", "param", "looser"), [
-    ("usage_outlier", "z_threshold", 1.0), ("usage_outlier", "same_month_ratio", 1.0),
-    ("unit_rate_outlier", "z_threshold", 0.5),
-])
+@pytest.mark.parametrize(
+    ("key", "param", "looser"),
+    [
+        ("usage_outlier", "z_threshold", 1.0),
+        ("usage_outlier", "same_month_ratio", 1.0),
+        ("unit_rate_outlier", "z_threshold", 0.5),
+    ],
+)
 def test_a_lower_bill_threshold_flags_at_least_as_many_bills(ctx, key, param, looser):
     base, more = run(ctx, key), run(ctx, key, **{param: looser})
     assert base.count == base.default_count == 1  # the one injected outlier

@@ -29,10 +29,16 @@ class Params:
 
 def test_field_docs_reads_every_entry_and_joins_continuation_lines():
     docs = field_docs(Params)
-    assert docs == {"max_hours": "Longest run, in hours (default 2).",
-                    "ratio": "A share ... (default 0.2) that goes on.", "count": "How many."}
+    assert docs == {
+        "max_hours": "Longest run, in hours (default 2).",
+        "ratio": "A share ... (default 0.2) that goes on.",
+        "count": "How many.",
+    }
     shared = field_docs(detect.Params)  # "morning_start_h, morning_end_h : float"
-    assert shared["morning_start_h"] == shared["morning_end_h"] and "Morning window" in shared["morning_end_h"]
+    assert (
+        shared["morning_start_h"] == shared["morning_end_h"]
+        and "Morning window" in shared["morning_end_h"]
+    )
 
 
 def test_ranges_follow_the_kind_of_number():

@@ -63,8 +63,10 @@ def _flash_script():
 
 def test_a_flash_shows_once_as_plain_text():
     at = AppTest.from_function(_flash_script)
-    at.session_state["t_flash"] = [("success", "Saved 2 change(s)."),
-                                   ("warning", "Not saved: [sign in](http://evil.example)")]
+    at.session_state["t_flash"] = [
+        ("success", "Saved 2 change(s)."),
+        ("warning", "Not saved: [sign in](http://evil.example)"),
+    ]
     at.run()
     assert plain(at.success[0].value) == "Saved 2 change(s)."
     assert plain(at.warning[0].value) == "Not saved: [sign in](http://evil.example)"
@@ -78,8 +80,14 @@ def _pick_script():
 
     from core.ui import widgets
 
-    picked = widgets.pick(st, "t", "Account", ["acc-1", "acc-2"], "accounts",
-                          {"acc-1": "Northwind", "acc-2": "Harbor"})
+    picked = widgets.pick(
+        st,
+        "t",
+        "Account",
+        ["acc-1", "acc-2"],
+        "accounts",
+        {"acc-1": "Northwind", "acc-2": "Harbor"},
+    )
     st.write(f"picked {picked}")
 
 

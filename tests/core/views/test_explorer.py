@@ -15,11 +15,23 @@ SEEN = pd.Timestamp("2026-03-10 12:00").to_pydatetime()
 
 
 def _meters():
-    rows = [("m-a1", "b-a", "acc-a", "Alpha Tower", "Alpha Corp"), ("m-a2", "b-a", "acc-a", "Alpha Tower", "Alpha Corp"),
-            ("m-b1", "b-b", "acc-b", "Beta Plaza", "Beta Inc")]
-    df = pd.DataFrame(rows, columns=["meter_id", "building_id", "account_id", "building_name", "account_name"])
-    return df.assign(kind="electricity", unit="kWh", timezone="UTC", dq_enabled=True, account_active=True,
-                     building_archived=False, interval_minutes=15)
+    rows = [
+        ("m-a1", "b-a", "acc-a", "Alpha Tower", "Alpha Corp"),
+        ("m-a2", "b-a", "acc-a", "Alpha Tower", "Alpha Corp"),
+        ("m-b1", "b-b", "acc-b", "Beta Plaza", "Beta Inc"),
+    ]
+    df = pd.DataFrame(
+        rows, columns=["meter_id", "building_id", "account_id", "building_name", "account_name"]
+    )
+    return df.assign(
+        kind="electricity",
+        unit="kWh",
+        timezone="UTC",
+        dq_enabled=True,
+        account_active=True,
+        building_archived=False,
+        interval_minutes=15,
+    )
 
 
 def _issue(db, issue_id, meter, account, start, end, severity="high", detector="spike_positive"):
@@ -39,9 +51,31 @@ def db(fresh_db):
     raw = platform.assign(source="raw", value=1.1)
     other = platform.assign(meter_id="m-b1")
     fresh_db.insert_df("readings", pd.concat([platform, raw.iloc[:96], other]))
-    _issue(fresh_db, "i-a", "m-a1", "acc-a", pd.Timestamp("2026-03-05 10:00"), pd.Timestamp("2026-03-05 11:00"))
-    _issue(fresh_db, "i-a-late", "m-a1", "acc-a", pd.Timestamp("2026-03-09 23:00"), pd.Timestamp("2026-03-10 02:00"), "low")
-    _issue(fresh_db, "i-b", "m-b1", "acc-b", pd.Timestamp("2026-03-05 10:00"), pd.Timestamp("2026-03-05 11:00"))
+    _issue(
+        fresh_db,
+        "i-a",
+        "m-a1",
+        "acc-a",
+        pd.Timestamp("2026-03-05 10:00"),
+        pd.Timestamp("2026-03-05 11:00"),
+    )
+    _issue(
+        fresh_db,
+        "i-a-late",
+        "m-a1",
+        "acc-a",
+        pd.Timestamp("2026-03-09 23:00"),
+        pd.Timestamp("2026-03-10 02:00"),
+        "low",
+    )
+    _issue(
+        fresh_db,
+        "i-b",
+        "m-b1",
+        "acc-b",
+        pd.Timestamp("2026-03-05 10:00"),
+        pd.Timestamp("2026-03-05 11:00"),
+    )
     return fresh_db
 
 
@@ -53,16 +87,25 @@ def test_readings_of_both_sources_in_window(db):
 
 
 def test_readings_accept_aware_times_as_utc(db):
-    df = explorer.readings(db, ADMIN, "m-a1", pd.Timestamp("2026-03-02", tz="Europe/Paris"), "2026-03-02 01:00")
+    df = explorer.readings(
+        db, ADMIN, "m-a1", pd.Timestamp("2026-03-02", tz="Europe/Paris"), "2026-03-02 01:00"
+    )
     assert df.ts.min() == pd.Timestamp("2026-03-01 23:00")
 
 
 def test_issues_overlapping_the_window_only(db):
     assert list(explorer.issues(db, ADMIN, "m-a1", "2026-03-05", "2026-03-06").issue_id) == ["i-a"]
     # an issue that starts before the window and runs into it is included
-    assert list(explorer.issues(db, ADMIN, "m-a1", "2026-03-10", "2026-03-11").issue_id) == ["i-a-late"]
-    assert explorer.issues(db, ADMIN, "m-a1", "2026-03-05 11:00", "2026-03-06").empty  # end is exclusive
-    assert list(explorer.issues(db, ADMIN, "m-a1", "2026-03-01", "2026-03-11").issue_id) == ["i-a", "i-a-late"]
+    assert list(explorer.issues(db, ADMIN, "m-a1", "2026-03-10", "2026-03-11").issue_id) == [
+        "i-a-late"
+    ]
+    assert explorer.issues(
+        db, ADMIN, "m-a1", "2026-03-05 11:00", "2026-03-06"
+    ).empty  # end is exclusive
+    assert list(explorer.issues(db, ADMIN, "m-a1", "2026-03-01", "2026-03-11").issue_id) == [
+        "i-a",
+        "i-a-late",
+    ]
 
 
 def test_meters_for_is_scoped_and_searchable(db):
@@ -104,20 +147,37 @@ def test_other_accounts_issue_reads_like_an_unknown_one(db):
 
 def test_issue_target_window_has_margins_in_whole_days(db):
     meter_id, start, end = explorer.issue_target(db, STAFF_A, "i-a")
-    assert (meter_id, start, end) == ("m-a1", pd.Timestamp("2026-03-03"), pd.Timestamp("2026-03-07"))
+    assert (meter_id, start, end) == (
+        "m-a1",
+        pd.Timestamp("2026-03-03"),
+        pd.Timestamp("2026-03-07"),
+    )
 
 
 def test_issue_target_window_is_clipped_to_the_data(db):
     # the data ends 2026-03-10 23:45: the day after the issue is not shown empty
-    assert explorer.issue_target(db, STAFF_A, "i-a-late")[1:] == (pd.Timestamp("2026-03-07"), pd.Timestamp("2026-03-11"))
+    assert explorer.issue_target(db, STAFF_A, "i-a-late")[1:] == (
+        pd.Timestamp("2026-03-07"),
+        pd.Timestamp("2026-03-11"),
+    )
     _issue(db, "i-first", "m-a1", "acc-a", T0, T0 + pd.Timedelta(hours=1))
     assert explorer.issue_target(db, STAFF_A, "i-first")[1] == T0
 
 
 def test_issue_target_of_a_long_issue_keeps_its_end(db):
-    _issue(db, "i-long", "m-a2", "acc-a", pd.Timestamp("2025-06-01"), pd.Timestamp("2026-03-10"), detector="offline")
+    _issue(
+        db,
+        "i-long",
+        "m-a2",
+        "acc-a",
+        pd.Timestamp("2025-06-01"),
+        pd.Timestamp("2026-03-10"),
+        detector="offline",
+    )
     _, start, end = explorer.issue_target(db, ADMIN, "i-long")  # m-a2 has no readings: no clipping
-    assert end == pd.Timestamp("2026-03-11") and end - start == pd.Timedelta(days=explorer.MAX_WINDOW_DAYS)
+    assert end == pd.Timestamp("2026-03-11") and end - start == pd.Timedelta(
+        days=explorer.MAX_WINDOW_DAYS
+    )
 
 
 def test_bill_issue_has_no_meter_target(db):
@@ -132,7 +192,10 @@ def test_bill_issue_has_no_meter_target(db):
 
 
 def test_default_window_is_the_last_seven_days_of_data(db):
-    assert explorer.default_window(db, ADMIN, "m-a1") == (pd.Timestamp("2026-03-04"), pd.Timestamp("2026-03-11"))
+    assert explorer.default_window(db, ADMIN, "m-a1") == (
+        pd.Timestamp("2026-03-04"),
+        pd.Timestamp("2026-03-11"),
+    )
     start, end = explorer.default_window(db, ADMIN, "m-a2")  # no data: the week up to today
     assert end - start == pd.Timedelta(days=7) and end > pd.Timestamp("2026-01-01")
 
@@ -166,7 +229,9 @@ def test_changes_only_for_edited_rows_with_the_status_first_seen(db):
     edited.loc[1, ["status", "status_note"]] = ["acknowledged", "checking"]
     seen["i-a-late"] = pd.Timestamp("2026-03-09").to_pydatetime()  # when the user began editing
     assert explorer.changes(loaded, edited, seen) == [
-        triage.Change("i-a-late", "acknowledged", "checking", pd.Timestamp("2026-03-09").to_pydatetime())
+        triage.Change(
+            "i-a-late", "acknowledged", "checking", pd.Timestamp("2026-03-09").to_pydatetime()
+        )
     ]
     result = triage.apply(db, ADMIN, explorer.changes(loaded, edited, seen))
     assert result.saved == [] and "after you loaded it" in result.refused[0][1]
@@ -182,5 +247,13 @@ def test_chart_carries_no_names_and_marks_the_linked_issue(db):
     rect, line = spec["layer"]
     assert rect["mark"]["type"] == "rect" and line["mark"]["type"] == "line"
     assert rect["encoding"]["x2"]["field"] == "end_ts"
-    assert {t["field"] for t in rect["encoding"]["tooltip"]} >= {"detector", "severity", "magnitude", "status"}
-    assert explorer.chart(points, found.iloc[:0], "kWh").to_dict()["layer"][0]["mark"]["type"] == "line"
+    assert {t["field"] for t in rect["encoding"]["tooltip"]} >= {
+        "detector",
+        "severity",
+        "magnitude",
+        "status",
+    }
+    assert (
+        explorer.chart(points, found.iloc[:0], "kWh").to_dict()["layer"][0]["mark"]["type"]
+        == "line"
+    )

@@ -13,7 +13,7 @@ from core.views.issues import Filters
 
 ADMIN = User("ada", "Ada", "admin", None)
 STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-a"}))
-QUOTED = "o'brien \"x\"; DROP TABLE dq_issues; --"  # an account id no SQL text may contain
+QUOTED = 'o\'brien "x"; DROP TABLE dq_issues; --'  # an account id no SQL text may contain
 T = pd.Timestamp
 
 
@@ -22,22 +22,53 @@ def _meter(db, meter_id, building, account, kind="electricity", account_name=Non
         "INSERT INTO meters (meter_id, building_id, account_id, kind, unit, building_name, "
         "account_name, timezone, dq_enabled, account_active, building_archived, "
         "interval_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, 'UTC', TRUE, TRUE, FALSE, 15)",
-        (meter_id, building, account, kind, "kWh" if kind == "electricity" else "gal",
-         f"Bldg {building}", account_name or f"Name {account}"),
+        (
+            meter_id,
+            building,
+            account,
+            kind,
+            "kWh" if kind == "electricity" else "gal",
+            f"Bldg {building}",
+            account_name or f"Name {account}",
+        ),
     )
 
 
-def _issue(db, issue_id, meter_id, account, building, *, detector="offline", severity="medium",
-           status="open", start="2026-03-10 00:00", hours=1.0, source="platform", magnitude=1.0):
+def _issue(
+    db,
+    issue_id,
+    meter_id,
+    account,
+    building,
+    *,
+    detector="offline",
+    severity="medium",
+    status="open",
+    start="2026-03-10 00:00",
+    hours=1.0,
+    source="platform",
+    magnitude=1.0,
+):
     start_ts = T(start)
     db.execute(
         "INSERT INTO dq_issues (issue_id, kind, detector, account_id, building_id, meter_id, "
         "source, start_ts, end_ts, severity, magnitude, first_seen_run, last_seen_run, status, "
         "status_by, status_at) VALUES (?, 'meter', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'r', 'r', ?, "
         "'system', ?)",
-        (issue_id, detector, account, building, meter_id, source, start_ts.to_pydatetime(),
-         (start_ts + pd.Timedelta(hours=hours)).to_pydatetime(), severity, magnitude, status,
-         datetime(2026, 3, 11)),
+        (
+            issue_id,
+            detector,
+            account,
+            building,
+            meter_id,
+            source,
+            start_ts.to_pydatetime(),
+            (start_ts + pd.Timedelta(hours=hours)).to_pydatetime(),
+            severity,
+            magnitude,
+            status,
+            datetime(2026, 3, 11),
+        ),
     )
 
 
@@ -48,14 +79,49 @@ def db(fresh_db):
     _meter(fresh_db, "m3", "b3", "acc-b")
     _meter(fresh_db, "m4", "b4", QUOTED, account_name="O'Brien Holdings")
     _issue(fresh_db, "low-old", "m1", "acc-a", "b1", severity="low", start="2026-03-01 00:00")
-    _issue(fresh_db, "high-new", "m1", "acc-a", "b1", severity="high", start="2026-03-09 12:00",
-           detector="spike_positive", magnitude=12.5)
-    _issue(fresh_db, "high-old", "m2", "acc-a", "b2", severity="high", start="2026-03-02 00:00",
-           hours=30)
-    _issue(fresh_db, "med", "m2", "acc-a", "b2", start="2026-03-05 06:00", status="resolved",
-           detector="flatline", hours=6)
-    _issue(fresh_db, "raw", "m1", "acc-a", "b1", detector="raw_platform_mismatch", source="raw",
-           start="2026-03-10 00:00", hours=2)
+    _issue(
+        fresh_db,
+        "high-new",
+        "m1",
+        "acc-a",
+        "b1",
+        severity="high",
+        start="2026-03-09 12:00",
+        detector="spike_positive",
+        magnitude=12.5,
+    )
+    _issue(
+        fresh_db,
+        "high-old",
+        "m2",
+        "acc-a",
+        "b2",
+        severity="high",
+        start="2026-03-02 00:00",
+        hours=30,
+    )
+    _issue(
+        fresh_db,
+        "med",
+        "m2",
+        "acc-a",
+        "b2",
+        start="2026-03-05 06:00",
+        status="resolved",
+        detector="flatline",
+        hours=6,
+    )
+    _issue(
+        fresh_db,
+        "raw",
+        "m1",
+        "acc-a",
+        "b1",
+        detector="raw_platform_mismatch",
+        source="raw",
+        start="2026-03-10 00:00",
+        hours=2,
+    )
     _issue(fresh_db, "b-only", "m3", "acc-b", "b3", severity="high", start="2026-03-01 00:00")
     _issue(fresh_db, "quoted", "m4", QUOTED, "b4", start="2026-03-03 00:00")
     fresh_db.execute(  # a bill issue: never on this page
@@ -80,24 +146,33 @@ def test_rows_carry_names_duration_and_magnitude_unit(db):
     df, total = issues.list_issues(db, ADMIN, Filters(accounts=("acc-a",)))
     assert total == 5 and list(df.columns) == issues.COLUMNS
     row = df.set_index("issue_id").loc["high-old"]
-    assert (row.account_name, row.building_name, row.meter_kind) == ("Name acc-a", "Bldg b2", "water")
+    assert (row.account_name, row.building_name, row.meter_kind) == (
+        "Name acc-a",
+        "Bldg b2",
+        "water",
+    )
     assert row.duration_h == 30.0 and row.magnitude_unit == "h"
     spike = df.set_index("issue_id").loc["high-new"]
     assert spike.magnitude_unit == "kWh excess"
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({"detectors": ("spike_positive", "flatline")}, {"high-new", "med"}),
-    ({"severities": ("low",)}, {"low-old"}),
-    ({"statuses": ("resolved",)}, {"med"}),
-    ({"statuses": ["open", "acknowledged"], "accounts": ["acc-a"]},
-     {"low-old", "high-new", "high-old", "raw"}),
-    ({"buildings": ("b2",)}, {"high-old", "med"}),
-    ({"meter_kinds": ("water",)}, {"high-old", "med"}),
-    ({"sources": ("raw",)}, {"raw"}),
-    ({"min_hours": 6}, {"high-old", "med"}),
-    ({"min_hours": 0}, {"low-old", "high-new", "high-old", "med", "raw", "b-only", "quoted"}),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"detectors": ("spike_positive", "flatline")}, {"high-new", "med"}),
+        ({"severities": ("low",)}, {"low-old"}),
+        ({"statuses": ("resolved",)}, {"med"}),
+        (
+            {"statuses": ["open", "acknowledged"], "accounts": ["acc-a"]},
+            {"low-old", "high-new", "high-old", "raw"},
+        ),
+        ({"buildings": ("b2",)}, {"high-old", "med"}),
+        ({"meter_kinds": ("water",)}, {"high-old", "med"}),
+        ({"sources": ("raw",)}, {"raw"}),
+        ({"min_hours": 6}, {"high-old", "med"}),
+        ({"min_hours": 0}, {"low-old", "high-new", "high-old", "med", "raw", "b-only", "quoted"}),
+    ],
+)
 def test_each_filter(db, filters, expected):
     assert set(_ids(db, **filters)) == expected
 
@@ -164,13 +239,18 @@ def test_filter_options_on_an_empty_warehouse(fresh_db):
     assert opts["issues"] == 0 and opts["accounts"] == {} and opts["detectors"] == []
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"start": date(2026, 3, 10), "end": date(2026, 3, 1)},
-     "date range is backwards: from 2026-03-10 is after to 2026-03-01"),
-    ({"min_hours": -1}, "Minimum duration must be 0 hours or more, not -1"),
-    ({"statuses": ("done",)}, "Unknown statuses done; expected open, acknowledged"),
-    ({"severities": ("urgent",)}, "Unknown severities urgent; expected high, medium, low"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"start": date(2026, 3, 10), "end": date(2026, 3, 1)},
+            "date range is backwards: from 2026-03-10 is after to 2026-03-01",
+        ),
+        ({"min_hours": -1}, "Minimum duration must be 0 hours or more, not -1"),
+        ({"statuses": ("done",)}, "Unknown statuses done; expected open, acknowledged"),
+        ({"severities": ("urgent",)}, "Unknown severities urgent; expected high, medium, low"),
+    ],
+)
 def test_validation_names_the_problem(kwargs, message):
     with pytest.raises(issues.FilterError, match=message) as err:
         Filters(**kwargs)
@@ -201,8 +281,12 @@ def test_changes_from_editor_edits(db):
 
 def test_bulk_changes_apply_to_selected_rows_and_keep_other_edits(db):
     df, _ = issues.list_issues(db, ADMIN, Filters(statuses=("open",)))
-    edits = {0: {"select": True}, 1: {"select": True, "note": "own note"}, 2: {"status": "ignored"},
-             3: {"select": False}}
+    edits = {
+        0: {"select": True},
+        1: {"select": True, "note": "own note"},
+        2: {"status": "ignored"},
+        3: {"select": False},
+    }
     changes = issues.changes(df, edits, bulk_status="resolved", bulk_note="")
     assert [(c.issue_id, c.status, c.note) for c in changes] == [
         (df.loc[0, "issue_id"], "resolved", None),
@@ -218,8 +302,10 @@ def test_changes_refuse_a_stale_edit_through_triage(db):
     triage.set_status(db, User("bob", "Bob", "staff", None), df.loc[0, "issue_id"], "resolved")
     result = triage.apply(db, STAFF_A, issues.changes(df, {0: {"status": "ignored"}}))
     assert result.saved == [] and "after you loaded it" in result.refused[0][1]
-    assert db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?",
-                          (df.loc[0, "issue_id"],)) == "resolved"
+    assert (
+        db.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", (df.loc[0, "issue_id"],))
+        == "resolved"
+    )
 
 
 def test_table_for_the_editor(db):
@@ -237,5 +323,8 @@ def test_export_csv_is_the_filtered_view_through_the_mask(db):
     assert len(plain.splitlines()) == 3 and "Name acc-a" in plain and "b-only" not in plain
     masked = issues.export_csv(db, STAFF_A, Filters(), lambda df: masking.mask_frame(df, "salt"))
     assert "acc-a" not in masked.decode() and "Bldg" not in masked.decode()
-    assert "m1" not in masked.decode() and masking.pseudonym("Account", "acc-a", "salt") in masked.decode()
+    assert (
+        "m1" not in masked.decode()
+        and masking.pseudonym("Account", "acc-a", "salt") in masked.decode()
+    )
     assert len(issues.export_csv(db, ADMIN, Filters(), limit=2).decode().splitlines()) == 3

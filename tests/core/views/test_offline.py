@@ -16,21 +16,42 @@ STAFF_A = User("sam", "Sam", "staff", frozenset({"acc-a"}))
 OTHER = User("olly", "Olly", "staff", None)
 
 
-def _meter(meter_id, account="acc-a", building="b1", enabled=True, archived=False, kind="electricity"):
+def _meter(
+    meter_id, account="acc-a", building="b1", enabled=True, archived=False, kind="electricity"
+):
     return {
-        "meter_id": meter_id, "building_id": building, "account_id": account, "kind": kind,
-        "unit": "kWh" if kind == "electricity" else "gal", "building_name": f"Bldg {building}",
-        "account_name": f"Name {account}", "timezone": "UTC", "dq_enabled": enabled,
-        "account_active": True, "building_archived": archived, "interval_minutes": 15,
+        "meter_id": meter_id,
+        "building_id": building,
+        "account_id": account,
+        "kind": kind,
+        "unit": "kWh" if kind == "electricity" else "gal",
+        "building_name": f"Bldg {building}",
+        "account_name": f"Name {account}",
+        "timezone": "UTC",
+        "dq_enabled": enabled,
+        "account_active": True,
+        "building_archived": archived,
+        "interval_minutes": 15,
     }
 
 
 def _issue(issue_id, meter_id, start, end=END, status="open", detector="offline", account="acc-a"):
     return {
-        "issue_id": issue_id, "kind": "meter", "detector": detector, "account_id": account,
-        "building_id": "b1", "meter_id": meter_id, "source": "platform",
-        "start_ts": pd.Timestamp(start), "end_ts": end, "severity": "high", "magnitude": 1.0,
-        "first_seen_run": "r1", "last_seen_run": "r1", "status": status, "status_by": "system",
+        "issue_id": issue_id,
+        "kind": "meter",
+        "detector": detector,
+        "account_id": account,
+        "building_id": "b1",
+        "meter_id": meter_id,
+        "source": "platform",
+        "start_ts": pd.Timestamp(start),
+        "end_ts": end,
+        "severity": "high",
+        "magnitude": 1.0,
+        "first_seen_run": "r1",
+        "last_seen_run": "r1",
+        "status": status,
+        "status_by": "system",
         "status_at": LOADED,
     }
 
@@ -126,7 +147,9 @@ def test_mark_contacted_only_touches_ticked_rows_and_keeps_edits(db):
     got = dict(db.fetch_all("SELECT issue_id, status || '/' || coalesce(status_note, '') "
                             "FROM dq_issues WHERE issue_id IN ('now', 'b-side')"))  # fmt: skip
     assert got == {first: "acknowledged/contacted", second: "open/"}
-    assert offline.changes(rows, {first: {"select": True}}) == []  # no status given: nothing to save
+    assert (
+        offline.changes(rows, {first: {"select": True}}) == []
+    )  # no status given: nothing to save
 
 
 def test_stale_edit_is_refused(db):

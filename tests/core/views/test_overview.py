@@ -16,21 +16,37 @@ T = pd.Timestamp
 
 def _run(run_id, day, finished, status="ok", error=None):
     return {
-        "run_id": run_id, "job": "dq", "params": json.dumps({"date": str(day)}),
-        "started_at": T(finished) - pd.Timedelta(minutes=5), "finished_at": T(finished),
-        "status": status, "units_total": 3, "units_failed": 2 if error else 0,
-        "issues_found": 4, "error": error,
+        "run_id": run_id,
+        "job": "dq",
+        "params": json.dumps({"date": str(day)}),
+        "started_at": T(finished) - pd.Timedelta(minutes=5),
+        "finished_at": T(finished),
+        "status": status,
+        "units_total": 3,
+        "units_failed": 2 if error else 0,
+        "issues_found": 4,
+        "error": error,
     }
 
 
 def _issue(issue_id, account, detector, severity, start, run="r2", status="open", by="system"):
     meter = {"acc-a": "m1", "acc-b": "m3"}[account]
     return {
-        "issue_id": issue_id, "kind": "meter", "detector": detector, "account_id": account,
-        "building_id": "b1" if account == "acc-a" else "b3", "meter_id": meter,
-        "source": "platform", "start_ts": T(start), "end_ts": T(start) + pd.Timedelta(hours=4),
-        "severity": severity, "first_seen_run": run, "last_seen_run": "r2", "status": status,
-        "status_by": by, "status_at": T("2026-03-11 01:00"),
+        "issue_id": issue_id,
+        "kind": "meter",
+        "detector": detector,
+        "account_id": account,
+        "building_id": "b1" if account == "acc-a" else "b3",
+        "meter_id": meter,
+        "source": "platform",
+        "start_ts": T(start),
+        "end_ts": T(start) + pd.Timedelta(hours=4),
+        "severity": severity,
+        "first_seen_run": run,
+        "last_seen_run": "r2",
+        "status": status,
+        "status_by": by,
+        "status_at": T("2026-03-11 01:00"),
     }
 
 
@@ -83,7 +99,9 @@ def test_scores_by_account_and_building_use_the_latest_day(db):
     assert list(acc.index) == ["acc-b", "acc-a"]  # worst first
     bld = overview.scores(db, ADMIN, "building")
     assert bld[["building_id", "building_name", "score"]].values.tolist() == [
-        ["b3", "Bldg b3", 0.2], ["b1", "Bldg b1", 0.5], ["b2", "Bldg b2", 1.0]
+        ["b3", "Bldg b3", 0.2],
+        ["b1", "Bldg b1", 0.5],
+        ["b2", "Bldg b2", 1.0],
     ]
 
 
@@ -105,7 +123,9 @@ def test_trend_has_one_row_per_day_with_score_and_new_issues(db):
 def test_trend_keeps_unscored_days_inside_the_range_and_stops_at_30_days(db):
     db.execute("UPDATE dq_meter_days SET day = ? WHERE day = ?", (date(2026, 3, 7), D1))
     assert overview.trend(db, ADMIN)["score"].isna().tolist() == [False, True, True, False]
-    db.execute("UPDATE dq_meter_days SET day = ? WHERE day = ?", (date(2026, 1, 1), date(2026, 3, 7)))
+    db.execute(
+        "UPDATE dq_meter_days SET day = ? WHERE day = ?", (date(2026, 1, 1), date(2026, 3, 7))
+    )
     trend = overview.trend(db, ADMIN)
     assert len(trend) == 1 and trend["day"].iloc[0] == T(D2)
     assert len(overview.trend(db, ADMIN, days=90)) == 69
@@ -122,7 +142,10 @@ def test_mean_time_to_resolve_uses_the_first_closing_event(db):
 def test_run_summary_counts_and_failures(db):
     run = overview.run_summary(db, ADMIN)
     assert (run["day"], run["status"], run["meters_scored"], run["issues_found"]) == (
-        "2026-03-10", "partial", 3, 6
+        "2026-03-10",
+        "partial",
+        3,
+        6,
     )
     assert run["failures"].values.tolist() == [["m1", "platform: boom"], ["m3", "bang: secret-b"]]
 

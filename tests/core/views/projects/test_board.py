@@ -26,8 +26,14 @@ BUILDINGS = {
     "D": ("acc-a", "UTC", 100.0, 120.0, SPIKES[:3]),
     "Q": ("acc-a", "UTC", 100.0, 100.0, []),
 }
-NAMES = {"A": "Alpha Tower", "B": "Beta Plaza", "D": "Delta Depot", "Q": "Quiet House",
-         "acc-a": "Acme Corp", "acc-b": "Beta Corp"}
+NAMES = {
+    "A": "Alpha Tower",
+    "B": "Beta Plaza",
+    "D": "Delta Depot",
+    "Q": "Quiet House",
+    "acc-a": "Acme Corp",
+    "acc-b": "Beta Corp",
+}
 
 
 def readings(meter_id: str, tz: str, base: float, spike: float, days: list[str]) -> pd.DataFrame:
@@ -44,16 +50,36 @@ def readings(meter_id: str, tz: str, base: float, spike: float, days: list[str])
 
 def build(db, buildings=BUILDINGS):
     """Meters and readings of ``buildings`` (one 15-minute electricity meter each)."""
-    meters = pd.DataFrame([{
-        "meter_id": f"m{b}", "building_id": b, "account_id": acc, "kind": "electricity",
-        "unit": "kWh", "building_name": NAMES[b], "account_name": NAMES[acc], "timezone": tz,
-        "dq_enabled": True, "account_active": True, "building_archived": False,
-        "interval_minutes": 15,
-    } for b, (acc, tz, *_) in buildings.items()])
+    meters = pd.DataFrame(
+        [
+            {
+                "meter_id": f"m{b}",
+                "building_id": b,
+                "account_id": acc,
+                "kind": "electricity",
+                "unit": "kWh",
+                "building_name": NAMES[b],
+                "account_name": NAMES[acc],
+                "timezone": tz,
+                "dq_enabled": True,
+                "account_active": True,
+                "building_archived": False,
+                "interval_minutes": 15,
+            }
+            for b, (acc, tz, *_) in buildings.items()
+        ]
+    )
     db.insert_df("meters", meters)
-    db.insert_df("readings", pd.concat(
-        [readings(f"m{b}", tz, base, spike, days)
-         for b, (_, tz, base, spike, days) in buildings.items()], ignore_index=True))
+    db.insert_df(
+        "readings",
+        pd.concat(
+            [
+                readings(f"m{b}", tz, base, spike, days)
+                for b, (_, tz, base, spike, days) in buildings.items()
+            ],
+            ignore_index=True,
+        ),
+    )
     return db
 
 
@@ -76,18 +102,24 @@ def _list(db, user, **filters):
 def _events(db, building):
     return db.fetch_all(
         "SELECT changed_by, from_status, to_status, note FROM project_events "
-        "WHERE project_id = ? ORDER BY changed_at", (pid(building),))
+        "WHERE project_id = ? ORDER BY changed_at",
+        (pid(building),),
+    )
 
 
 # --- list and scope ---------------------------------------------------------------------------
+
 
 def test_list_sorted_by_cost_with_evidence_counts_and_names(wh):
     df = _list(wh, ADMIN)
     assert list(df["building_id"]) == ["B", "A", "D"]
     assert list(df["est_monthly_cost"]) == [1200.0, 750.0, 300.0]
     a = df.set_index("building_id").loc["A"]
-    assert (a["building_name"], a["account_name"], a["status"]) == ("Alpha Tower", "Acme Corp",
-                                                                    "DRAFT")
+    assert (a["building_name"], a["account_name"], a["status"]) == (
+        "Alpha Tower",
+        "Acme Corp",
+        "DRAFT",
+    )
     assert (a["overshoot_days"], a["top_hits"], a["worst_excess_kw"]) == (4, 4, 50.0)
     assert a["worst_day"] == pd.Timestamp("2026-03-02") and a["month"] == MONTH
     table = projects.table(df)
@@ -118,7 +150,10 @@ def test_filters(wh):
     projects.set_status(wh, BSE_ALL, pid("A"), "IN_PROGRESS")
     assert list(_list(wh, ADMIN, statuses=["IN_PROGRESS"])["building_id"]) == ["A"]
     assert list(_list(wh, ADMIN, statuses=projects.DEFAULT_STATUSES)["building_id"]) == [
-        "B", "A", "D"]
+        "B",
+        "A",
+        "D",
+    ]
     with pytest.raises(projects.ProjectError, match="Unknown statuses open"):
         projects.Filters(statuses=["open"])
     with pytest.raises(projects.ProjectError, match="Minimum cost"):
@@ -138,6 +173,7 @@ def test_void_projects_hidden_unless_asked(wh):
 
 # --- status changes ---------------------------------------------------------------------------
 
+
 def test_bse_cannot_change_a_project_of_another_account_same_message_as_missing(wh):
     with pytest.raises(projects.ProjectError) as other:
         projects.set_status(wh, BSE_A, pid("B"), "IN_PROGRESS", "mine")
@@ -156,10 +192,12 @@ def test_only_admin_and_bse_change_status(wh, user):
 
 
 def test_move_writes_the_project_and_one_audit_event(wh):
-    at = projects.set_status(wh, BSE_A, pid("A"), "IN_PROGRESS", "  staggering AHU starts  ",
-                             expected_status="DRAFT")
-    row = wh.fetch_all("SELECT status, updated_by, updated_at FROM projects WHERE project_id = ?",
-                       (pid("A"),))
+    at = projects.set_status(
+        wh, BSE_A, pid("A"), "IN_PROGRESS", "  staggering AHU starts  ", expected_status="DRAFT"
+    )
+    row = wh.fetch_all(
+        "SELECT status, updated_by, updated_at FROM projects WHERE project_id = ?", (pid("A"),)
+    )
     assert row == [("IN_PROGRESS", "bea", at)]
     assert _events(wh, "A")[1:] == [("bea", "DRAFT", "IN_PROGRESS", "staggering AHU starts")]
     assert wh.fetch_value("SELECT changed_at FROM project_events WHERE changed_by = 'bea'") == at
@@ -168,26 +206,43 @@ def test_move_writes_the_project_and_one_audit_event(wh):
 
 
 def test_the_whole_lifecycle_with_reopening(wh):
-    steps = [("IN_PROGRESS", None), ("COMPLETED", None), ("IN_PROGRESS", "peak came back"),
-             ("WONT_DO", "tenant owns the AHU"), ("IN_PROGRESS", "tenant agreed")]
+    steps = [
+        ("IN_PROGRESS", None),
+        ("COMPLETED", None),
+        ("IN_PROGRESS", "peak came back"),
+        ("WONT_DO", "tenant owns the AHU"),
+        ("IN_PROGRESS", "tenant agreed"),
+    ]
     for to, note in steps:
         projects.set_status(wh, BSE_ALL, pid("A"), to, note)
     moves = [(f, t) for _, f, t, _ in _events(wh, "A")[1:]]
-    assert moves == [("DRAFT", "IN_PROGRESS"), ("IN_PROGRESS", "COMPLETED"),
-                     ("COMPLETED", "IN_PROGRESS"), ("IN_PROGRESS", "WONT_DO"),
-                     ("WONT_DO", "IN_PROGRESS")]
+    assert moves == [
+        ("DRAFT", "IN_PROGRESS"),
+        ("IN_PROGRESS", "COMPLETED"),
+        ("COMPLETED", "IN_PROGRESS"),
+        ("IN_PROGRESS", "WONT_DO"),
+        ("WONT_DO", "IN_PROGRESS"),
+    ]
 
 
-@pytest.mark.parametrize(("path", "to", "note", "why"), [
-    ([], "COMPLETED", "done", "cannot go from DRAFT to COMPLETED; allowed: IN_PROGRESS, WONT_DO"),
-    ([], "DRAFT", "again", "cannot go from DRAFT to DRAFT"),
-    (["IN_PROGRESS"], "DRAFT", "back", "cannot go from IN_PROGRESS to DRAFT"),
-    (["IN_PROGRESS", "COMPLETED"], "WONT_DO", "no", "cannot go from COMPLETED to WONT_DO"),
-    ([], "WONT_DO", "   ", "say why in a note"),
-    (["IN_PROGRESS", "COMPLETED"], "IN_PROGRESS", None, "say why in a note"),
-    ([], "open", "x", "Unknown status 'open'"),
-    ([], "IN_PROGRESS", "x" * 2001, "at most 2000"),
-])
+@pytest.mark.parametrize(
+    ("path", "to", "note", "why"),
+    [
+        (
+            [],
+            "COMPLETED",
+            "done",
+            "cannot go from DRAFT to COMPLETED; allowed: IN_PROGRESS, WONT_DO",
+        ),
+        ([], "DRAFT", "again", "cannot go from DRAFT to DRAFT"),
+        (["IN_PROGRESS"], "DRAFT", "back", "cannot go from IN_PROGRESS to DRAFT"),
+        (["IN_PROGRESS", "COMPLETED"], "WONT_DO", "no", "cannot go from COMPLETED to WONT_DO"),
+        ([], "WONT_DO", "   ", "say why in a note"),
+        (["IN_PROGRESS", "COMPLETED"], "IN_PROGRESS", None, "say why in a note"),
+        ([], "open", "x", "Unknown status 'open'"),
+        ([], "IN_PROGRESS", "x" * 2001, "at most 2000"),
+    ],
+)
 def test_refused_moves_change_nothing(wh, path, to, note, why):
     for step in path:
         projects.set_status(wh, BSE_ALL, pid("A"), step)
@@ -195,19 +250,19 @@ def test_refused_moves_change_nothing(wh, path, to, note, why):
     events = _events(wh, "A")
     with pytest.raises(projects.ProjectError, match=why):
         projects.set_status(wh, BSE_ALL, pid("A"), to, note)
-    pd.testing.assert_frame_equal(wh.fetch_df("SELECT * FROM projects ORDER BY project_id"),
-                                  before)
+    pd.testing.assert_frame_equal(wh.fetch_df("SELECT * FROM projects ORDER BY project_id"), before)
     assert _events(wh, "A") == events
 
 
 def test_stale_edit_is_refused(wh):
     projects.set_status(wh, ADMIN, pid("A"), "IN_PROGRESS", "on it")  # while Bea's page is open
-    with pytest.raises(projects.ProjectError, match="changed to IN_PROGRESS by ada .* after you "
-                                                    "loaded it"):
-        projects.set_status(wh, BSE_A, pid("A"), "WONT_DO", "not worth it",
-                            expected_status="DRAFT")
-    assert wh.fetch_all("SELECT status, updated_by FROM projects WHERE project_id = ?",
-                        (pid("A"),)) == [("IN_PROGRESS", "ada")]
+    with pytest.raises(
+        projects.ProjectError, match="changed to IN_PROGRESS by ada .* after you loaded it"
+    ):
+        projects.set_status(wh, BSE_A, pid("A"), "WONT_DO", "not worth it", expected_status="DRAFT")
+    assert wh.fetch_all(
+        "SELECT status, updated_by FROM projects WHERE project_id = ?", (pid("A"),)
+    ) == [("IN_PROGRESS", "ada")]
     assert [e[0] for e in _events(wh, "A")] == ["system", "ada"]
 
 
@@ -224,7 +279,8 @@ def test_a_persons_change_survives_a_rerun_of_the_job(wh):
     pd.testing.assert_frame_equal(after, before)
     assert wh.fetch_value("SELECT est_monthly_cost FROM projects WHERE building_id = 'B'") == 2400
     pd.testing.assert_frame_equal(
-        wh.fetch_df("SELECT * FROM project_events ORDER BY project_id, changed_at"), events)
+        wh.fetch_df("SELECT * FROM project_events ORDER BY project_id, changed_at"), events
+    )
     # ... and a later month without overshoots voids only the untouched draft.
     job.run(wh, "2026-04")
     void = dict(wh.fetch_all("SELECT building_id, void FROM projects"))
@@ -232,6 +288,7 @@ def test_a_persons_change_survives_a_rerun_of_the_job(wh):
 
 
 # --- evidence, figures and charts -----------------------------------------------------------
+
 
 def test_evidence_in_local_time(wh):
     ev = project_evidence.evidence(wh, wh, BSE_A, pid("A"))
@@ -255,9 +312,13 @@ def test_evidence_in_local_time(wh):
 def test_figures_for_the_page(wh):
     figures = project_evidence.figures(project_evidence.evidence(wh, wh, ADMIN, pid("A")))
     got = {f["label"]: f["value"] for f in figures}
-    assert got == {"Est. cost / month": "$750", "Worst morning excess": "+50.0 kW",
-                   "Overshoot mornings": "4 of 22", "Top 15% hits": "4",
-                   "Startup on Mon 02 Mar": "06:00"}
+    assert got == {
+        "Est. cost / month": "$750",
+        "Worst morning excess": "+50.0 kW",
+        "Overshoot mornings": "4 of 22",
+        "Top 15% hits": "4",
+        "Startup on Mon 02 Mar": "06:00",
+    }
     assert figures[-1]["delta"] == "as usual" and figures[-1]["delta_arrow"] == "off"
     assert project_evidence.clock(395) == "06:35" and project_evidence.clock(None) == "—"
 
@@ -287,6 +348,7 @@ def test_charts_carry_figures_not_names(wh):
 
 # --- PostgreSQL projects database -------------------------------------------------------------
 
+
 @pytest.mark.integration
 def test_projects_in_their_own_postgresql_database(fresh_db, pg_url):
     build(fresh_db)
@@ -296,8 +358,9 @@ def test_projects_in_their_own_postgresql_database(fresh_db, pg_url):
     assert list(df["building_id"]) == ["A", "D"] and df.at[0, "building_name"] == "Alpha Tower"
     assert df.at[0, "worst_day"] == pd.Timestamp("2026-03-02")
     at = projects.set_status(pdb, BSE_A, pid("A"), "IN_PROGRESS", "on it", "DRAFT")
-    assert pdb.fetch_all("SELECT status, updated_by, updated_at FROM projects "
-                         "WHERE project_id = ?", (pid("A"),)) == [("IN_PROGRESS", "bea", at)]
+    assert pdb.fetch_all(
+        "SELECT status, updated_by, updated_at FROM projects WHERE project_id = ?", (pid("A"),)
+    ) == [("IN_PROGRESS", "bea", at)]
     with pytest.raises(projects.ProjectError, match="after you loaded it"):
         projects.set_status(pdb, BSE_A, pid("A"), "WONT_DO", "no", "DRAFT")
     with pytest.raises(projects.ProjectError, match="does not exist"):
