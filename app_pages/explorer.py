@@ -72,12 +72,19 @@ labels = {
 }
 if len(options) >= explorer.PICKER_LIMIT:
     st.caption(f"Showing the first {explorer.PICKER_LIMIT} meters; search to narrow the list.")
-pick = ui.mode_key("explorer_meter")  # a new widget when sharing starts: no stale real label
+# A new widget when sharing starts or the options change (a search): the browser keeps showing a
+# widget's old label otherwise. The key is a counter: element ids reach the browser.
+if st.session_state.get("explorer_options") != list(labels):
+    st.session_state["explorer_options"] = list(labels)
+    st.session_state["explorer_meter_n"] = st.session_state.get("explorer_meter_n", 0) + 1
+pick = ui.mode_key(f"explorer_meter_{st.session_state['explorer_meter_n']}")
+last = st.session_state.get("explorer_last_meter")
 if linked:
     st.session_state[pick] = linked
-elif st.session_state.get(pick) not in labels:
-    st.session_state.pop(pick, None)  # a search hid the last pick: take the first
+elif pick not in st.session_state and last in labels:
+    st.session_state[pick] = last  # the search still lists the meter on screen: keep it
 meter_id = st.selectbox("Meter", list(labels), format_func=labels.get, key=pick, on_change=_unlink)
+st.session_state["explorer_last_meter"] = meter_id
 
 m = explorer.meter(db, user, meter_id)
 st.subheader(ui.md(_name("Meter", meter_id)))

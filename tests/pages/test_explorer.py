@@ -33,6 +33,11 @@ def _app(user=ADMIN, **query):
     return at
 
 
+def _meter_box(at):
+    """The meter picker (its key changes with its options, so find it by its label)."""
+    return next(box for box in at.selectbox if box.label == "Meter")
+
+
 def _issue(db, accounts, detector="raw_platform_mismatch"):
     marks = ", ".join("?" for _ in accounts)
     row = db.fetch_all(
@@ -70,7 +75,7 @@ def _charts(at):
 def test_renders_a_meter_with_its_chart(wh):
     at = _app().run()
     assert not at.exception
-    assert at.selectbox(key="explorer_meter").value
+    assert _meter_box(at).value
     assert len(_charts(at)) == 1
 
 
@@ -81,7 +86,7 @@ def test_deep_link_opens_the_meter_window_and_highlights_the_issue(wh):
     )[0]
     at = _app(STAFF, issue=issue_id).run()
     assert not at.exception and not at.error
-    assert at.selectbox(key="explorer_meter").value == meter_id
+    assert _meter_box(at).value == meter_id
     first, last = at.date_input[0].value
     assert first <= start.date() and last >= (end - dt.timedelta(microseconds=1)).date()
     table = at.dataframe[0].value
@@ -97,7 +102,7 @@ def test_meter_link_opens_that_meter(wh):
     _, meter_id, *_ = _issue(wh, ["acc-03"], "spike_positive")
     at = _app(meter=meter_id).run()
     assert not at.exception and not at.error
-    assert at.selectbox(key="explorer_meter").value == meter_id
+    assert _meter_box(at).value == meter_id
 
 
 @pytest.mark.parametrize(("param", "value"), [("issue", "no-such-issue"), ("meter", "m-9999")])
@@ -187,7 +192,7 @@ def test_screen_share_mode_hides_real_names_everywhere(wh):
     assert "Meter " in at.subheader[0].value
     for secret in (meter_id, building, account):
         assert secret not in text
-    assert all(meter_id not in o for o in at.selectbox(key="explorer_meter_masked").options)
+    assert all(meter_id not in o for o in _meter_box(at).options)
 
 
 def test_backwards_date_range_is_an_error(wh):
@@ -220,7 +225,7 @@ def test_search_narrows_the_picker(wh):
     at = _app().run()
     at.text_input(key="explorer_search").input(meter_id).run()
     assert not at.exception
-    assert at.selectbox(key="explorer_meter").value == meter_id
+    assert _meter_box(at).value == meter_id
     at.text_input(key="explorer_search").input("nothing like this").run()
     assert "No meter matches" in at.info[0].value
 
@@ -231,9 +236,9 @@ def test_picking_another_meter_drops_the_link(wh):
     other = wh.fetch_value(
         "SELECT MIN(meter_id) FROM meters WHERE account_id = 'acc-02' AND meter_id <> ?", [meter_id]
     )
-    at.selectbox(key="explorer_meter").select(other).run()
+    _meter_box(at).select(other).run()
     assert not at.exception
-    assert at.selectbox(key="explorer_meter").value == other
+    assert _meter_box(at).value == other
     assert other in plain(at.subheader[0].value)
     assert "issue" not in at.query_params
 
@@ -284,3 +289,20 @@ def test_no_sandbox_link_in_screen_share_mode(wh):
     at.session_state["dq_mask"] = True
     at.run()
     assert "sandbox" not in at.dataframe[0].value.columns
+
+
+def test_a_search_gives_a_fresh_picker_that_keeps_a_meter_it_still_lists(wh):
+    db = wh
+    at = _app().run()
+    first = _meter_box(at).value
+    building = db.fetch_value("SELECT building_name FROM meters WHERE meter_id = ?", (first,))
+    other = db.fetch_value(
+        "SELECT meter_id FROM meters WHERE building_name <> ? ORDER BY meter_id LIMIT 1",
+        (building,),
+    )
+    search = next(t for t in at.text_input if t.label == "Search meters")
+    search.set_value(building).run()
+    assert _meter_box(at).value == first  # still listed: still picked
+    search = next(t for t in at.text_input if t.label == "Search meters")
+    search.set_value(other).run()
+    assert _meter_box(at).value == other and _meter_box(at).options[0].startswith(other)
