@@ -1,4 +1,4 @@
-"""What the issue lists share: filter validation and a scoped, parameterised WHERE builder.
+"""What the issue lists share: filter validation, a scoped WHERE builder and the paged query.
 
 Used by the Issues page (meter issues) and the Utility bills page (bill issues); both read
 ``dq_issues`` as alias ``i``.
@@ -11,7 +11,10 @@ from dataclasses import fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import pandas as pd
+
 from core.auth import User
+from core.db.base import Transaction
 from core.errors import DQHubError
 from core.scoped import meter_in_scope
 from core.triage import STATUSES
@@ -88,3 +91,47 @@ def check_page(page: int, page_size: int) -> None:
     """Refuse a page or page size below 1 with a ``FilterError``."""
     if page < 1 or page_size < 1:
         raise FilterError(f"Page {page} of size {page_size}: both must be 1 or more")
+
+
+ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # most severe, oldest first; id breaks ties
+_REVERSED = "sev_rank DESC, start_ts DESC NULLS FIRST, issue_id DESC"
+
+
+def page_of(
+    tx: Transaction,
+    where: tuple[str, list[Any]],
+    select: str,
+    joined: str,
+    page: int,
+    page_size: int,
+    join_params: list[Any] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """One page of an issue list and the number of matches: the query both lists run.
+
+    ``where`` is a :meth:`Where.sql` clause over ``dq_issues i`` and its parameters.
+
+    The page is sorted (``ORDER``) and cut on ``dq_issues i`` alone; only its rows are then
+    joined (``joined``: ``SELECT p.*, ... FROM <page> p <joins>`` with ``{page}`` where the page
+    goes). A page in the back half is cut from the reversed order, so the last page costs what
+    the first does.
+
+    Raises
+    ------
+    FilterError
+        If ``page`` or ``page_size`` is below 1.
+    """
+    check_page(page, page_size)  # OFFSET/LIMIT would fail or mean nothing
+    clause, params = where
+    total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {clause}", params)[0][0])
+    offset = (page - 1) * page_size
+    limit = min(page_size, max(total - offset, 0))
+    after = total - offset - limit  # matching rows after this page
+    order = ORDER
+    if limit and after < offset:
+        order, offset = _REVERSED, after
+    cut = (
+        f"(SELECT {select}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {clause} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?)"
+    )
+    sql = joined.format(page=cut) + f" ORDER BY {ORDER}"
+    return tx.fetch_df(sql, [*params, limit, offset, *(join_params or [])]), total

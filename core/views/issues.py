@@ -16,10 +16,10 @@ import pandas as pd
 
 from core import csvsafe
 from core.auth import User
-from core.db.base import Database, Transaction
+from core.db.base import Database
 from core.detectors import REGISTRY
 from core.triage import STATUSES, Change
-from core.views.issue_list import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
+from core.views.issue_list import SEVERITIES, FilterError, Where, page_of, tidy
 
 DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
 MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow the filters past it
@@ -50,8 +50,6 @@ _SELECT = (
     "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.source, "
     "i.start_ts, i.end_ts, i.magnitude, i.status, i.status_note, i.status_by, i.status_at"
 )
-_ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # issue_id breaks ties: pages never overlap
-_REVERSED = "sev_rank DESC, start_ts DESC NULLS FIRST, issue_id DESC"
 
 
 @dataclass(frozen=True)
@@ -108,26 +106,6 @@ def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
     return where.sql()
 
 
-def _page(
-    tx: Transaction, where: str, params: list[Any], limit: int, offset: int, total: int
-) -> pd.DataFrame:
-    # Sort and cut the page on dq_issues alone, then join names for those rows only. A page in
-    # the back half is cut from the reversed order, so the last page costs what the first does.
-    order, limit = _ORDER, min(limit, max(total - offset, 0))
-    after = total - offset - limit  # matching rows after this page
-    if limit and after < offset:
-        order, offset = _REVERSED, after
-    df = tx.fetch_df(
-        f"SELECT p.*, m.account_name, m.building_name, m.kind AS meter_kind, m.unit "
-        f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?) p "
-        f"LEFT JOIN meters m ON m.meter_id = p.meter_id AND m.account_id = p.account_id "
-        f"ORDER BY {_ORDER}",
-        [*params, limit, offset],
-    )
-    return _finish(df)
-
-
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
     """Add duration and the magnitude's unit; return ``COLUMNS`` in order."""
     df["duration_h"] = (df["end_ts"] - df["start_ts"]).dt.total_seconds() / 3600
@@ -169,12 +147,13 @@ def list_issues(
     FilterError
         If ``page`` or ``page_size`` is below 1.
     """
-    check_page(page, page_size)  # OFFSET/LIMIT would fail or mean nothing
-    where, params = _where(user, filters)
+    joined = (
+        "SELECT p.*, m.account_name, m.building_name, m.kind AS meter_kind, m.unit FROM {page} p "
+        "LEFT JOIN meters m ON m.meter_id = p.meter_id AND m.account_id = p.account_id"
+    )
     with db.transaction() as tx:  # one connection for both statements
-        total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {where}", params)[0][0])
-        df = _page(tx, where, params, page_size, (page - 1) * page_size, total)
-    return df, total
+        df, total = page_of(tx, _where(user, filters), _SELECT, joined, page, page_size)
+    return _finish(df), total
 
 
 def export_csv(

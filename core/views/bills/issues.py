@@ -28,7 +28,7 @@ from core.errors import ConfigError
 from core.markup import md
 from core.scoped import NotFoundError, bill_history, per_day
 from core.triage import STATUSES
-from core.views.issue_list import RANK_SQL, SEVERITIES, FilterError, Where, check_page, tidy
+from core.views.issue_list import SEVERITIES, FilterError, Where, page_of, tidy
 from core.views.issues import DEFAULT_STATUSES
 
 __all__ = [
@@ -119,7 +119,6 @@ _SELECT = (
     "i.status_at"
 )
 # Severity rank for ORDER BY; unknown severities sort last. A constant: no user value in it.
-_ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # oldest bill first; id breaks ties
 _DAY = pd.Timedelta(days=1)
 
 
@@ -192,24 +191,19 @@ def list_bill_issues(
     FilterError
         If ``page`` or ``page_size`` is below 1.
     """
-    check_page(page, page_size)
-    where, params = _where(user, filters)
     scope, scope_params = user.scope("account_id")
+    joined = (
+        "SELECT p.*, b.commodity, b.period_start, b.period_end, b.usage, b.usage_unit, "
+        "b.cost, b.demand_kw, b.estimated, n.building_name, n.account_name FROM {page} p "
+        "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
+        "LEFT JOIN (SELECT building_id, account_id, max(building_name) AS building_name, "
+        f"max(account_name) AS account_name FROM meters WHERE {scope} "
+        "GROUP BY building_id, account_id) n "
+        "ON n.building_id = p.building_id AND n.account_id = p.account_id"
+    )
     with db.transaction() as tx:  # one connection for both statements
-        total = int(tx.fetch_all(f"SELECT count(*) FROM dq_issues i WHERE {where}", params)[0][0])
-        # Sort and cut the page on dq_issues alone, then join figures and names for its rows.
-        df = tx.fetch_df(
-            "SELECT p.*, b.commodity, b.period_start, b.period_end, b.usage, b.usage_unit, "
-            "b.cost, b.demand_kw, b.estimated, n.building_name, n.account_name "
-            f"FROM (SELECT {_SELECT}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {where} "
-            f"ORDER BY {_ORDER} LIMIT ? OFFSET ?) p "
-            "LEFT JOIN bills b ON b.bill_id = p.bill_id AND b.account_id = p.account_id "
-            "LEFT JOIN (SELECT building_id, account_id, max(building_name) AS building_name, "
-            f"max(account_name) AS account_name FROM meters WHERE {scope} "
-            "GROUP BY building_id, account_id) n "
-            f"ON n.building_id = p.building_id AND n.account_id = p.account_id ORDER BY {_ORDER}",
-            [*params, page_size, (page - 1) * page_size, *scope_params],
-        )
+        df, total = page_of(tx, _where(user, filters), _SELECT, joined, page, page_size,
+                            scope_params)  # fmt: skip
     return _finish(df), total
 
 
