@@ -15,6 +15,7 @@ from core import config, sandbox, ui
 from core.errors import DQHubError
 from core.sandbox import data, docs
 from core.sandbox import inputs as choices
+from core.ui import model_inputs
 
 MEMO, MEMO_AT, CACHE_SECONDS = "sbx_memo", "sbx_memo_at", 600
 ID_KINDS = ("meter", "bill_meter", "building")
@@ -141,31 +142,9 @@ if not ui.masking_on():  # a shareable link to this model and data (ids stay out
 params = [i for i in model.inputs if not i.is_data]
 left, right = st.columns([1, 2.3], gap="large")
 
-
-def _reset() -> None:
-    for inp in params:
-        st.session_state[f"sbx_{key}_{inp.name}"] = inp.default_value()
-
-
 with left:
     st.markdown("**Settings**")
-    if params:
-        st.button("Reset to defaults", on_click=_reset, key=f"sbx_{key}_reset",
-                  icon=":material/restart_alt:")  # fmt: skip
-    for inp in params:
-        wkey, default = f"sbx_{key}_{inp.name}", inp.default_value()
-        st.session_state.setdefault(wkey, default)
-        tip = f"{inp.help}\n\nDefault: `{default}`."
-        if inp.kind == "toggle":
-            values[inp.name] = st.toggle(inp.title, key=wkey, help=tip)
-        elif inp.kind == "choice":
-            values[inp.name] = st.selectbox(inp.title, list(inp.options), key=wkey, help=tip)
-        elif inp.min is not None and inp.max is not None:
-            cast = int if inp.is_int else float
-            values[inp.name] = st.slider(inp.title, cast(inp.min), cast(inp.max),
-                                         step=cast(inp.step or 1), key=wkey, help=tip)  # fmt: skip
-        else:
-            values[inp.name] = st.number_input(inp.title, step=inp.step, key=wkey, help=tip)
+    values.update(model_inputs.settings(f"sbx_{key}", params))
 
 with right:
     try:
@@ -202,19 +181,8 @@ with right:
 st.subheader("What each input changes")
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _data_cell(value: object) -> str:  # a picked meter's or building's name: text, not Markdown
-    return ui.md(str(value).replace("\n", " "))
-
-
-rows = ["| input | default | yours | what moving it changes |", "|---|---|---|---|"]
-rows += [f"| **{_cell(i.title)}** | {'' if i.is_data else _cell(i.default_value())} | "
-         f"{_data_cell(shown.get(i.name, values.get(i.name, '')))} | {_cell(i.help)} |"
-         for i in model.inputs]  # fmt: skip
-st.markdown("\n".join(rows))
+shown.update({n: v for n, v in values.items() if n not in shown})
+st.markdown(model_inputs.changes_table(model.inputs, shown))
 st.subheader("What it mirrors")
 st.caption(
     "The rule the real job applies, from the repository's docs and code: a finding on "
