@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a session pauses between two interactions (default 1)",
     )
     load.add_argument(
-        "--job-gap", type=float, default=2.0,
-        help="seconds between the end of one DQ job run and the next (default 2)",
+        "--job-gap", type=float, default=10.0,
+        help="seconds between the end of one DQ job run and the next (default 10)",
     )
     load.add_argument(
         "--pg-admin-url", default=PG_ADMIN_URL,

@@ -49,9 +49,11 @@ class SessionProc:
     def __init__(self, cfg: dict[str, Any], log: Path) -> None:
         self._log = open(log, "w")  # noqa: SIM115 - closed in result()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.load_session", json.dumps(cfg)], cwd=ROOT,
+            [sys.executable, "-m", "bench.load_session"], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
+        self.proc.stdin.write(json.dumps(cfg) + "\n")
+        self.proc.stdin.flush()
         self.lines: queue.Queue[str] = queue.Queue()
         self.session = cfg["session"]
         threading.Thread(target=self._read, daemon=True).start()
@@ -141,14 +143,15 @@ def run_level(engine: str, n: int, app: load_env.App, env: dict[str, str],
     cfgs = plan(env["DQ_WAREHOUSE"], users, n, opts["rounds"], tag or "warm-up")
     procs = []
     for cfg in cfgs:
-        cfg.update(base=app.base, think=opts["think"], rounds=opts["rounds"])
+        shots = workdir / f"session-{engine}-n{n}-{cfg['session']}"
+        cfg.update(base=app.base, think=opts["think"], rounds=opts["rounds"], shots=str(shots))
         if warmup:
             cfg.update(edits=[], rounds=1)
-        procs.append(SessionProc(cfg, workdir / f"session-{engine}-n{n}-{cfg['session']}.log"))
+        procs.append(SessionProc(cfg, shots.with_suffix(".log")))
     harness = [f"session {p.session} did not start Chromium"
                for p in procs if not p.ready(timeout=180)]
     load_before = os.getloadavg()[0]
-    rss_start = app.rss_mb()
+    rss_start, cpu_start, ticks = app.rss_mb(), app.cpu_s(), load_env.cpu_ticks()
     sampler = load_env.RssSampler(app.proc.pid)
     t0 = time.monotonic()
     worker = load_env.Worker(env, opts["job_gap"], t0)
@@ -159,7 +162,8 @@ def run_level(engine: str, n: int, app: load_env.App, env: dict[str, str],
         p.go()
     deadline = t0 + LEVEL_TIMEOUT_S
     results = [p.result(deadline) for p in procs]
-    wall = time.monotonic() - t0
+    wall, cpu = time.monotonic() - t0, app.cpu_s() - cpu_start
+    busy, total = (b - a for a, b in zip(ticks, load_env.cpu_ticks(), strict=True))
     jobs = worker.stop() if not warmup else []
     peak = sampler.stop()
     harness += [r for r in results if isinstance(r, str)]
@@ -167,6 +171,7 @@ def run_level(engine: str, n: int, app: load_env.App, env: dict[str, str],
         "engine": engine, "sessions": n, "rounds": opts["rounds"], "tag": tag,
         "wall_s": round(wall, 1), "load_avg_before": load_before,
         "rss_start_mb": round(rss_start, 1), "rss_peak_mb": round(peak, 1),
+        "app_cpu_s": round(cpu, 1), "machine_busy": round(busy / max(total, 1), 3),
         "job_runs": jobs, "harness_errors": harness,
         "session_results": [r for r in results if not isinstance(r, str)],
     }
@@ -200,7 +205,8 @@ def run_engine(engine: str, counts: list[int], opts: dict[str, Any], run_id: str
                 s = level["summary"]
                 print(f"{engine} N={n}: {level['wall_s']:.0f} s, errors {s['errors']}, edits "
                       f"saved {s['saved']} / landed {s['landed']}, stale {s['stale']}, "
-                      f"peak RSS {s['rss_peak_mb']:.0f} MB, DQ job runs {s['job_runs']}",
+                      f"peak RSS {s['rss_peak_mb']:.0f} MB, app CPU {level['app_cpu_s']:.0f} s, "
+                      f"machine busy {level['machine_busy']:.0%}, DQ job runs {s['job_runs']}",
                       flush=True)
             return levels
         finally:
@@ -208,7 +214,7 @@ def run_engine(engine: str, counts: list[int], opts: dict[str, Any], run_id: str
 
 
 def measure(counts: list[int], engine: str = "both", rounds: int = 2, out: Path | None = None,
-            think: float = 1.0, job_gap: float = 2.0, pg_admin_url: str = load_env.PG_ADMIN_URL,
+            think: float = 1.0, job_gap: float = 10.0, pg_admin_url: str = load_env.PG_ADMIN_URL,
             regenerate: bool = False) -> dict[str, Any]:
     """Run the load benchmark, print its table and save everything as JSON (``out``)."""
     for n in counts:  # refuse impossible sizes before starting anything

@@ -148,6 +148,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's (busy, total) CPU time so far, in clock ticks over all CPUs (/proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 class App:
     """The app under test: ``streamlit run Home.py`` on 127.0.0.1 with ``env``."""
 
@@ -181,6 +188,11 @@ class App:
     def rss_mb(self) -> float:
         """The app process's resident memory now, in MB."""
         return rss_mb(self.proc.pid)
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the app process used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         """Stop the app and close its log."""

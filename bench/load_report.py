@@ -83,7 +83,8 @@ def summarize(level: dict[str, Any]) -> dict[str, Any]:
     dict
         ``engine``, ``sessions``, ``times`` ``{kind: (p50, p95, n)}``, ``errors``, ``saved``,
         ``landed``, ``stale`` (stale-edit refusals), ``refused`` (other refusals),
-        ``rss_peak_mb``, ``job_runs``, ``job_failures``.
+        ``rss_peak_mb``, ``app_cpu_s`` (CPU seconds the app used during the level),
+        ``machine_busy`` (share of all CPUs busy meanwhile), ``job_runs``, ``job_failures``.
     """
     times: dict[str, list[float]] = {k: [] for k in KINDS}
     errors = saved = stale = refused = 0
@@ -105,6 +106,8 @@ def summarize(level: dict[str, Any]) -> dict[str, Any]:
         "stale": stale,
         "refused": refused,
         "rss_peak_mb": level["rss_peak_mb"],
+        "app_cpu_s": level.get("app_cpu_s"),
+        "machine_busy": level.get("machine_busy"),
         "job_runs": len(jobs),
         "job_failures": sum(j["rc"] != 0 for j in jobs),
     }
@@ -114,13 +117,22 @@ def _pair(p50: float | None, p95: float | None) -> str:
     return "-" if p50 is None else f"{p50:.2f} / {p95:.2f}"
 
 
+def _cpu(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.0f} s"
+
+
+def _share(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
+
+
 def table(levels: Iterable[dict[str, Any]]) -> str:
     """A Markdown table, one row per engine and session count, from ``summarize`` rows."""
     head = (
         "| warehouse | N | " + " | ".join(k.replace("_", " ") for k in KINDS)
-        + " | errors | edits saved / landed | stale refusals | peak app RSS | DQ job runs |"
+        + " | errors | edits saved / landed | stale refusals | peak app RSS | app CPU "
+        "| machine CPU busy | DQ job runs |"
     )
-    lines = [head, "|" + "---|" * (len(KINDS) + 7)]
+    lines = [head, "|" + "---|" * (len(KINDS) + 9)]
     for row in levels:
         cells = [_pair(*row["times"][k][:2]) for k in KINDS]
         stale = str(row["stale"]) + (f" (+{row['refused']} other)" if row["refused"] else "")
@@ -129,6 +141,7 @@ def table(levels: Iterable[dict[str, Any]]) -> str:
         lines.append(
             f"| {ENGINE_NAMES[row['engine']]} | {row['sessions']} | " + " | ".join(cells)
             + f" | {row['errors']} | {row['saved']} / {row['landed']} | {stale} | "
-            f"{row['rss_peak_mb']:,.0f} MB | {jobs} |"
+            f"{row['rss_peak_mb']:,.0f} MB | {_cpu(row['app_cpu_s'])} | "
+            f"{_share(row['machine_busy'])} | {jobs} |"
         )
     return "\n".join(lines)

@@ -1,15 +1,18 @@
-"""One browser session of the load benchmark: ``python -m bench.load_session CONFIG_JSON``.
+"""One browser session of the load benchmark: ``python -m bench.load_session``.
 
-Its own process with its own sync Playwright and headless Debian Chromium (the sync API is not
-thread-safe, so sessions never share a browser). It prints ``ready`` once Chromium is up and
-waits for a line on stdin, so all sessions start together; then it signs in through the real
+It reads its configuration (one JSON line: login, rows to edit, ...) from stdin. Each session
+is its own process with its own sync Playwright and headless Debian Chromium (the sync API is
+not thread-safe, so sessions never share a browser). It prints ``ready`` once Chromium is up
+and waits for another line, so all sessions start together; then it signs in through the real
 form and runs its rounds on the Issues page (filter, page, open the explorer, edit a status and
 a note, save). The last line printed is the result as JSON: ``timings`` ``[{kind, s}]``,
 ``errors``, ``saved`` (notes the page said were saved), ``refused`` and ``warnings``.
 
 Server time of an interaction is read from the app's own websocket messages (Streamlit's
-``ForwardMsg``): from the click until the last script run it caused has finished and no run
-followed for ``QUIET_S``. The browser's painting afterwards is not included.
+``BackMsg`` and ``ForwardMsg``): from the browser's request for a script run until the last run
+it caused has finished and no run followed for ``QUIET_S``. ``wall`` is the same from the click
+(or, for the explorer's new tab, from opening it), so it holds the browser's work before the
+request too; the browser's painting afterwards is in neither.
 """
 
 from __future__ import annotations
@@ -46,8 +49,19 @@ class Tracker:
         self.finished = 0.0  # the last run that ended for good (not early for a rerun)
         self.alerts: list[tuple[int, str]] = []  # (Alert.Format, text)
         self.problems: list[str] = []  # exceptions, page not found, compile errors
+        self.asked: list[float] = []  # when the browser asked for a script run (rerun_script)
         self._taken = (0, 0)
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("websocket", self._socket)
+
+    def _socket(self, ws: Any) -> None:
+        ws.on("framereceived", self._frame)
+        ws.on("framesent", self._sent)
+
+    def _sent(self, payload: bytes | str) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if not isinstance(payload, str) and BackMsg.FromString(payload).HasField("rerun_script"):
+            self.asked.append(time.monotonic())
 
     def _set(self, running: bool, at: float) -> None:
         self.running, self.changed = running, at
@@ -89,15 +103,20 @@ class Tracker:
         self._taken = (len(self.problems), len(self.alerts))
         return self.problems[p:], self.alerts[a:]
 
-    def wait(self, page: Any, t0: float, runs_before: int, what: str) -> float:
-        """Seconds from ``t0`` until the runs started after ``runs_before`` are all over."""
+    def wait(self, page: Any, t0: float, runs_before: int, what: str) -> tuple[float, float]:
+        """Until the runs started after ``runs_before`` are all over: (server, wall) seconds.
+
+        Server time starts when the browser sent its first request for a run after ``t0``;
+        wall time at ``t0`` (the click), so it also holds the browser's own work before that.
+        """
         deadline = t0 + TIMEOUT_S
         while True:
             page.wait_for_timeout(POLL_MS)  # Playwright delivers websocket events meanwhile
             now = time.monotonic()
             if (self.started > runs_before and not self.running and self.finished >= t0
                     and now - self.changed >= QUIET_S):
-                return self.finished - t0
+                asked = min((a for a in self.asked if a >= t0), default=t0)
+                return self.finished - asked, self.finished - t0
             if now > deadline:
                 raise TimeoutError(f"{what}: the app did not finish within {TIMEOUT_S} s")
 
@@ -133,8 +152,8 @@ class Session:
         tracker.take()
         before, t0 = tracker.started, time.monotonic()
         act()
-        seconds = tracker.wait(page, t0, before, kind)
-        self.timings.append({"kind": kind, "s": round(seconds, 4)})
+        server, wall = tracker.wait(page, t0, before, kind)
+        self.timings.append({"kind": kind, "s": round(server, 4), "wall": round(wall, 4)})
         alerts = self.check(kind, tracker)
         page.wait_for_function(  # the browser has drawn the result before the next click
             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -201,31 +220,33 @@ class Session:
             tab.get_by_role("heading", name="Meter explorer").wait_for(timeout=30_000)
         finally:
             tab.close()
+            self.page.bring_to_front()
 
     def edit_cell(self, row: int, col: int, text: str) -> None:
         """Select ``row``'s Severity cell, walk right to ``col``, open its editor, enter ``text``.
 
-        A status cell opens a list (typing filters it, Enter picks); a note cell a text box.
-        The editor's commit reruns the page (timed as ``edit``).
+        A status cell opens a list (typing filters it, Enter picks the one option left); a note
+        cell a text box. The editor's commit reruns the page (timed as ``edit``).
         """
-        grid = self.grid()
+        page, grid = self.page, self.grid()
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         x, y = box["x"] + SEVERITY_X, box["y"] + ROW_PX * (row + 1.5)
-        self.page.mouse.move(x - 5, y)
-        self.page.mouse.click(x, y)
-        self.page.wait_for_timeout(200)
+        page.mouse.move(x - 5, y)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(200)
         for _ in range(col - 1):
-            self.page.keyboard.press("ArrowRight")
-        self.page.keyboard.press("Enter")
-        if col == STATUS_COL:
-            self.page.wait_for_timeout(200)
-            self.page.keyboard.type(text)
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        if col == STATUS_COL:  # under load the list opens late: type only once it is there
+            page.locator("#portal input").first.wait_for(timeout=30_000)
+            page.keyboard.type(text)
+            page.locator("#portal [role=option]", has_text=text).first.wait_for(timeout=30_000)
         else:
-            cell = self.page.locator("#portal textarea, #portal input").first
-            cell.wait_for(timeout=10_000)
+            cell = page.locator("#portal textarea, #portal input").first
+            cell.wait_for(timeout=30_000)
             cell.fill(text)
-        self.timed("edit", lambda: self.page.keyboard.press("Enter"))
+        self.timed("edit", lambda: page.keyboard.press("Enter"))
 
     def save(self, token: str) -> None:
         """Press Save changes (timed) and sort the outcome: saved, refused (stale or not)."""
@@ -276,12 +297,21 @@ class Session:
             except Exception as exc:  # noqa: BLE001
                 self.errors.append({"kind": f"round {r}", "message":
                                     f"{type(exc).__name__}: {str(exc)[:400]}"})
+                self.screenshot(f"round{r}")
                 try:  # start the next round from a fresh Issues page
                     self.page.goto(self.base)
                     self.grid().wait_for(timeout=TIMEOUT_S * 1000)
                 except Exception as again:  # noqa: BLE001
                     self.errors.append({"kind": "recover", "message": str(again)[:400]})
                     return
+
+    def screenshot(self, what: str) -> None:
+        """Keep the screen of a failed round beside the logs (``shots`` folder, if given)."""
+        if self.cfg.get("shots"):
+            try:
+                self.page.screenshot(path=f"{self.cfg['shots']}-{what}.png", timeout=30_000)
+            except Exception:  # noqa: BLE001, S110 - a missing picture must not hide the error
+                pass
 
     def result(self) -> dict[str, Any]:
         """What this session measured (the JSON line printed last)."""
@@ -296,9 +326,11 @@ def _loopback_only(route: Any) -> None:
     route.continue_() if ok else route.abort()
 
 
-def main(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Launch Chromium, say ``ready``, wait for the go line, run the session, return its result."""
+def main() -> dict[str, Any]:
+    """Read the configuration, launch Chromium, say ``ready``, wait for the go line, run."""
     from playwright.sync_api import sync_playwright
+
+    cfg = json.loads(sys.stdin.readline())  # on stdin, not argv: passwords stay out of ps
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -313,4 +345,4 @@ def main(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)
+    print(json.dumps(main()), flush=True)
