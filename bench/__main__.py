@@ -107,8 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a session pauses between two interactions (default 1)",
     )
     load.add_argument(
-        "--job-gap", type=float, default=10.0,
-        help="seconds between the end of one DQ job run and the next (default 10)",
+        "--job-gap", type=float, default=5.0,
+        help="seconds between the end of one DQ job run and the next (default 5)",
+    )
+    load.add_argument(
+        "--client-nice", type=int, default=19, choices=range(20), metavar="0-19",
+        help="CPU priority (nice) of the browser sessions: they stand in for people on other "
+        "machines, so by default they yield the CPU to the app and the worker (default 19)",
     )
     load.add_argument(
         "--pg-admin-url", default=PG_ADMIN_URL,
@@ -191,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         load_bench.measure(
             args.sessions, args.engine, args.rounds, out=args.out, think=args.think,
             job_gap=args.job_gap, pg_admin_url=args.pg_admin_url, regenerate=args.regenerate,
+            client_nice=args.client_nice,
         )
     return 0
 

@@ -144,7 +144,8 @@ def run_level(engine: str, n: int, app: load_env.App, env: dict[str, str],
     procs = []
     for cfg in cfgs:
         shots = workdir / f"session-{engine}-n{n}-{cfg['session']}"
-        cfg.update(base=app.base, think=opts["think"], rounds=opts["rounds"], shots=str(shots))
+        cfg.update(base=app.base, think=opts["think"], rounds=opts["rounds"], shots=str(shots),
+                   nice=opts["client_nice"])
         if warmup:
             cfg.update(edits=[], rounds=1)
         procs.append(SessionProc(cfg, shots.with_suffix(".log")))
@@ -214,8 +215,8 @@ def run_engine(engine: str, counts: list[int], opts: dict[str, Any], run_id: str
 
 
 def measure(counts: list[int], engine: str = "both", rounds: int = 2, out: Path | None = None,
-            think: float = 1.0, job_gap: float = 10.0, pg_admin_url: str = load_env.PG_ADMIN_URL,
-            regenerate: bool = False) -> dict[str, Any]:
+            think: float = 1.0, job_gap: float = 5.0, pg_admin_url: str = load_env.PG_ADMIN_URL,
+            regenerate: bool = False, client_nice: int = 19) -> dict[str, Any]:
     """Run the load benchmark, print its table and save everything as JSON (``out``)."""
     for n in counts:  # refuse impossible sizes before starting anything
         load_report.edit_rows(n, len(load_env.GROUPS), rounds)
@@ -223,7 +224,7 @@ def measure(counts: list[int], engine: str = "both", rounds: int = 2, out: Path 
     workdir = load_env.OUT / f"load-{run_id}"
     workdir.mkdir(parents=True, exist_ok=True)
     opts = {"rounds": rounds, "think": think, "job_gap": job_gap, "pg_admin_url": pg_admin_url,
-            "regenerate": regenerate}
+            "regenerate": regenerate, "client_nice": client_nice}
     t0 = time.monotonic()
     levels = []
     for eng in load_report.engines(engine):
@@ -242,8 +243,9 @@ def measure(counts: list[int], engine: str = "both", rounds: int = 2, out: Path 
 def report(res: dict[str, Any]) -> None:
     """Print the table and anything a reader must see (errors, refusals, failed job runs)."""
     o = res["options"]
-    print(f"\nLoad: {o['rounds']} rounds per session, {o['think']:g} s think time, DQ job every "
-          f"{o['job_gap']:g} s after the last; {res['cpus']} CPUs; {res['minutes']} min in all")
+    print(f"\nLoad: {o['rounds']} rounds per session, {o['think']:g} s think time, browsers at "
+          f"nice {o['client_nice']}, DQ job every {o['job_gap']:g} s after the last; "
+          f"{res['cpus']} CPUs; {res['minutes']} min in all")
     print("server time p50 / p95 in seconds\n")
     print(load_report.table(level["summary"] for level in res["levels"]))
     for level in res["levels"]:

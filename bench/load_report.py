@@ -84,13 +84,16 @@ def summarize(level: dict[str, Any]) -> dict[str, Any]:
         ``engine``, ``sessions``, ``times`` ``{kind: (p50, p95, n)}``, ``errors``, ``saved``,
         ``landed``, ``stale`` (stale-edit refusals), ``refused`` (other refusals),
         ``rss_peak_mb``, ``app_cpu_s`` (CPU seconds the app used during the level),
+        ``interactions`` (timed ones, all sessions),
         ``machine_busy`` (share of all CPUs busy meanwhile), ``job_runs``, ``job_failures``.
     """
     times: dict[str, list[float]] = {k: [] for k in KINDS}
+    count = 0
     errors = saved = stale = refused = 0
     for s in level["session_results"]:
         for t in s["timings"]:
             times.setdefault(t["kind"], []).append(t["s"])
+            count += 1
         errors += len(s["errors"])
         saved += len(s["saved"])
         stale += sum(r["stale"] for r in s["refused"])
@@ -107,6 +110,7 @@ def summarize(level: dict[str, Any]) -> dict[str, Any]:
         "refused": refused,
         "rss_peak_mb": level["rss_peak_mb"],
         "app_cpu_s": level.get("app_cpu_s"),
+        "interactions": count,
         "machine_busy": level.get("machine_busy"),
         "job_runs": len(jobs),
         "job_failures": sum(j["rc"] != 0 for j in jobs),
@@ -117,8 +121,11 @@ def _pair(p50: float | None, p95: float | None) -> str:
     return "-" if p50 is None else f"{p50:.2f} / {p95:.2f}"
 
 
-def _cpu(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.0f} s"
+def _cpu(seconds: float | None, interactions: int) -> str:
+    """App CPU seconds, and per timed interaction: flat while the app itself keeps up."""
+    if seconds is None:
+        return "-"
+    return f"{seconds:.0f} s ({seconds / max(interactions, 1):.2f} s each)"
 
 
 def _share(share: float | None) -> str:
@@ -129,8 +136,8 @@ def table(levels: Iterable[dict[str, Any]]) -> str:
     """A Markdown table, one row per engine and session count, from ``summarize`` rows."""
     head = (
         "| warehouse | N | " + " | ".join(k.replace("_", " ") for k in KINDS)
-        + " | errors | edits saved / landed | stale refusals | peak app RSS | app CPU "
-        "| machine CPU busy | DQ job runs |"
+        + " | errors | edits saved / landed | stale refusals | peak app RSS "
+        "| app CPU (per interaction) | machine CPU busy | DQ job runs |"
     )
     lines = [head, "|" + "---|" * (len(KINDS) + 9)]
     for row in levels:
@@ -141,7 +148,7 @@ def table(levels: Iterable[dict[str, Any]]) -> str:
         lines.append(
             f"| {ENGINE_NAMES[row['engine']]} | {row['sessions']} | " + " | ".join(cells)
             + f" | {row['errors']} | {row['saved']} / {row['landed']} | {stale} | "
-            f"{row['rss_peak_mb']:,.0f} MB | {_cpu(row['app_cpu_s'])} | "
+            f"{row['rss_peak_mb']:,.0f} MB | {_cpu(row['app_cpu_s'], row['interactions'])} | "
             f"{_share(row['machine_busy'])} | {jobs} |"
         )
     return "\n".join(lines)

@@ -18,6 +18,7 @@ request too; the browser's painting afterwards is in neither.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -132,6 +133,7 @@ class Session:
     def __init__(self, browser: Any, cfg: dict[str, Any]) -> None:
         self.cfg, self.base = cfg, cfg["base"]
         self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.set_default_timeout(TIMEOUT_S * 1000)  # a starved browser is slow, not broken
         self.context.route("**/*", _loopback_only)
         self.page = self.context.new_page()
         self.tracker = Tracker(self.page)
@@ -215,8 +217,8 @@ class Session:
         tab = self.context.new_page()
         tracker = Tracker(tab)
         try:
-            self.timed("explorer", lambda: tab.goto(f"{self.base}/explorer?issue={issue_id}"),
-                       tracker, tab)
+            url = f"{self.base}/explorer?issue={issue_id}"
+            self.timed("explorer", lambda: tab.goto(url, wait_until="commit"), tracker, tab)
             tab.get_by_role("heading", name="Meter explorer").wait_for(timeout=30_000)
         finally:
             tab.close()
@@ -331,6 +333,7 @@ def main() -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     cfg = json.loads(sys.stdin.readline())  # on stdin, not argv: passwords stay out of ps
+    os.nice(cfg.get("nice", 0))  # Chromium and the Playwright driver inherit it
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -83,7 +83,7 @@ def test_summary_counts_errors_refusals_edits_and_jobs():
     assert s["times"]["save"] == (0.5, 1.5, 4)
     assert s["times"]["filter"] == (None, None, 0)
     assert (s["errors"], s["saved"], s["landed"], s["stale"], s["refused"]) == (2, 3, 3, 1, 1)
-    assert (s["job_runs"], s["job_failures"]) == (3, 1)
+    assert (s["job_runs"], s["job_failures"], s["interactions"]) == (3, 1, 6)
 
 
 def test_table_has_one_row_per_level():
@@ -92,7 +92,7 @@ def test_table_has_one_row_per_level():
     assert len(lines) == 3 and lines[1].count("---") == lines[0].count("|") - 1
     row = lines[2]
     assert row.startswith("| PostgreSQL + app cache | 2 | 2.00 / 2.00 | - | ")
-    assert "| 0.50 / 1.50 | 2 | 3 / 3 | 1 (+1 other) | 1,234 MB | 82 s | 97% | 3 (1 failed) |" in row
+    assert "| 0.50 / 1.50 | 2 | 3 / 3 | 1 (+1 other) | 1,234 MB | 82 s (13.60 s each) | 97% | 3 (1 failed) |" in row
 
 
 class FakePage:
