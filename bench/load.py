@@ -170,7 +170,7 @@ def run_level(engine: str, n: int, app: load_env.App, env: dict[str, str],
     harness += [r for r in results if isinstance(r, str)]
     level = {
         "engine": engine, "sessions": n, "rounds": opts["rounds"], "tag": tag,
-        "wall_s": round(wall, 1), "load_avg_before": load_before,
+        "t0": round(t0, 3), "wall_s": round(wall, 1), "load_avg_before": load_before,
         "rss_start_mb": round(rss_start, 1), "rss_peak_mb": round(peak, 1),
         "app_cpu_s": round(cpu, 1), "machine_busy": round(busy / max(total, 1), 3),
         "job_runs": jobs, "harness_errors": harness,
@@ -260,6 +260,13 @@ def report(res: dict[str, Any]) -> None:
                       f"{r['reason']}")
             for w in s["warnings"]:
                 print(f"{name} session {s['session']} warning: {w}")
+        during, outside = load_report.by_job_overlap(level)
+        if during and outside:
+            print(f"{name}: server time during a DQ job run p50 / p95 "
+                  f"{load_report.percentile(during, 50):.2f} / "
+                  f"{load_report.percentile(during, 95):.2f} s ({len(during)} interactions), "
+                  f"outside {load_report.percentile(outside, 50):.2f} / "
+                  f"{load_report.percentile(outside, 95):.2f} s ({len(outside)})")
         for j in level["job_runs"]:
             if j["rc"]:
                 print(f"{name}: DQ job exited {j['rc']}: {j['line']}")

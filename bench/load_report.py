@@ -117,6 +117,19 @@ def summarize(level: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def by_job_overlap(level: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """Server times of interactions whose request came while a DQ job ran, and the others."""
+    t0 = level.get("t0", 0.0)
+    runs = [(t0 + j["start"], t0 + j["start"] + j["seconds"]) for j in level["job_runs"]]
+    during: list[float] = []
+    outside: list[float] = []
+    for s in level["session_results"]:
+        for t in s["timings"]:
+            busy = "at" in t and any(a <= t["at"] <= b for a, b in runs)
+            (during if busy else outside).append(t["s"])
+    return during, outside
+
+
 def _pair(p50: float | None, p95: float | None) -> str:
     return "-" if p50 is None else f"{p50:.2f} / {p95:.2f}"
 

@@ -6,7 +6,9 @@ not thread-safe, so sessions never share a browser). It prints ``ready`` once Ch
 and waits for another line, so all sessions start together; then it signs in through the real
 form and runs its rounds on the Issues page (filter, page, open the explorer, edit a status and
 a note, save). The last line printed is the result as JSON: ``timings`` ``[{kind, s}]``,
-``errors``, ``saved`` (notes the page said were saved), ``refused`` and ``warnings``.
+``errors``, ``saved`` (notes the page said were saved), ``refused`` and ``warnings``; each
+timing also has ``wall`` and ``at`` (when the request was sent, ``time.monotonic()``, the same
+clock in every process of the machine).
 
 Server time of an interaction is read from the app's own websocket messages (Streamlit's
 ``BackMsg`` and ``ForwardMsg``): from the browser's request for a script run until the last run
@@ -155,7 +157,8 @@ class Session:
         before, t0 = tracker.started, time.monotonic()
         act()
         server, wall = tracker.wait(page, t0, before, kind)
-        self.timings.append({"kind": kind, "s": round(server, 4), "wall": round(wall, 4)})
+        self.timings.append({"kind": kind, "s": round(server, 4), "wall": round(wall, 4),
+                             "at": round(t0 + wall - server, 3)})  # monotonic, machine-wide
         alerts = self.check(kind, tracker)
         page.wait_for_function(  # the browser has drawn the result before the next click
             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",

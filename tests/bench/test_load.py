@@ -86,6 +86,15 @@ def test_summary_counts_errors_refusals_edits_and_jobs():
     assert (s["job_runs"], s["job_failures"], s["interactions"]) == (3, 1, 6)
 
 
+def test_interactions_are_split_by_whether_a_job_was_running():
+    level = {"t0": 100.0, "job_runs": [{"start": 1.0, "seconds": 2.0}, {"start": 10.0,
+                                                                          "seconds": 1.0}],
+             "session_results": [{"timings": [{"s": 0.1, "at": 100.5}, {"s": 0.2, "at": 101.5},
+                                              {"s": 0.3, "at": 105.0}, {"s": 0.4, "at": 111.0},
+                                              {"s": 0.5}]}]}
+    assert load_report.by_job_overlap(level) == ([0.2, 0.4], [0.1, 0.3, 0.5])
+
+
 def test_table_has_one_row_per_level():
     lines = load_report.table([load_report.summarize(_level())]).splitlines()
     assert lines[0].startswith("| warehouse | N | sign in | filter | page | explorer | edit | save")
