@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|all]``: run the benchmarks.
+"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|load|all]``: run the benchmarks.
 
 Method and results: docs/benchmarks.md.
 """
@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from bench import load_report
+from bench.load_env import PG_ADMIN_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, issues, lead, nab, overshoot, sandbox and all; every option has help."""
+    """Subcommands dq, issues, lead, nab, overshoot, sandbox, load, all; every option has help."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) and "
         "NAB (nab), "
         "the Issues page at scale (issues), the overshoot job (overshoot), slider moves in the "
-        "model sandbox (sandbox). "
+        "model sandbox (sandbox), real browser sessions at once while the DQ job runs (load). "
         "Results are printed and saved under bench/out/.",
     )
     sub = p.add_subparsers(dest="bench", metavar="BENCH")
@@ -79,6 +83,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     overshoot.add_argument(
         "--regenerate", action="store_true", help="rebuild the cached warehouse"
+    )
+    load = sub.add_parser(
+        "load",
+        help="N Chromium sessions at once on the Issues page while the DQ job runs "
+        "(not part of all)",
+    )
+    load.add_argument(
+        "--sessions", type=load_report.session_counts, default=[1, 5, 10], metavar="N,N,...",
+        help="concurrent browser sessions, one level per count (default 1,5,10)",
+    )
+    load.add_argument(
+        "--engine", choices=("duckdb", "postgres", "both"), default="both",
+        help="warehouse: the embedded DuckDB default, PostgreSQL with the app cache, or both "
+        "(default both)",
+    )
+    load.add_argument(
+        "--rounds", type=int, default=2,
+        help="rounds per session: filter, page, explorer, one edit saved (default 2)",
+    )
+    load.add_argument(
+        "--think", type=float, default=1.0,
+        help="seconds a session pauses between two interactions (default 1)",
+    )
+    load.add_argument(
+        "--job-gap", type=float, default=5.0,
+        help="seconds between the end of one DQ job run and the next (default 5)",
+    )
+    load.add_argument(
+        "--client-nice", type=int, default=19, choices=range(20), metavar="0-19",
+        help="CPU priority (nice) of the browser sessions: they stand in for people on other "
+        "machines, so by default they yield the CPU to the app and the worker (default 19)",
+    )
+    load.add_argument(
+        "--pg-admin-url", default=PG_ADMIN_URL,
+        help="PostgreSQL server where a throwaway database dqhub_bench_<random> is created and "
+        f"dropped (default {PG_ADMIN_URL})",
+    )
+    load.add_argument(
+        "--out", type=Path, help="JSON file for the results (default bench/out/load.json)"
+    )
+    load.add_argument(
+        "--regenerate", action="store_true", help="rebuild the cached demo warehouse"
     )
     sub.add_parser(
         "all", help="dq, issues, lead, nab, overshoot and sandbox with their defaults (the default)"
@@ -144,6 +190,14 @@ def main(argv: list[str] | None = None) -> int:
             sandbox_speed.measure()
         else:
             sandbox_speed.measure(args.moves, regenerate=args.regenerate)
+    if which == "load":
+        from bench import load as load_bench
+
+        load_bench.measure(
+            args.sessions, args.engine, args.rounds, out=args.out, think=args.think,
+            job_gap=args.job_gap, pg_admin_url=args.pg_admin_url, regenerate=args.regenerate,
+            client_nice=args.client_nice,
+        )
     return 0
 
 
