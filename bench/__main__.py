@@ -59,9 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     nab.add_argument("--history-days", type=int, default=28, help="job history (default 28)")
     issues = sub.add_parser("issues", help="Issues page render time on 1M issues, 50k meters")
     issues.add_argument("--meters", type=int, default=50_000, help="meters (default 50000)")
-    issues.add_argument(
-        "--issues", type=int, default=1_000_000, help="issues (default 1000000)"
-    )
+    issues.add_argument("--issues", type=int, default=1_000_000, help="issues (default 1000000)")
     issues.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
     sandbox = sub.add_parser("sandbox", help="Model sandbox: slider-move server time per model")
     sandbox.add_argument("--moves", type=int, default=9, help="slider moves per model (default 9)")
@@ -69,9 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     overshoot = sub.add_parser(
         "overshoot", help="overshoot job end to end: 5,000 buildings x one month, by stage"
     )
-    overshoot.add_argument(
-        "--buildings", type=int, default=5000, help="buildings (default 5000)"
-    )
+    overshoot.add_argument("--buildings", type=int, default=5000, help="buildings (default 5000)")
     overshoot.add_argument(
         "--month", default="2024-03", help="local month, YYYY-MM (default 2024-03: US and EU DST)"
     )
@@ -81,51 +77,63 @@ def build_parser() -> argparse.ArgumentParser:
     overshoot.add_argument(
         "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
     )
-    overshoot.add_argument(
-        "--regenerate", action="store_true", help="rebuild the cached warehouse"
-    )
+    overshoot.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
     load = sub.add_parser(
         "load",
         help="N Chromium sessions at once on the Issues page while the DQ job runs "
         "(not part of all)",
     )
     load.add_argument(
-        "--sessions", type=load_report.session_counts, default=[1, 5, 10], metavar="N,N,...",
+        "--sessions",
+        type=load_report.session_counts,
+        default=[1, 5, 10],
+        metavar="N,N,...",
         help="concurrent browser sessions, one level per count (default 1,5,10)",
     )
     load.add_argument(
-        "--engine", choices=("duckdb", "postgres", "both"), default="both",
+        "--engine",
+        choices=("duckdb", "postgres", "both"),
+        default="both",
         help="warehouse: the embedded DuckDB default, PostgreSQL with the app cache, or both "
         "(default both)",
     )
     load.add_argument(
-        "--rounds", type=int, default=2,
+        "--rounds",
+        type=int,
+        default=2,
         help="rounds per session: filter, page, explorer, one edit saved (default 2)",
     )
     load.add_argument(
-        "--think", type=float, default=1.0,
+        "--think",
+        type=float,
+        default=1.0,
         help="seconds a session pauses between two interactions (default 1)",
     )
     load.add_argument(
-        "--job-gap", type=float, default=5.0,
+        "--job-gap",
+        type=float,
+        default=5.0,
         help="seconds between the end of one DQ job run and the next (default 5)",
     )
     load.add_argument(
-        "--client-nice", type=int, default=19, choices=range(20), metavar="0-19",
+        "--client-nice",
+        type=int,
+        default=19,
+        choices=range(20),
+        metavar="0-19",
         help="CPU priority (nice) of the browser sessions: they stand in for people on other "
         "machines, so by default they yield the CPU to the app and the worker (default 19)",
     )
     load.add_argument(
-        "--pg-admin-url", default=PG_ADMIN_URL,
+        "--pg-admin-url",
+        default=PG_ADMIN_URL,
         help="PostgreSQL server where a throwaway database dqhub_bench_<random> is created and "
         f"dropped (default {PG_ADMIN_URL})",
     )
     load.add_argument(
         "--out", type=Path, help="JSON file for the results (default bench/out/load.json)"
     )
-    load.add_argument(
-        "--regenerate", action="store_true", help="rebuild the cached demo warehouse"
-    )
+    load.add_argument("--regenerate", action="store_true", help="rebuild the cached demo warehouse")
     sub.add_parser(
         "all", help="dq, issues, lead, nab, overshoot and sandbox with their defaults (the default)"
     )
@@ -180,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             overshoot_speed.measure()
         else:
             overshoot_speed.measure(
-                args.buildings, args.month, chunk=args.chunk_meters, profile=args.profile,
+                args.buildings,
+                args.month,
+                chunk=args.chunk_meters,
+                profile=args.profile,
                 regenerate=args.regenerate,
             )
     if which in ("sandbox", "all"):
@@ -194,8 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import load as load_bench
 
         load_bench.measure(
-            args.sessions, args.engine, args.rounds, out=args.out, think=args.think,
-            job_gap=args.job_gap, pg_admin_url=args.pg_admin_url, regenerate=args.regenerate,
+            args.sessions,
+            args.engine,
+            args.rounds,
+            out=args.out,
+            think=args.think,
+            job_gap=args.job_gap,
+            pg_admin_url=args.pg_admin_url,
+            regenerate=args.regenerate,
             client_nice=args.client_nice,
         )
     return 0

@@ -174,12 +174,16 @@ def _generate(path: Path, meters: int, days: int, quiet: bool) -> Fleet:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return cachefile.finish(tmp, path, Fleet(
-        path=str(path),
-        meters=meters,
-        days=days,
-        first_day=str(FIRST_DAY),
-        last_day=str(FIRST_DAY + timedelta(days=days - 1)),
-        rows=int(rows),
-        seconds=round(time.perf_counter() - t0, 1),
-    ))
+    return cachefile.finish(
+        tmp,
+        path,
+        Fleet(
+            path=str(path),
+            meters=meters,
+            days=days,
+            first_day=str(FIRST_DAY),
+            last_day=str(FIRST_DAY + timedelta(days=days - 1)),
+            rows=int(rows),
+            seconds=round(time.perf_counter() - t0, 1),
+        ),
+    )

@@ -24,12 +24,24 @@ TARGET_MB = 1024.0  # peak RSS of the process rendering the page
 VERSION = 1  # bump when the generated data changes
 
 DETECTORS = (  # weighted like a real fleet: gaps and offline meters dominate
-    "missing_data", "missing_data", "missing_data", "offline", "offline", "flatline",
-    "zero_run", "negative_value", "spike_positive", "spike_positive", "spike_negative",
+    "missing_data",
+    "missing_data",
+    "missing_data",
+    "offline",
+    "offline",
+    "flatline",
+    "zero_run",
+    "negative_value",
+    "spike_positive",
+    "spike_positive",
+    "spike_negative",
     "raw_platform_mismatch",
 )
 STATUSES = (  # 20 slots: 30% open, 10% acknowledged, 35% resolved, 10% ignored, 15% not an issue
-    ("open",) * 6 + ("acknowledged",) * 2 + ("resolved",) * 7 + ("ignored",) * 2
+    ("open",) * 6
+    + ("acknowledged",) * 2
+    + ("resolved",) * 7
+    + ("ignored",) * 2
     + ("not_an_issue",) * 3
 )
 
@@ -98,34 +110,57 @@ def build(meters: int = 50_000, n_issues: int = 1_000_000, regenerate: bool = Fa
 # (step, AppTest action): each runs after the previous one, as a user clicks through.
 def _steps(at: object) -> list[tuple[str, object]]:
     return [
-        ("filter: detector = offline", lambda: at.multiselect(key="issues_detectors")
-         .set_value(["offline"])),
-        ("filter: status + resolved", lambda: at.multiselect(key="issues_statuses")
-         .set_value(["open", "acknowledged", "resolved"])),
-        ("filter: one account", lambda: at.multiselect(key="issues_accounts")
-         .set_value(["acc-042"])),
+        (
+            "filter: detector = offline",
+            lambda: at.multiselect(key="issues_detectors").set_value(["offline"]),
+        ),
+        (
+            "filter: status + resolved",
+            lambda: at.multiselect(key="issues_statuses").set_value(
+                ["open", "acknowledged", "resolved"]
+            ),
+        ),
+        (
+            "filter: one account",
+            lambda: at.multiselect(key="issues_accounts").set_value(["acc-042"]),
+        ),
         ("filter: clear account", lambda: at.multiselect(key="issues_accounts").set_value([])),
-        ("filter: date range (March)", lambda: (
-            at.date_input(key="issues_from").set_value(_date("2025-03-01")),
-            at.date_input(key="issues_to").set_value(_date("2025-03-31")))),
-        ("filter: min duration 24 h", lambda: at.number_input(key="issues_min_hours")
-         .set_value(24.0)),
+        (
+            "filter: date range (March)",
+            lambda: (
+                at.date_input(key="issues_from").set_value(_date("2025-03-01")),
+                at.date_input(key="issues_to").set_value(_date("2025-03-31")),
+            ),
+        ),
+        (
+            "filter: min duration 24 h",
+            lambda: at.number_input(key="issues_min_hours").set_value(24.0),
+        ),
         ("next page", lambda: at.number_input(key="issues_page").set_value(2)),
-        ("clear filters (all 400k open+ack)", lambda: (
-            at.multiselect(key="issues_detectors").set_value([]),
-            at.multiselect(key="issues_statuses").set_value(["open", "acknowledged"]),
-            at.date_input(key="issues_from").set_value(None),
-            at.date_input(key="issues_to").set_value(None),
-            at.number_input(key="issues_min_hours").set_value(0.0))),
-        ("last page", lambda: at.number_input(key="issues_page").set_value(
-            int(at.number_input(key="issues_page").max))),
+        (
+            "clear filters (all 400k open+ack)",
+            lambda: (
+                at.multiselect(key="issues_detectors").set_value([]),
+                at.multiselect(key="issues_statuses").set_value(["open", "acknowledged"]),
+                at.date_input(key="issues_from").set_value(None),
+                at.date_input(key="issues_to").set_value(None),
+                at.number_input(key="issues_min_hours").set_value(0.0),
+            ),
+        ),
+        (
+            "last page",
+            lambda: at.number_input(key="issues_page").set_value(
+                int(at.number_input(key="issues_page").max)
+            ),
+        ),
         ("save one edit (save + rerun)", lambda: _save(at)),
     ]
 
 
 def _save(at: object) -> None:
     at.session_state["issues_editor"] = {
-        "edited_rows": {0: {"note": f"bench {time.time():.0f}"}}, "added_rows": [],
+        "edited_rows": {0: {"note": f"bench {time.time():.0f}"}},
+        "added_rows": [],
         "deleted_rows": [],
     }
     at.button(key="issues_save").click()
@@ -182,7 +217,10 @@ def measure(meters: int = 50_000, n_issues: int = 1_000_000, regenerate: bool = 
     path = build(meters, n_issues, regenerate)
     proc = subprocess.run(
         [sys.executable, "-m", "bench.issues_page", str(path)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
         env=dict(os.environ, DQ_PAGE_SIZE=os.environ.get("DQ_PAGE_SIZE", "50")),
     )
     if proc.returncode:

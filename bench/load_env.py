@@ -79,8 +79,9 @@ def base_file(regenerate: bool = False) -> Path:
 
 
 @contextmanager
-def warehouse(engine: str, workdir: Path, pg_admin_url: str = PG_ADMIN_URL,
-              regenerate: bool = False) -> Iterator[dict[str, str]]:
+def warehouse(
+    engine: str, workdir: Path, pg_admin_url: str = PG_ADMIN_URL, regenerate: bool = False
+) -> Iterator[dict[str, str]]:
     """A fresh warehouse for one engine; yields the app's settings for it, cleans up after.
 
     ``duckdb``: a copy of :func:`base_file` in ``workdir``. ``postgres``: a new database
@@ -107,8 +108,10 @@ def warehouse(engine: str, workdir: Path, pg_admin_url: str = PG_ADMIN_URL,
         url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
         t0 = time.perf_counter()
         _scored_fleet(open_warehouse(url))
-        print(f"imported the demo fleet into PostgreSQL {name} in "
-              f"{time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"imported the demo fleet into PostgreSQL {name} in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         yield {"DQ_WAREHOUSE": url, "DQ_CACHE_PATH": str(workdir / "cache.duckdb")}
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
@@ -164,10 +167,27 @@ class App:
         self.log_path = workdir / f"app-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "Home.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_healthy()
 
@@ -250,14 +270,22 @@ class Worker(threading.Thread):
             start = time.monotonic()
             proc = subprocess.run(
                 [sys.executable, "-m", "jobs", "run", "dq", "--date", "latest", "-q"],
-                cwd=ROOT, env={**os.environ, **self.env}, capture_output=True, text=True,
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                capture_output=True,
+                text=True,
                 check=False,
             )
             lines = (proc.stdout + proc.stderr).strip().splitlines()
             line = ([ln for ln in lines if ln.startswith("dq ")] or lines or [""])[-1]
-            self.runs.append({"start": round(start - self.t0, 2),
-                              "seconds": round(time.monotonic() - start, 2), "rc": proc.returncode,
-                              "line": line[:300]})
+            self.runs.append(
+                {
+                    "start": round(start - self.t0, 2),
+                    "seconds": round(time.monotonic() - start, 2),
+                    "rc": proc.returncode,
+                    "line": line[:300],
+                }
+            )
             self._stop_event.wait(self.gap)
 
     def stop(self) -> list[dict[str, Any]]:

@@ -148,7 +148,8 @@ def _share(share: float | None) -> str:
 def table(levels: Iterable[dict[str, Any]]) -> str:
     """A Markdown table, one row per engine and session count, from ``summarize`` rows."""
     head = (
-        "| warehouse | N | " + " | ".join(k.replace("_", " ") for k in KINDS)
+        "| warehouse | N | "
+        + " | ".join(k.replace("_", " ") for k in KINDS)
         + " | errors | edits saved / landed | stale refusals | peak app RSS "
         "| app CPU (per interaction) | machine CPU busy | DQ job runs |"
     )
@@ -156,10 +157,12 @@ def table(levels: Iterable[dict[str, Any]]) -> str:
     for row in levels:
         cells = [_pair(*row["times"][k][:2]) for k in KINDS]
         stale = str(row["stale"]) + (f" (+{row['refused']} other)" if row["refused"] else "")
-        jobs = str(row["job_runs"]) + (f" ({row['job_failures']} failed)"
-                                       if row["job_failures"] else "")
+        jobs = str(row["job_runs"]) + (
+            f" ({row['job_failures']} failed)" if row["job_failures"] else ""
+        )
         lines.append(
-            f"| {ENGINE_NAMES[row['engine']]} | {row['sessions']} | " + " | ".join(cells)
+            f"| {ENGINE_NAMES[row['engine']]} | {row['sessions']} | "
+            + " | ".join(cells)
             + f" | {row['errors']} | {row['saved']} / {row['landed']} | {stale} | "
             f"{row['rss_peak_mb']:,.0f} MB | {_cpu(row['app_cpu_s'], row['interactions'])} | "
             f"{_share(row['machine_busy'])} | {jobs} |"

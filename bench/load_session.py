@@ -28,13 +28,18 @@ from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORT = {"width": 1900, "height": 1300}  # the whole editor and the flash above it fit
 ROW_PX = 35  # st.data_editor row height (header too)
 SEVERITY_X = 36 + 35  # the middle of the Severity cell: read-only, so a click edits nothing
-STATUS_COL, NOTE_COL = 9, 10  # positions in core.issues.table (select = 0, severity = 1)
+STATUS_COL, NOTE_COL = 9, 10  # positions in core.views.issues.table (select = 0, severity = 1)
 QUIET_S = 0.3  # no new script run for this long after one finished: the interaction is over
 TIMEOUT_S = 120  # one interaction, under the heaviest load measured
 POLL_MS = 20
@@ -116,8 +121,12 @@ class Tracker:
         while True:
             page.wait_for_timeout(POLL_MS)  # Playwright delivers websocket events meanwhile
             now = time.monotonic()
-            if (self.started > runs_before and not self.running and self.finished >= t0
-                    and now - self.changed >= QUIET_S):
+            if (
+                self.started > runs_before
+                and not self.running
+                and self.finished >= t0
+                and now - self.changed >= QUIET_S
+            ):
                 asked = min((a for a in self.asked if a >= t0), default=t0)
                 return self.finished - asked, self.finished - t0
             if now > deadline:
@@ -146,8 +155,9 @@ class Session:
         self.warnings: list[str] = []
 
     # -- timing ------------------------------------------------------------------------------
-    def timed(self, kind: str, act: Any, tracker: Tracker | None = None,
-              page: Any = None) -> list[str]:
+    def timed(
+        self, kind: str, act: Any, tracker: Tracker | None = None, page: Any = None
+    ) -> list[str]:
         """Run ``act()`` (one click or key press), record the server time it caused.
 
         Returns the texts of the messages (alerts, toasts) the app showed meanwhile.
@@ -157,8 +167,14 @@ class Session:
         before, t0 = tracker.started, time.monotonic()
         act()
         server, wall = tracker.wait(page, t0, before, kind)
-        self.timings.append({"kind": kind, "s": round(server, 4), "wall": round(wall, 4),
-                             "at": round(t0 + wall - server, 3)})  # monotonic, machine-wide
+        self.timings.append(
+            {
+                "kind": kind,
+                "s": round(server, 4),
+                "wall": round(wall, 4),
+                "at": round(t0 + wall - server, 3),
+            }
+        )  # monotonic, machine-wide
         alerts = self.check(kind, tracker)
         page.wait_for_function(  # the browser has drawn the result before the next click
             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -260,8 +276,9 @@ class Session:
             self.saved.append(token)
         elif refusals := [t for t in texts if t.startswith("Not saved:")]:
             reason = refusals[0].removeprefix("Not saved: ")
-            self.refused.append({"token": token, "reason": reason,
-                                 "stale": bool(STALE.search(reason))})
+            self.refused.append(
+                {"token": token, "reason": reason, "stale": bool(STALE.search(reason))}
+            )
         else:
             self.errors.append({"kind": "save", "message": f"no outcome shown: {texts}"[:500]})
 
@@ -300,8 +317,9 @@ class Session:
             try:
                 self.round(r, edits[r] if r < len(edits) else None)
             except Exception as exc:  # noqa: BLE001
-                self.errors.append({"kind": f"round {r}", "message":
-                                    f"{type(exc).__name__}: {str(exc)[:400]}"})
+                self.errors.append(
+                    {"kind": f"round {r}", "message": f"{type(exc).__name__}: {str(exc)[:400]}"}
+                )
                 self.screenshot(f"round{r}")
                 try:  # start the next round from a fresh Issues page
                     self.page.goto(self.base)
@@ -320,9 +338,15 @@ class Session:
 
     def result(self) -> dict[str, Any]:
         """What this session measured (the JSON line printed last)."""
-        return {"session": self.cfg["session"], "user": self.cfg["user"],
-                "timings": self.timings, "errors": self.errors, "saved": self.saved,
-                "refused": self.refused, "warnings": self.warnings}
+        return {
+            "session": self.cfg["session"],
+            "user": self.cfg["user"],
+            "timings": self.timings,
+            "errors": self.errors,
+            "saved": self.saved,
+            "refused": self.refused,
+            "warnings": self.warnings,
+        }
 
 
 def _loopback_only(route: Any) -> None:

@@ -42,8 +42,14 @@ TARGET_PEAK_MB = 2048.0
 # b % 8 picks the zone: New York, Chicago, Denver, Los Angeles change clocks on 2024-03-10,
 # London and Berlin on 2024-03-31, Sydney on 2024-04-07; UTC never.
 ZONES = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-    "Europe/London", "Europe/Berlin", "UTC", "Australia/Sydney",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "UTC",
+    "Australia/Sydney",
 )
 RESULT_TABLES = ("overshoot_days", "afdd_faults", "projects", "project_events")
 
@@ -237,10 +243,18 @@ def _generate(path: Path, buildings: int, month: str, quiet: bool) -> Warehouse:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return cachefile.finish(tmp, path, Warehouse(
-        path=str(path), buildings=buildings, meters=int(meters), rows=int(rows), month=month,
-        seconds=round(time.perf_counter() - t0, 1),
-    ))
+    return cachefile.finish(
+        tmp,
+        path,
+        Warehouse(
+            path=str(path),
+            buildings=buildings,
+            meters=int(meters),
+            rows=int(rows),
+            month=month,
+            seconds=round(time.perf_counter() - t0, 1),
+        ),
+    )
 
 
 def _reset(wh: Warehouse) -> None:
@@ -275,8 +289,12 @@ def _run_child(wh: Warehouse, chunk: int | None, label: str) -> dict:
         raise RuntimeError(f"the overshoot job failed ({label}):\n{r['stderr']}")
     inner = json.loads(r["stdout"].splitlines()[-1])
     out = {
-        "wall_s": r["seconds"], "cpu_s": r["cpu_s"], "peak_mb": r["peak_mb"],
-        "load_before": load, **inner, "startup_s": r["seconds"] - inner["job_s"],
+        "wall_s": r["seconds"],
+        "cpu_s": r["cpu_s"],
+        "peak_mb": r["peak_mb"],
+        "load_before": load,
+        **inner,
+        "startup_s": r["seconds"] - inner["job_s"],
     }
     print(
         f"{label}: {r['seconds']:.2f} s end to end, job {inner['job_s']:.2f} s, "
@@ -319,8 +337,14 @@ def measure(
     first = _run_child(wh, chunk, "first run")
     rerun = _run_child(wh, chunk, "rerun")
     res = {
-        "buildings": wh.buildings, "meters": wh.meters, "rows": wh.rows, "month": wh.month,
-        "file": wh.path, "chunk_meters": chunk, "cpus": os.cpu_count(), "first": first,
+        "buildings": wh.buildings,
+        "meters": wh.meters,
+        "rows": wh.rows,
+        "month": wh.month,
+        "file": wh.path,
+        "chunk_meters": chunk,
+        "cpus": os.cpu_count(),
+        "first": first,
         "rerun": rerun,
     }
     if profile:
@@ -399,8 +423,13 @@ def _child(url: str, month: str, chunk: int | None) -> dict:
     s = job.run(db, month, chunk_meters=chunk)
     t2 = time.perf_counter()
     return {
-        "imports_s": t1 - t0, "job_s": t2 - t1, "seconds": s.seconds, "status": s.status,
-        "units": s.units_total, "faults": s.faults, "projects": s.projects,
+        "imports_s": t1 - t0,
+        "job_s": t2 - t1,
+        "seconds": s.seconds,
+        "status": s.status,
+        "units": s.units_total,
+        "faults": s.faults,
+        "projects": s.projects,
     }
 
 

@@ -21,10 +21,25 @@ def test_load_is_a_subcommand_with_documented_options():
     assert (args.sessions, args.engine, args.rounds, args.out) == ([1, 5, 10], "both", 2, None)
     for action in sub.choices["load"]._actions:
         assert action.help, action.dest
-    args = parser.parse_args(["load", "--sessions", "10,1,5,5", "--engine", "postgres",
-                              "--rounds", "3", "--out", "x.json"])
+    args = parser.parse_args(
+        [
+            "load",
+            "--sessions",
+            "10,1,5,5",
+            "--engine",
+            "postgres",
+            "--rounds",
+            "3",
+            "--out",
+            "x.json",
+        ]
+    )
     assert (args.sessions, args.engine, args.rounds, str(args.out)) == (
-        [1, 5, 10], "postgres", 3, "x.json")
+        [1, 5, 10],
+        "postgres",
+        3,
+        "x.json",
+    )
     assert "python -m bench load" in README
 
 
@@ -66,16 +81,30 @@ def test_percentile_is_nearest_rank():
 
 
 def _level():
-    session = {"timings": [{"kind": "save", "s": 0.5}, {"kind": "save", "s": 1.5},
-                           {"kind": "sign_in", "s": 2.0}],
-               "errors": [{"kind": "page", "message": "boom"}], "saved": ["a", "b"],
-               "refused": [{"token": "c", "reason": "changed at ... after you loaded it",
-                            "stale": True},
-                           {"token": "d", "reason": "cannot go", "stale": False}]}
-    return {"engine": "postgres", "sessions": 2, "session_results": [session, {
-        **session, "errors": [], "saved": ["e"], "refused": []}],
-        "harness_errors": ["session 3 exited 1 without a result"], "landed": ["a", "b", "e"],
-        "rss_peak_mb": 1234.4, "app_cpu_s": 81.6, "machine_busy": 0.974, "job_runs": [{"rc": 0}, {"rc": 1}, {"rc": 0}]}
+    session = {
+        "timings": [
+            {"kind": "save", "s": 0.5},
+            {"kind": "save", "s": 1.5},
+            {"kind": "sign_in", "s": 2.0},
+        ],
+        "errors": [{"kind": "page", "message": "boom"}],
+        "saved": ["a", "b"],
+        "refused": [
+            {"token": "c", "reason": "changed at ... after you loaded it", "stale": True},
+            {"token": "d", "reason": "cannot go", "stale": False},
+        ],
+    }
+    return {
+        "engine": "postgres",
+        "sessions": 2,
+        "session_results": [session, {**session, "errors": [], "saved": ["e"], "refused": []}],
+        "harness_errors": ["session 3 exited 1 without a result"],
+        "landed": ["a", "b", "e"],
+        "rss_peak_mb": 1234.4,
+        "app_cpu_s": 81.6,
+        "machine_busy": 0.974,
+        "job_runs": [{"rc": 0}, {"rc": 1}, {"rc": 0}],
+    }
 
 
 def test_summary_counts_errors_refusals_edits_and_jobs():
@@ -87,11 +116,21 @@ def test_summary_counts_errors_refusals_edits_and_jobs():
 
 
 def test_interactions_are_split_by_whether_a_job_was_running():
-    level = {"t0": 100.0, "job_runs": [{"start": 1.0, "seconds": 2.0}, {"start": 10.0,
-                                                                          "seconds": 1.0}],
-             "session_results": [{"timings": [{"s": 0.1, "at": 100.5}, {"s": 0.2, "at": 101.5},
-                                              {"s": 0.3, "at": 105.0}, {"s": 0.4, "at": 111.0},
-                                              {"s": 0.5}]}]}
+    level = {
+        "t0": 100.0,
+        "job_runs": [{"start": 1.0, "seconds": 2.0}, {"start": 10.0, "seconds": 1.0}],
+        "session_results": [
+            {
+                "timings": [
+                    {"s": 0.1, "at": 100.5},
+                    {"s": 0.2, "at": 101.5},
+                    {"s": 0.3, "at": 105.0},
+                    {"s": 0.4, "at": 111.0},
+                    {"s": 0.5},
+                ]
+            }
+        ],
+    }
     assert load_report.by_job_overlap(level) == ([0.2, 0.4], [0.1, 0.3, 0.5])
 
 
@@ -101,7 +140,10 @@ def test_table_has_one_row_per_level():
     assert len(lines) == 3 and lines[1].count("---") == lines[0].count("|") - 1
     row = lines[2]
     assert row.startswith("| PostgreSQL + app cache | 2 | 2.00 / 2.00 | - | ")
-    assert "| 0.50 / 1.50 | 2 | 3 / 3 | 1 (+1 other) | 1,234 MB | 82 s (13.60 s each) | 97% | 3 (1 failed) |" in row
+    assert (
+        "| 0.50 / 1.50 | 2 | 3 / 3 | 1 (+1 other) | 1,234 MB | 82 s (13.60 s each) | 97% | 3 (1 failed) |"
+        in row
+    )
 
 
 class FakePage:
