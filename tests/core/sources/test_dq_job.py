@@ -18,7 +18,7 @@ from core.db import open_warehouse
 from core.dq import job
 from core.ingest import import_frames
 from core.sources.influx import InfluxSource
-from tests.sources.feeds import write_influx, write_packets
+from tests.core.sources.feeds import write_influx, write_packets
 
 DAY = dt.date(2026, 3, 10)
 HISTORY_DAYS = 7  # a short window keeps the packets few; both paths use the same one

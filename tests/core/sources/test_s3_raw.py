@@ -13,7 +13,7 @@ import pytest
 from core.errors import ConfigError
 from core.sources.base import SourceError, SourceUnavailableError
 from core.sources.s3_raw import S3RawSource, parse_packet
-from tests.sources.feeds import packet, rows, write_packets
+from tests.core.sources.feeds import packet, rows, write_packets
 
 START = pd.Timestamp("2026-03-01")
 END = pd.Timestamp("2026-03-03")

@@ -12,7 +12,7 @@ from core.db.duckdb import DuckDBDatabase
 from core.errors import ConfigError
 from core.sources.base import ReadingsBlock, SourceUnavailableError
 from core.sources.embedded import EmbeddedSource
-from tests.sources.feeds import rows
+from tests.core.sources.feeds import rows
 
 START = pd.Timestamp("2026-03-01")
 END = pd.Timestamp("2026-03-03")

@@ -13,7 +13,7 @@ from core.errors import ConfigError
 from core.sources.base import SourceError, SourceUnavailableError
 from core.sources.embedded import EmbeddedSource
 from core.sources.influx import InfluxSource, meters_regex, quote_ident
-from tests.sources.feeds import rows, write_influx
+from tests.core.sources.feeds import rows, write_influx
 
 START = pd.Timestamp("2026-03-01")
 END = pd.Timestamp("2026-03-04")
