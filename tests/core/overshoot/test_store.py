@@ -12,7 +12,7 @@ from core.errors import ConfigError
 from core.overshoot import job, store
 from tests.core.overshoot import test_job as wh
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_empty_setting_keeps_them_in_the_warehouse(fresh_db, monkeypatch):
