@@ -1,4 +1,4 @@
-"""The job worker in process: schedules, outcomes in dq_runs, the run-now queue, recovery, locks.
+"""core.worker.service in process: outcomes in dq_runs, ticks, run-now requests, recovery.
 
 The worker as a process (SIGTERM, SIGKILL, two workers) is in tests/jobs/test_serve.py.
 """
@@ -6,101 +6,16 @@ The worker as a process (SIGTERM, SIGKILL, two workers) is in tests/jobs/test_se
 import json
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from core import runs
 from core.db import open_warehouse
-from core.errors import ConfigError, DQHubError
-from core.worker import lock, runqueue, schedules, service, tasks
+from core.worker import runqueue, tasks
 from core.worker.service import Worker
-
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a Tuesday
-
-
-def utc(*args):
-    return datetime(*args, tzinfo=UTC)
-
-
-# ---- schedules ------------------------------------------------------------------------------
-
-
-def _next(setting, count=2, now=NOW):
-    schedule = next(s for s in schedules.SCHEDULES if s.setting == setting)
-    return schedules.next_fire_times(schedules.trigger(schedule), now, count)
-
-
-def test_default_schedules_next_fire_times():
-    assert _next("DQ_SCHEDULE_DQ") == [utc(2026, 3, 11, 2, 30), utc(2026, 3, 12, 2, 30)]
-    assert _next("DQ_SCHEDULE_BILLS") == [utc(2026, 3, 11, 3, 0), utc(2026, 3, 12, 3, 0)]
-    # the 2nd of each month: the overshoot scan of the month before
-    assert _next("DQ_SCHEDULE_OVERSHOOT") == [utc(2026, 4, 2, 4, 0), utc(2026, 5, 2, 4, 0)]
-    assert _next("DQ_SCHEDULE_OVERSHOOT", 1, utc(2026, 12, 31, 23, 0)) == [utc(2027, 1, 2, 4, 0)]
-
-
-def test_schedules_follow_their_time_zone_through_dst(monkeypatch):
-    monkeypatch.setenv("DQ_SCHEDULE_TIMEZONE", "Europe/London")
-    monkeypatch.setenv("DQ_SCHEDULE_BILLS", "0 3 * * *")
-    fires = _next("DQ_SCHEDULE_BILLS", 3, utc(2026, 3, 27, 12, 0))  # BST starts 29 March 01:00 UTC
-    assert [f.astimezone(UTC) for f in fires] == [
-        utc(2026, 3, 28, 3, 0),
-        utc(2026, 3, 29, 2, 0),
-        utc(2026, 3, 30, 2, 0),
-    ]
-
-
-def test_crontab_weekday_numbers_count_from_sunday(monkeypatch):
-    # APScheduler 3 reads 0 as Monday; the settings are crontab, where 0 and 7 are Sunday.
-    monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * 0")
-    assert _next("DQ_SCHEDULE_DQ", 1) == [utc(2026, 3, 15, 6, 0)]  # Sunday
-    monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * 7")
-    assert _next("DQ_SCHEDULE_DQ", 1) == [utc(2026, 3, 15, 6, 0)]
-    monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * 1-5")
-    fires = _next("DQ_SCHEDULE_DQ", 5, utc(2026, 3, 13, 12, 0))  # from Friday noon
-    assert [f.strftime("%a %d") for f in fires] == [
-        "Mon 16",
-        "Tue 17",
-        "Wed 18",
-        "Thu 19",
-        "Fri 20",
-    ]
-    monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * */3")  # Sun, Wed, Sat
-    fires = _next("DQ_SCHEDULE_DQ", 3, NOW)
-    assert [f.strftime("%a") for f in fires] == ["Wed", "Sat", "Sun"]
-    monkeypatch.setenv("DQ_SCHEDULE_DQ", "0 6 * * sat,sun")
-    assert [f.strftime("%a") for f in _next("DQ_SCHEDULE_DQ", 2)] == ["Sat", "Sun"]
-
-
-@pytest.mark.parametrize("bad", ["every day", "30 2 * *", "61 2 * * *", "0 3 * * 9", "0 3 32 * *"])
-def test_a_bad_crontab_names_its_setting(monkeypatch, fresh_db, bad):
-    monkeypatch.setenv("DQ_SCHEDULE_BILLS", bad)
-    with pytest.raises(ConfigError, match=r"DQ_SCHEDULE_BILLS=.*crontab"):
-        schedules.trigger(schedules.SCHEDULES[1])
-    with pytest.raises(ConfigError, match="DQ_SCHEDULE_BILLS"):
-        Worker(fresh_db)  # the worker checks every schedule before it runs anything
-
-
-def test_a_bad_time_zone_names_its_setting(monkeypatch):
-    monkeypatch.setenv("DQ_SCHEDULE_TIMEZONE", "Mars/Olympus")
-    with pytest.raises(ConfigError, match="DQ_SCHEDULE_TIMEZONE='Mars/Olympus'"):
-        schedules.trigger(schedules.SCHEDULES[0])
-
-
-def test_last_fire_time():
-    trig = schedules.cron_trigger("0 4 2 * *", "X")
-    assert schedules.last_fire_time(trig, NOW) == utc(2026, 3, 2, 4, 0)
-    assert schedules.last_fire_time(trig, utc(2026, 3, 2, 4, 0)) == utc(2026, 3, 2, 4, 0)
-    every_minute = schedules.cron_trigger("* * * * *", "X")
-    assert schedules.last_fire_time(every_minute, utc(2026, 3, 10, 12, 0, 30)) == NOW
-    assert schedules.last_fire_time(schedules.cron_trigger("0 0 29 2 *", "X"), NOW) == utc(
-        2024, 2, 29
-    )
-
-
-# ---- fakes ----------------------------------------------------------------------------------
+from tests.core.worker.times import NOW, utc
 
 
 class Clock:
@@ -206,33 +121,6 @@ def test_tick_partitions_come_from_the_fire_time(fresh_db):
         "bills": {"date": "2026-04-02"},
         "overshoot": {"month": "2026-03"},
     }
-
-
-def test_dq_task_scores_the_latest_full_day(fresh_db, monkeypatch):
-    seen = []
-    monkeypatch.setattr("core.dq.job.run", lambda db, day: seen.append(day) or SimpleNamespace(
-        run_id="r", status="ok"))  # fmt: skip
-    fresh_db.execute(
-        "INSERT INTO readings VALUES ('m', TIMESTAMP '2026-03-10 08:00', 1, 'platform')"
-    )
-    tasks.execute(fresh_db, "dq", {"date": "latest"}, date(2026, 3, 20))
-    tasks.execute(fresh_db, "dq", None, date(2026, 3, 10))  # readings reach today: yesterday
-    tasks.execute(fresh_db, "dq", {"date": "2026-01-05"}, date(2026, 3, 10))
-    assert seen == [date(2026, 3, 10), date(2026, 3, 9), date(2026, 1, 5)]
-
-
-def test_check_params():
-    assert tasks.check_params("dq", None) == {"date": "latest"}
-    assert tasks.check_params("bills", {"date": "2026-03-01"}) == {"date": "2026-03-01"}
-    assert tasks.check_params("overshoot", {"month": None}) == {"month": "last"}
-    with pytest.raises(DQHubError, match="Unknown job 'nope'; expected one of dq, bills"):
-        tasks.check_params("nope", {})
-    with pytest.raises(DQHubError, match="not YYYY-MM-DD"):
-        tasks.check_params("dq", {"date": "tomorrow"})
-    with pytest.raises(DQHubError, match="not YYYY-MM"):
-        tasks.check_params("overshoot", {"month": "2026-13"})
-    with pytest.raises(DQHubError, match="unknown parameter"):
-        tasks.check_params("bills", {"month": "2026-01"})
 
 
 # ---- run-now requests -----------------------------------------------------------------------
@@ -380,88 +268,3 @@ def test_a_request_whose_run_finished_keeps_its_outcome(fresh_db):
     runqueue.recover(fresh_db)
     (row,) = _requests(fresh_db).itertuples()
     assert (row.status, row.run_id) == ("ok", done.run_id)
-
-
-def test_run_requests_sql_runs_on_every_backend(any_db):
-    req, _ = runqueue.enqueue(any_db, "bills", {"date": "2026-03-01"}, "ada")
-    tick = runqueue.record_tick(any_db, "dq", {}, datetime(2026, 3, 1, 2, 30))
-    assert runqueue.record_tick(any_db, "dq", {}, datetime(2026, 3, 1, 2, 30)) is None
-    assert runqueue.last_tick(any_db, "dq") == datetime(2026, 3, 1, 2, 30)
-    assert [r.request_id for r in runqueue.queued(any_db)] == [tick.request_id, req.request_id]
-    claimed = runqueue.claim(any_db, req)
-    runs.start(any_db, runs.Run("bills", {}))
-    assert "queued again" in runqueue.recover(any_db)[0]
-    claimed = runqueue.claim(any_db, runqueue.queued(any_db)[1])
-    runqueue.finish(any_db, claimed, tasks.Outcome("bills", "r1", "partial", None, 1.0))
-    table = runqueue.table(any_db)
-    assert dict(zip(table.request_id, table.status, strict=True)) == {
-        req.request_id: "partial",
-        tick.request_id: "queued",
-    }
-    assert any_db.fetch_value("SELECT count(*) FROM dq_runs WHERE status = 'running'") == 0
-
-
-# ---- the singleton lock ---------------------------------------------------------------------
-
-
-def test_file_lock_keeps_a_second_worker_out(tmp_path, monkeypatch):
-    monkeypatch.setattr(lock, "_RETRY_S", 0.1)
-    path = str(tmp_path / "w.duckdb")
-    assert lock.probe_file(path) == lock.LockState(False, "no worker has run on this warehouse")
-    first = lock.FileLock(path)
-    first.acquire()
-    try:
-        state = lock.probe_file(path)
-        assert state.held is True and state.holder.startswith(f"pid {__import__('os').getpid()} ")
-        with pytest.raises(
-            lock.WorkerBusyError, match=r"another worker already serves .*w\.duckdb"
-        ):
-            lock.FileLock(path).acquire()
-        first.check()
-    finally:
-        first.release()
-    assert lock.probe_file(path).held is False
-    second = lock.FileLock(path)
-    second.acquire()  # free again
-    (tmp_path / "w.duckdb.worker.lock").unlink()
-    with pytest.raises(lock.WorkerLockLostError, match="removed"):
-        second.check()
-    second.release()
-
-
-def test_lock_for_each_backend(fresh_db, db_path):
-    assert type(lock.for_database(fresh_db)) is lock.WorkerLock  # in memory: nothing to lock
-    assert lock.probe(fresh_db).held is None
-    assert isinstance(lock.for_database(open_warehouse(db_path)), lock.FileLock)
-
-
-@pytest.mark.integration
-def test_advisory_lock_keeps_a_second_worker_out(pg_url):
-    db = open_warehouse(pg_url)
-    first = lock.AdvisoryLock(db)
-    first.acquire()
-    try:
-        state = lock.probe(db)
-        assert state.held is True and state.holder.startswith("pid ")
-        with pytest.raises(lock.WorkerBusyError, match="another worker already serves"):
-            lock.AdvisoryLock(db).acquire()
-        first.check()
-    finally:
-        first.release()
-    assert lock.probe(db).held is False
-    second = lock.AdvisoryLock(db)
-    second.acquire()
-    second.release()
-
-
-def test_main_refuses_a_second_worker(db_path, monkeypatch):
-    monkeypatch.setattr(lock, "_RETRY_S", 0.1)
-    db = open_warehouse(db_path)
-    held = lock.for_database(db)
-    held.acquire()
-    try:
-        with pytest.raises(lock.WorkerBusyError, match="only one worker may run per warehouse"):
-            service.main(db, once=True)
-    finally:
-        held.release()
-    assert service.main(db, once=True) == 0
