@@ -1,7 +1,7 @@
 """When the worker runs each job: crontab expressions read from settings, as APScheduler triggers.
 
-Schedules are data: one line per job in ``SCHEDULES``; ``tests/core/test_worker.py`` asserts
-their next fire times.
+Schedules are data: one line per job in ``SCHEDULES``;
+``tests/core/worker/test_schedules.py`` asserts their next fire times.
 """
 
 from __future__ import annotations
