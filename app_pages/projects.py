@@ -8,6 +8,7 @@ from core.auth import User
 from core.db import Database
 from core.errors import DQHubError
 from core.overshoot import store
+from core.ui import widgets
 from core.views.projects import board as projects
 from core.views.projects import charts
 from core.views.projects import evidence as project_evidence
@@ -84,28 +85,15 @@ masked = ui.masking_on()
 
 
 def pick(col, label: str, options, key: str, names=None, default=()) -> list:
-    """A multiselect where empty means all; names shown as pseudonyms in screen-share mode."""
-
-    def fmt(v: str) -> str:
-        return ui.label(label, v) if masked else str(names.get(v, v))
-
-    return col.multiselect(
-        label,
-        options,
-        default,
-        format_func=fmt if names else LABELS.get,
-        key=ui.mode_key(key) if names else key,
-        placeholder="All",
-    )
+    """A filter of this page (``core.ui.widgets.pick``); statuses shown by their labels."""
+    return widgets.pick(col, "projects", label, options, key, names, default, LABELS.get)
 
 
 row = st.columns([1.8, 1.2, 1.5, 0.8, 0.8, 1.0], vertical_alignment="bottom")
-statuses = pick(
-    row[0], "Status", opts["statuses"], "projects_statuses", None, projects.DEFAULT_STATUSES
-)
-accounts = pick(row[1], "Account", list(opts["accounts"]), "projects_accounts", opts["accounts"])
+statuses = pick(row[0], "Status", opts["statuses"], "statuses", None, projects.DEFAULT_STATUSES)
+accounts = pick(row[1], "Account", list(opts["accounts"]), "accounts", opts["accounts"])
 places = {b: n for b, (n, a) in opts["buildings"].items() if not accounts or a in accounts}
-buildings = pick(row[2], "Building", list(places), "projects_buildings", places)
+buildings = pick(row[2], "Building", list(places), "buildings", places)
 months = row[3].multiselect("Month", opts["months"], key="projects_months", placeholder="All")
 min_cost = row[4].number_input("Min $/month", 0.0, step=100.0, format="%g", key="projects_min")
 void = row[5].toggle(

@@ -30,20 +30,27 @@ def pick(
     key: str,
     names: dict | None = None,
     default: tuple | list = (),
+    shown_as: Callable[[Any], str] = str,
 ) -> list:
     """A filter multiselect where empty means all; ``names`` shown as pseudonyms when sharing.
 
     ``names`` maps option ids to display names (accounts, buildings); without it options show
-    as themselves. The widget's key is ``<prefix>_<key>`` (per screen-share mode with names).
+    through ``shown_as`` (e.g. a status's label). The widget's key is ``<prefix>_<key>`` (per
+    screen-share mode with names).
     """
 
     def fmt(value: object) -> str:
         return label(label_, value) if masking_on() else str(names.get(value, value))
 
     full = f"{prefix}_{key}"
-    return col.multiselect(label_, options, list(default) or None,
-                           format_func=fmt if names else str,
-                           key=mode_key(full) if names else full, placeholder="All")  # fmt: skip
+    return col.multiselect(
+        label_,
+        options,
+        list(default) or None,
+        format_func=fmt if names else shown_as,
+        key=mode_key(full) if names else full,
+        placeholder="All",
+    )
 
 
 def flash(prefix: str) -> None:
