@@ -9,6 +9,7 @@ from core.ui import widgets
 from core.views import issues
 from core.views.bills import charts as bill_charts
 from core.views.bills import issues as bi
+from core.views.bills import text as bt
 
 EDITOR, PAGE = "bills_editor", "bills_page"
 cc = st.column_config
@@ -82,17 +83,17 @@ if total == 0:
     st.info("No bill findings match these filters. Clear a filter or add statuses to see more.")
     st.stop()
 
-view = bi.mask_ids(db, ui.mask(df), salt)
+view = bt.mask_ids(db, ui.mask(df), salt)
 try:  # no link in screen-share mode: the platform's bill page shows the real names
     links = (
         None
         if masked or not config.get("DQ_BILL_URL_TEMPLATE")
-        else [bi.bill_url(b) for b in df["bill_id"]]
+        else [bt.bill_url(b) for b in df["bill_id"]]
     )
 except DQHubError as exc:
     ui.message("warning", f"No links to the platform: {exc}")
     links = None
-table = bi.table(view, [bi.describe(d) for d in view["details"]], links)
+table = bi.table(view, [bt.describe(d) for d in view["details"]], links)
 table.index.name = widgets.editor_name("bills")  # a save starts a clean editor
 st.caption(f"**{total:,}** findings match · page {page.number:,} of {page.pages:,} · costs in $")
 edit = user.can_triage
@@ -132,7 +133,7 @@ chosen = st.selectbox(
 )
 facts, pos = df.set_index("issue_id").loc[chosen], list(table.index).index(chosen)
 left, right = st.columns([1, 2])
-left.markdown(bi.figures_markdown(facts, table.at[chosen, "finding"]))
+left.markdown(bt.figures_markdown(facts, table.at[chosen, "finding"]))
 if links and links[pos]:
     left.link_button("Open the bill in the platform", links[pos], icon=":material/open_in_new:")
 if pd.isna(facts["meter_id"]):

@@ -1,1 +1,4 @@
-"""The Utility bills page: bill findings (:mod:`.issues`) and the history chart (:mod:`.charts`)."""
+"""The Utility bills page: findings (:mod:`.issues`), how they read (:mod:`.text`), the chart.
+
+The meter's bill history chart is :mod:`.charts`.
+"""

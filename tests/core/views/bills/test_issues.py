@@ -12,6 +12,7 @@ from core.errors import ConfigError, DQHubError
 from core.views import issues
 from core.views.bills import charts as bill_charts
 from core.views.bills import issues as bi
+from core.views.bills import text as bt
 from core.views.bills.issues import Filters
 
 ADMIN = User("ada", "Ada", "admin", None)
@@ -390,17 +391,17 @@ def test_history_charts_mark_the_flagged_bill_and_carry_no_ids(db):
 
 
 def test_bill_url_quotes_the_id(monkeypatch):
-    assert bi.bill_url("x") is None  # empty template: no link
+    assert bt.bill_url("x") is None  # empty template: no link
     monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/bills/{bill_id}?tab=1")
-    assert bi.bill_url("bl-1") == "https://platform.example/bills/bl-1?tab=1"
-    assert bi.bill_url(ODD_ID) == "https://platform.example/bills/INV%202025%2F03%3Fx%3D1%23a?tab=1"
-    assert bi.bill_url(None) is None
+    assert bt.bill_url("bl-1") == "https://platform.example/bills/bl-1?tab=1"
+    assert bt.bill_url(ODD_ID) == "https://platform.example/bills/INV%202025%2F03%3Fx%3D1%23a?tab=1"
+    assert bt.bill_url(None) is None
     monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "javascript:alert({bill_id})")
     with pytest.raises(ConfigError, match="DQ_BILL_URL_TEMPLATE"):
-        bi.bill_url("x")
+        bt.bill_url("x")
     monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/bills/")
     with pytest.raises(ConfigError, match=r"\{bill_id\}"):
-        bi.bill_url("x")
+        bt.bill_url("x")
 
 
 def test_describe_skips_the_figures():
@@ -413,7 +414,7 @@ def test_describe_skips_the_figures():
         "baseline_per_day": 1234.5,
         "note": None,
     }
-    assert bi.describe(details) == (
+    assert bt.describe(details) == (
         "gap_days: 3 · previous_bill_id: bl-9 · score: 6.12 · meter_ids: m1, m2 · "
         "baseline_per_day: 1,234"
     )
@@ -422,8 +423,8 @@ def test_describe_skips_the_figures():
 def test_mask_ids_hides_bill_ids_and_ids_named_in_details(db):
     df, _ = bi.list_bill_issues(db, ADMIN, Filters())
     df.at[0, "details"] = {**df.at[0, "details"], "meters": ["m1", "m3"], "method": "robust_z"}
-    assert bi.mask_ids(db, df, None) is df  # screen-share mode off
-    masked = bi.mask_ids(db, df, "salt").set_index("issue_id")
+    assert bt.mask_ids(db, df, None) is df  # screen-share mode off
+    masked = bt.mask_ids(db, df, "salt").set_index("issue_id")
     text = masked.to_csv()
     assert masked.at["f-out", "bill_id"] == masking.pseudonym("Bill", ODD_ID, "salt")
     assert masked.at["f-gone", "details"]["duplicate_of"] == masking.pseudonym(
@@ -451,7 +452,7 @@ def test_masked_export_hides_names_and_ids(db):
 
 def test_figures_markdown(db):
     df, _ = bi.list_bill_issues(db, ADMIN, Filters(checks=("usage_outlier",)))
-    text = bi.figures_markdown(df.iloc[0], "score: 6.1")
+    text = bt.figures_markdown(df.iloc[0], "score: 6.1")
     assert "2025-03-01 to 2025-03-31 (31 days)" in text and "9,300 kWh" in text
     assert "300.0 kWh/day" in text and "$1,395.00" in text and "$0.1500 per kWh" in text
     assert "20.0 kW" in text and "**Details** score\\:\u200b 6\\.1" in text  # data: plain text
