@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import triage, ui
+from core.ui import widgets
 from core.views import offline
 from core.views.overview import START_HINT
 
@@ -16,8 +17,7 @@ user = ui.current_user("offline")
 db = ui.warehouse()
 st.title("Offline devices")
 
-for level, text in st.session_state.pop(FLASH, []):
-    ui.message(level, text)
+widgets.flash("offline")
 
 found = offline.offline_devices(db, user)
 if found.as_of is None:
@@ -88,7 +88,7 @@ def _table(rows: pd.DataFrame) -> None:
 
 def _save(rows: pd.DataFrame, status: str | None = None, note: str | None = None) -> None:
     """Save the edits typed into ``rows`` (the frame the editor showed), keyed by issue id."""
-    edits = offline.edits_by_issue(rows, st.session_state.get(EDITOR, {}).get("edited_rows", {}))
+    edits = offline.edits_by_issue(rows, widgets.edits("offline"))
     result = offline.save(db, user, offline.changes(rows, edits, status, note))
     meters = dict(zip(rows["issue_id"], rows["meter_id"], strict=True))
     saved = ", ".join(ui.label("Meter", meters[i]) for i in result.saved)
@@ -112,7 +112,7 @@ else:
     view = _view(rows)
     # Issue ids (index, hidden) are part of the editor's identity: if the rows ever differ from
     # those the edits were typed into, the editor starts clean instead of moving the edits.
-    view.index = pd.Index(rows["issue_id"], name=f"issue-{st.session_state.get(SAVES, 0)}")
+    view.index = pd.Index(rows["issue_id"], name=widgets.editor_name("offline"))
     st.data_editor(
         view,
         key=EDITOR,
@@ -121,7 +121,7 @@ else:
         hide_index=True,
         placeholder="",
     )
-    edits = offline.edits_by_issue(rows, st.session_state.get(EDITOR, {}).get("edited_rows", {}))
+    edits = offline.edits_by_issue(rows, widgets.edits("offline"))
     pending = len(offline.changes(rows, edits))
     ticked = sum(bool(e.get(offline.SELECT)) for e in edits.values())
     b1, b2, b3, _ = st.columns([3, 2, 2, 3])
