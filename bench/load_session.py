@@ -26,16 +26,8 @@ import sys
 import time
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from bench.browser import CHROMIUM, CHROMIUM_ARGS
+
 VIEWPORT = {"width": 1900, "height": 1300}  # the whole editor and the flash above it fit
 ROW_PX = 35  # st.data_editor row height (header too)
 SEVERITY_X = 36 + 35  # the middle of the Severity cell: read-only, so a click edits nothing

@@ -11,6 +11,7 @@ from core import csvsafe
 from core.db.base import Database
 from core.dq.store import ISSUE_COLUMNS
 from core.errors import DQHubError
+from core.overshoot.job import FAULT_TABLE_COLUMNS  # the fault table as the job writes it
 
 FORMATS = ("csv", "json")
 
@@ -45,21 +46,6 @@ def _monthly(table: str, columns: list[str], order: str) -> Callable[..., pd.Dat
     return rows
 
 
-FAULT_EXPORT_COLUMNS = [
-    "fault_id",
-    "building_id",
-    "account_id",
-    "month",
-    "overshoot_days",
-    "top_hits",
-    "worst_day",
-    "worst_excess_kw",
-    "est_monthly_cost",
-    "reason",
-    "details",
-    "run_id",
-    "created_at",
-]
 PROJECT_EXPORT_COLUMNS = [
     "project_id",
     "building_id",
@@ -81,7 +67,7 @@ EXPORTS = {
     "issues": _issues_of("meter"),
     "bills": _issues_of("bill"),  # bill findings; --date keeps bills whose period covers it
     "overshoot": _monthly(
-        "afdd_faults", FAULT_EXPORT_COLUMNS, "month, est_monthly_cost DESC, building_id"
+        "afdd_faults", FAULT_TABLE_COLUMNS, "month, est_monthly_cost DESC, building_id"
     ),
     "projects": _monthly("projects", PROJECT_EXPORT_COLUMNS, "est_monthly_cost DESC, building_id"),
 }

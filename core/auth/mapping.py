@@ -98,16 +98,22 @@ def _accounts(path: Path, node: yaml.Node) -> frozenset[str] | None:
     return grant([_scalar(path, item, "an account id") for item in node.value])
 
 
+def _keys(path: Path, node: yaml.MappingNode, allowed: object, what: str) -> dict[str, yaml.Node]:
+    """The mapping's values by key; an unknown key is refused, naming its line."""
+    found = {}
+    for key, value in node.value:
+        name = _scalar(path, key, what)
+        if name not in allowed:
+            expected = ", ".join(sorted(allowed))
+            raise _fail(path, key, f"unknown key {name!r}; expected {expected}")
+        found[name] = value
+    return found
+
+
 def _rule(path: Path, node: yaml.Node) -> Rule:
     if not isinstance(node, yaml.MappingNode):
         raise _fail(path, node, "a rule must be a mapping with user or group, role, accounts")
-    fields = {}
-    for key, value in node.value:
-        name = _scalar(path, key, "a rule key")
-        if name not in _RULE_KEYS:
-            expected = ", ".join(sorted(_RULE_KEYS))
-            raise _fail(path, key, f"unknown key {name!r}; expected {expected}")
-        fields[name] = value
+    fields = _keys(path, node, _RULE_KEYS, "a rule key")
     if ("user" in fields) == ("group" in fields):
         raise _fail(path, node, "a rule names exactly one of user or group")
     for needed in ("role", "accounts"):
@@ -143,13 +149,7 @@ def load(path: str | Path) -> Mapping:
         raise AuthError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(root, yaml.MappingNode):
         raise AuthError(f"{path}: expected keys {', '.join(sorted(_TOP_KEYS))}")
-    top = {}
-    for key, value in root.value:
-        name = _scalar(path, key, "a key")
-        if name not in _TOP_KEYS:
-            expected = ", ".join(sorted(_TOP_KEYS))
-            raise _fail(path, key, f"unknown key {name!r}; expected {expected}")
-        top[name] = value
+    top = _keys(path, root, _TOP_KEYS, "a key")
     rules_node = top.get("rules")
     if not isinstance(rules_node, yaml.SequenceNode) or not rules_node.value:
         raise AuthError(f"{path}: 'rules' must list at least one rule")
