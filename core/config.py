@@ -51,8 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
         "DQ_PLATFORM_DB_URL",
         "",
         str,
-        "Platform database the bill job reads bills and meters from (postgresql://user:pass@"
-        "host:5432/db); empty = the warehouse's own bills and meters tables.",
+        "Platform database (postgresql://user:pass@host:5432/db) whose meters, eligibility and "
+        "bills the sync job (and the bill job, first) land in the warehouse; empty = the "
+        "warehouse's own meters and bills tables, filled by import.",
     ),
     Setting(
         "DQ_CACHE_PATH",
@@ -162,15 +163,36 @@ SETTINGS: tuple[Setting, ...] = (
         "DQ_PLATFORM_READINGS",
         "embedded",
         str,
-        "Where the DQ job reads platform readings: embedded (the warehouse's readings table) "
-        "or influxdb (DQ_INFLUX_*).",
+        "Where platform readings come from: embedded (imported into the warehouse's readings "
+        "table) or influxdb (DQ_INFLUX_*; the sync job lands them in that table).",
     ),
     Setting(
         "DQ_RAW_READINGS",
         "embedded",
         str,
-        "Where the DQ job reads the raw feed: embedded (the warehouse's readings table), s3 "
-        "(JSON packets under DQ_S3_RAW_URL) or none.",
+        "Where the raw feed comes from: embedded (imported into the warehouse's readings "
+        "table), s3 (JSON packets under DQ_S3_RAW_URL; the sync job lands them) or none.",
+    ),
+    Setting(
+        "DQ_SYNC_LOOKBACK_HOURS",
+        48,
+        int,
+        "Sync: each run re-reads this many hours before the last sync's end, so late points, "
+        "corrections and late packets land (unchanged readings are not rewritten).",
+    ),
+    Setting(
+        "DQ_SYNC_FIRST_DAYS",
+        30,
+        int,
+        "Sync: days of readings the first sync of a source copies (later syncs start where the "
+        "last ended; `jobs sync --since D` re-reads from a day).",
+    ),
+    Setting(
+        "DQ_READINGS_RETENTION_DAYS",
+        0,
+        int,
+        "Sync: readings older than this many days are deleted from the warehouse at the end of "
+        "each sync; 0 = keep every reading.",
     ),
     Setting(
         "DQ_INFLUX_URL",
@@ -270,6 +292,13 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         int,
         "Days of people's verdicts behind per-detector precision (jobs evaluate, DQ overview).",
+    ),
+    Setting(
+        "DQ_SCHEDULE_SYNC",
+        "0 2 * * *",
+        str,
+        "Worker: crontab of the sync job (platform meters, bills and readings into the "
+        "warehouse); runs before the DQ job.",
     ),
     Setting(
         "DQ_SCHEDULE_DQ",

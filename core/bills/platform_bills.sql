@@ -1,17 +1,21 @@
 -- The platform's PostgreSQL database mapped to DQ Hub's canonical bill and meter columns.
--- Read by core/bills/source.py when DQ_PLATFORM_DB_URL is a postgresql:// URL: each query
+-- Read by core/bills/source.py when DQ_PLATFORM_DB_URL is a postgresql:// URL (the sync job,
+-- core/ingest/platform.py, lands both in the warehouse's meters and bills tables): each query
 -- below starts at its "-- name:" line and runs as one statement, both in one read-only
 -- REPEATABLE READ transaction (one snapshot). Only this file knows the platform's names;
 -- when the platform schema changes, change it here and in tests/core/bills/test_source.py.
 --
 -- Platform tables read (the platform owns them; DQ Hub never writes there):
 --   accounts      (id BIGINT PK, name TEXT, is_active BOOLEAN (NULL = active))
+--                 (ids of accounts, buildings and bills are numbers on the platform and text
+--                 in DQ Hub: account 1 is '1' everywhere, in the mapping file too)
 --   buildings     (id BIGINT PK, account_id BIGINT -> accounts.id, name TEXT,
 --                  time_zone TEXT (IANA, may be NULL), archived_at TIMESTAMPTZ)
 --   meters        (id BIGINT PK, uid TEXT UNIQUE: the meter id the readings feeds and DQ Hub
 --                  use, building_id BIGINT -> buildings.id, utility_type TEXT
 --                  ('ELECTRIC' | 'WATER' | 'GAS'), unit_of_measure TEXT,
---                  interval_seconds INTEGER (NULL = 900))
+--                  interval_seconds INTEGER (NULL = 900),
+--                  dq_enabled BOOLEAN (NULL = checked; false = DQ switched off for the meter))
 --   utility_bills (id BIGINT PK: the bill id in the platform's bill URL,
 --                  building_id BIGINT -> buildings.id, meter_id BIGINT NULL -> meters.id
 --                  (NULL: a bill for the whole building), utility_type TEXT,
@@ -64,6 +68,9 @@ SELECT
     m.unit_of_measure AS unit,
     coalesce(m.interval_seconds, 900) / 60 AS interval_minutes,
     coalesce(bl.time_zone, 'UTC') AS timezone,
+    bl.name AS building_name,
+    a.name AS account_name,
+    coalesce(m.dq_enabled, true) AS dq_enabled,
     coalesce(a.is_active, true) AS account_active,
     bl.archived_at IS NOT NULL AS building_archived
 FROM meters m

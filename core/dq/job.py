@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -10,18 +11,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from core import config, runs, sources
-from core.db.base import Database, Transaction
+from core import config, runs
+from core.db.base import Database
 from core.detectors import REGISTRY
 from core.detectors.base import Grid, scope
 from core.dq import context as dq_context
 from core.dq import events as ev
-from core.dq import postprocess, store
+from core.dq import postprocess, rescore, store
 from core.dq.grid import GroupFailure, Window, build_grids
+from core.sources.embedded import EmbeddedSource
 
 log = logging.getLogger(__name__)
-
-_ID_BATCH = 500  # ids per IN (...) list: well under every engine's parameter limit
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class RunSummary:
     units_failed: int
     issues_found: int
     failures: list[tuple[str, str]]
+    rescored: tuple[RunSummary, ...] = ()  # earlier days scored again first (core.dq.rescore)
 
 
 class DetectorError(Exception):
@@ -104,14 +105,20 @@ def run(
     history_days: int | None = None,
     chunk_meters: int | None = None,
     progress: bool = False,
+    meter_ids: list[str] | None = None,
+    reason: str = "",
 ) -> RunSummary:
     """Score UTC ``day`` for every eligible meter and store issues, meter-days and the run.
+
+    First, days before ``day`` whose readings changed after they were scored (a late packet,
+    a backfill, a corrected value: ``reading_changes``) are scored again for the meters that
+    changed (core.dq.rescore); their summaries are in ``RunSummary.rescored``.
 
     Parameters
     ----------
     db : Database
-        The warehouse: results are written here and meters read from it; readings come from
-        the sources chosen by DQ_PLATFORM_READINGS and DQ_RAW_READINGS (core.sources).
+        The warehouse: meters and readings are read from it (``python -m jobs sync`` lands
+        the platform's there) and results are written to it.
     day : date
         The scored UTC day (the partition key: reruns of the same day are idempotent).
     history_days : int, optional
@@ -120,44 +127,59 @@ def run(
         Meters loaded at once (default: setting DQ_CHUNK_METERS).
     progress : bool
         Show a progress bar on stderr.
+    meter_ids : list of str, optional
+        Score only these meters (a re-score); no earlier day is re-scored then.
+    reason : str
+        Why this is a re-score (recorded in the run's params).
     """
     history_days = history_days or config.get("DQ_HISTORY_DAYS")
     chunk_meters = chunk_meters or config.get("DQ_CHUNK_METERS")
+    rescored = []
+    if meter_ids is None:
+        for earlier, ids, why in rescore.pending(db, day):
+            rescored.append(
+                run(db, earlier, history_days, chunk_meters, progress, meter_ids=ids, reason=why)
+            )
     window = Window(pd.Timestamp(day), history_days)
-    run = runs.Run("dq", {"date": str(day), "history_days": history_days})
-    runs.start(db, run)
+    params: dict[str, object] = {"date": str(day), "history_days": history_days}
+    if meter_ids is not None:
+        params |= {"rescore": reason, "meters": len(meter_ids)}
+    run_ = runs.Run("dq", params)
+    runs.start(db, run_)
     try:
-        summary = _run(db, window, run, chunk_meters, progress)
+        summary = _run(db, window, run_, chunk_meters, progress, meter_ids)
     except BaseException as exc:
-        runs.fail(db, run, exc)
+        runs.fail(db, run_, exc)
         raise
-    return summary
+    return dataclasses.replace(summary, rescored=tuple(rescored))
 
 
 def _run(
-    db: Database, window: Window, run: runs.Run, chunk_meters: int, progress: bool
+    db: Database,
+    window: Window,
+    run: runs.Run,
+    chunk_meters: int,
+    progress: bool,
+    only: list[str] | None,
 ) -> RunSummary:
-    readings = sources.from_settings(db, report=run.fail_unit)
-    meters = sources.eligible_meters(db)
+    source = EmbeddedSource(db)
+    meters = source.eligible_meters()
+    if only is not None:
+        meters = meters[meters["meter_id"].isin(only)].reset_index(drop=True)
     run.units_total = len(meters)
     ctx = dq_context.load(db, window)
     accounts = meters.set_index("meter_id")["account_id"]
     found: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
-    raw_down: list[str] = []  # meters scored without their raw feed (its source was down)
     chunks = range(0, len(meters), chunk_meters)
     bar = tqdm(
         total=len(meters), unit="meter", desc=f"dq {window.day.date()}", disable=not progress
     )
     for offset in chunks:
         chunk = meters.iloc[offset : offset + chunk_meters].reset_index(drop=True)
-        loaded = readings.load(chunk.meter_id.to_numpy(), window.start, window.end)
+        block = source.load(chunk.meter_id.to_numpy(), window.start, window.end)
         bar.update(len(chunk))
-        if "platform" in loaded.down:
-            continue  # never score a meter without its platform readings: it would look empty
-        if "raw" in loaded.down:
-            raw_down += list(chunk.meter_id)
-        for item in build_grids(chunk, loaded.block, window):
+        for item in build_grids(chunk, block, window):
             if isinstance(item, GroupFailure):
                 for meter_id in item.meter_ids:
                     run.fail_unit(meter_id, item.reason)
@@ -167,24 +189,22 @@ def _run(
             found += f
             days += d
     bar.close()
-    for label, reason in readings.outages():
-        run.fail_unit(label, reason)
     issues = pd.concat(
         [f for f in found if len(f)] or [postprocess.run(pd.DataFrame(columns=ev.EVENT_COLUMNS))],
         ignore_index=True,
     )
     meter_days = _meter_days(days, meters, window, run)
+    note = f" (re-scored: {run.params['rescore']})" if only is not None else ""
     with db.transaction() as tx:
         issues = store.continue_clipped(tx, issues)
         stored = store.upsert_issues(tx, issues, meters, run)
         run.issues_found = len(stored)
         scored = sorted(meter_days["meter_id"].unique()) if len(meter_days) else []
-        kept_ids, kept_days = _kept_raw_results(tx, window.day, sorted(set(raw_down) & set(scored)))
-        seen = stored if kept_ids.empty else pd.concat([stored[["issue_id"]], kept_ids])
-        store.resolve_missing(tx, (window.day, window.end), scored, seen, run)
-        if len(kept_days):
-            meter_days = pd.concat([meter_days, kept_days], ignore_index=True)
+        store.resolve_missing(tx, (window.day, window.end), scored, stored, run, note)
+        if only is None:
+            store.resolve_switched_off(tx, run)
         store.replace_meter_days(tx, window.day, meter_days, scored)
+        rescore.mark_scored(tx, window.day.date(), run, only)
         runs.finish(tx, run)
     log.info("dq %s: %s, %d issues", window.day.date(), run.status, run.issues_found)
     return RunSummary(
@@ -195,42 +215,6 @@ def _run(
         run.issues_found,
         run.failures,
     )
-
-
-def _kept_raw_results(
-    tx: Transaction, day: pd.Timestamp, meter_ids: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Open raw issues and raw meter-days of meters scored while the raw source was down.
-
-    Storing a run replaces a scored meter's results for the day; without these the outage
-    would resolve its raw issues and drop its raw scores. Returns ``(issue ids, meter-days)``
-    to count as seen and to write back unchanged.
-    """
-    ids: list[pd.DataFrame] = []
-    rows: list[pd.DataFrame] = []
-    for i in range(0, len(meter_ids), _ID_BATCH):
-        batch = meter_ids[i : i + _ID_BATCH]
-        marks = ", ".join("?" for _ in batch)
-        ids.append(
-            tx.fetch_df(
-                "SELECT issue_id FROM dq_issues WHERE kind = 'meter' AND source = 'raw' "
-                f"AND status = 'open' AND meter_id IN ({marks})",
-                batch,
-            )
-        )
-        rows.append(
-            tx.fetch_df(
-                "SELECT * FROM dq_meter_days WHERE day = ? AND source = 'raw' "
-                f"AND meter_id IN ({marks})",
-                [day.date(), *batch],
-            )
-        )
-    ids = [i for i in ids if len(i)]
-    rows = [r for r in rows if len(r)]
-    kept = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    if len(kept):
-        kept["day"] = day.date()  # engines return DATE differently; insert it as a date
-    return (pd.concat(ids, ignore_index=True) if ids else pd.DataFrame(columns=["issue_id"])), kept
 
 
 def _meter_days(

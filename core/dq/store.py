@@ -187,8 +187,11 @@ def resolve_missing(
     meter_ids: list[str],
     seen: pd.DataFrame,
     run: Run,
+    why: str = "",
 ) -> int:
     """Resolve the system's open issues on the scored day that this run no longer finds.
+
+    ``why`` is added to the note (a re-score says which readings changed).
 
     After a data fix (re-import) a rerun of the day should not leave the old findings open.
     Only issues of meters this run scored, overlapping the scored window, still ``open`` and
@@ -209,10 +212,33 @@ def resolve_missing(
         prefix=[SYSTEM, end, start],
     )
     ids = sorted(set(stale.get("issue_id", [])) - set(seen.get("issue_id", [])))
-    return resolve(tx, ids, run)
+    return resolve(tx, ids, run, f"no longer detected by run {run.run_id}{why}")
 
 
-def resolve(tx: Transaction, ids: list[str], run: Run) -> int:
+SWITCHED_OFF = """
+SELECT i.issue_id FROM dq_issues i JOIN meters m ON m.meter_id = i.meter_id
+WHERE i.kind = 'meter' AND i.status = 'open' AND i.status_by = ?
+AND NOT (m.dq_enabled AND m.account_active AND NOT m.building_archived)
+"""
+
+
+def resolve_switched_off(tx: Transaction, run: Run) -> int:
+    """Resolve the system's open issues of meters the DQ job no longer scores.
+
+    A meter whose DQ was switched off, whose account became inactive or whose building was
+    archived (on the platform, synced by ``jobs sync``) stops getting issues; its open ones
+    close with that reason instead of lingering on everyone's list.
+    """
+    tx.lock("dq_issues")
+    ids = list(tx.fetch_df(SWITCHED_OFF, [SYSTEM])["issue_id"])
+    note = (
+        "meter no longer checked (DQ switched off, account inactive or building archived); "
+        f"run {run.run_id}"
+    )
+    return resolve(tx, ids, run, note)
+
+
+def resolve(tx: Transaction, ids: list[str], run: Run, note: str = "") -> int:
     """Resolve those of ``ids`` still open and set by the system; log each in ``issue_events``.
 
     The caller picks the ids (issues this run no longer finds), but the pick may be older than
@@ -230,7 +256,7 @@ def resolve(tx: Transaction, ids: list[str], run: Run) -> int:
         return 0
     tx.lock("dq_issues")  # no-op when the caller holds it already; writers wait until commit
     now = utcnow()
-    note = f"no longer detected by run {run.run_id}"
+    note = note or f"no longer detected by run {run.run_id}"
     changed: list[str] = []
     for batch, marks in _batches(ids):
         tx.execute(

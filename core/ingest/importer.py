@@ -73,6 +73,7 @@ def import_frames(
     readings: FrameArg = None,
     bills: FrameArg = None,
     label: str = "dataframe",
+    origin: str = "import",
 ) -> ImportReport:
     """Import pandas DataFrames with the canonical columns; same rules as :func:`import_files`.
 
@@ -89,6 +90,9 @@ def import_frames(
     label : str
         Names the inputs in the report and in errors: ``<label>[readings]``. Bad rows are
         located as ``row N`` (1-based position in the frame).
+    origin : str
+        Recorded with the changed meter-days in ``reading_changes`` (``import``; the sync
+        passes its source).
 
     Returns
     -------
@@ -107,7 +111,7 @@ def import_frames(
             items.append(
                 staging.Input(spec=spec, name=f"{label}[{spec.kind}]{suffix}", frame=frame)
             )
-    return _run(db, items, real=label != DEMO_LABEL)
+    return _run(db, items, real=label != DEMO_LABEL, origin=origin)
 
 
 def _as_list(given: object, single: tuple[type, ...]) -> list:
@@ -128,7 +132,9 @@ def _end_demo(db: Database, items: list[staging.Input]) -> Replacement | None:
     return Replacement("dq_meta", row, ("meta_key",))
 
 
-def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportReport:
+def _run(
+    db: Database, items: list[staging.Input], real: bool = True, origin: str = "import"
+) -> ImportReport:
     started = time.perf_counter()
     snap = readings.Snap.from_settings()
     con = duckdb.connect(":memory:")
@@ -152,14 +158,14 @@ def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportR
             _replacement(con, METERS, m.table, meters.TABLE_COLUMNS, ("meter_id",)),
             _replacement(con, METERS, m.table, meters.OPTION_COLUMNS, ("meter_id",),
                          "meter_options"),
-            _readings_replacement(con, r.table),
+            _readings_replacement(con, r.table, origin),
             readings.clock_replacement(con, files["readings"]),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
         if real and any(t is not None and len(t.frame) for t in todo):
             todo.append(_end_demo(db, items))
         _lap("fetched", started)
-        write_all(db, [t for t in todo if t is not None])
+        written = write_all(db, [t for t in todo if t is not None])
         _lap("written", started)
     finally:
         con.close()
@@ -169,6 +175,7 @@ def _run(db: Database, items: list[staging.Input], real: bool = True) -> ImportR
         bad_rows=(pd.concat(bad, ignore_index=True)[BAD_ROW_COLUMNS] if bad else empty_bad_rows()),
         conflicts=conflicts,
         seconds=time.perf_counter() - started,
+        readings_changed=written.get("readings", 0),
     )
 
 
@@ -229,8 +236,13 @@ def _replacement(
     )
 
 
-def _readings_replacement(con: duckdb.DuckDBPyConnection, table: str | None) -> Replacement | None:
-    """Kept readings, replacing stored rows by (meter_id, source, ts) within the new ts range."""
+def _readings_replacement(
+    con: duckdb.DuckDBPyConnection, table: str | None, origin: str
+) -> Replacement | None:
+    """Kept readings, replacing stored rows by (meter_id, source, ts) within the new ts range.
+
+    Written as changes from ``origin`` (core.ingest.write): unchanged rows are skipped.
+    """
     if table is None:
         return None
     rows = readings.frame(con, table)
@@ -238,5 +250,10 @@ def _readings_replacement(con: duckdb.DuckDBPyConnection, table: str | None) -> 
         return Replacement("readings", rows, ())
     low, high = con.execute(f"SELECT min(ts), max(ts) FROM {table}").fetchall()[0]
     return Replacement(
-        "readings", rows, ("meter_id", "source", "ts"), "readings.ts BETWEEN ? AND ?", (low, high)
+        "readings",
+        rows,
+        ("meter_id", "source", "ts"),
+        "readings.ts BETWEEN ? AND ?",
+        (low, high),
+        origin,
     )

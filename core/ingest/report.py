@@ -118,12 +118,16 @@ class ImportReport:
         ts, rows, distinct_values, kept_line, kept_value``.
     seconds : float
         Wall time of the call.
+    readings_changed : int
+        Readings written that were new or had a different value; valid rows equal to a
+        stored reading are not written again (a re-import changes nothing).
     """
 
     files: list[FileReport] = field(default_factory=list)
     bad_rows: pd.DataFrame = field(default_factory=empty_bad_rows)
     conflicts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONFLICT_COLUMNS))
     seconds: float = 0.0
+    readings_changed: int = 0
 
     @property
     def rows_loaded(self) -> int:
@@ -171,6 +175,13 @@ class ImportReport:
         """
         lines = [f"Imported {self.rows_loaded} rows in {self.seconds:.1f}s"]
         lines += [f"  {f.line()}" for f in self.files]
+        if any(f.kind == "readings" for f in self.files):
+            same = sum(f.rows_loaded for f in self.files if f.kind == "readings")
+            same -= self.readings_changed
+            lines.append(
+                f"  readings: {self.readings_changed} new or changed, {max(same, 0)} already "
+                "stored with the same value"
+            )
         lines += [f"  {f.file}: note: {n}" for f in self.files for n in f.notes]
         if not self.bad_rows.empty:
             lines.append(f"Bad rows ({len(self.bad_rows)} problems, rows skipped):")

@@ -4,6 +4,11 @@ Only the :class:`~core.db.Database` interface is used, with SQL from the common 
 (DuckDB, PostgreSQL, Redshift): the new rows go to a temporary staging table, the stored
 rows with the same key are deleted with ``DELETE ... USING`` (a join, no ``ON CONFLICT``),
 and the staged rows are inserted. Either every table of the call changes or none does.
+
+Readings are written as changes: staged rows identical to a stored row are dropped first (so a
+re-run of the same import or sync writes nothing), and each meter-day that still gets rows is
+recorded in ``reading_changes`` with its origin. That table tells the DQ job which days it
+already scored must be scored again, and the app cache which days to copy.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import pandas as pd
 
 from core.db.base import Database, Transaction
 from core.errors import WarehouseError
+from core.runs import utcnow
 
 
 @dataclass
@@ -34,6 +40,9 @@ class Replacement:
         ``ts`` range that lets the engine skip untouched blocks.
     params : tuple
         Values for ``where``.
+    origin : str
+        Readings only: where they came from (``import``, ``influxdb``, ``s3``). When set,
+        unchanged rows are skipped and the changed meter-days are recorded (module docstring).
     """
 
     table: str
@@ -41,6 +50,7 @@ class Replacement:
     keys: tuple[str, ...]
     where: str = ""
     params: tuple[Any, ...] = ()
+    origin: str = ""
 
 
 def column_types(tx: Transaction, table: str, columns: list[str]) -> list[tuple[str, str]]:
@@ -77,20 +87,45 @@ def replace(tx: Transaction, item: Replacement) -> int:
     tx.insert_df(stage, item.frame)
     match = " AND ".join(f"{item.table}.{k} = {stage}.{k}" for k in item.keys)
     extra = f" AND {item.where}" if item.where else ""
+    written = len(item.frame)
+    if item.origin:
+        written = _changes_only(tx, item, stage, match + extra)
     tx.execute(f"DELETE FROM {item.table} USING {stage} WHERE {match}{extra}", item.params)
     tx.execute(f"INSERT INTO {item.table} ({cols}) SELECT {cols} FROM {stage}")
     tx.execute(f"DROP TABLE {stage}")
-    return len(item.frame)
+    return written
 
 
-def write_all(db: Database, items: list[Replacement]) -> int:
-    """Apply every replacement in one warehouse transaction; return the rows written.
+def _changes_only(tx: Transaction, item: Replacement, stage: str, match: str) -> int:
+    """Drop staged readings equal to stored ones; record the changed meter-days; count the rest."""
+    tx.execute(
+        f"DELETE FROM {stage} USING {item.table} WHERE {match} "
+        f"AND {item.table}.value = {stage}.value",
+        item.params,
+    )
+    left = tx.fetch_all(f"SELECT count(*) FROM {stage}")[0][0]
+    if left:
+        tx.execute(
+            "INSERT INTO reading_changes "
+            "(meter_id, day, origin, rows_changed, changed_at, rescored_run) "
+            f"SELECT meter_id, CAST(ts AS DATE), ?, count(*), ?, NULL FROM {stage} "
+            "GROUP BY meter_id, CAST(ts AS DATE)",
+            (item.origin, utcnow()),
+        )
+    return int(left or 0)
+
+
+def write_all(db: Database, items: list[Replacement]) -> dict[str, int]:
+    """Apply every replacement in one warehouse transaction; return the rows written per table.
 
     Nothing is opened when there is nothing to write. On any error the transaction rolls
     back and the warehouse is unchanged.
     """
     todo = [item for item in items if len(item.frame)]
+    written: dict[str, int] = {}
     if not todo:
-        return 0
+        return written
     with db.transaction() as tx:
-        return sum(replace(tx, item) for item in todo)
+        for item in todo:
+            written[item.table] = written.get(item.table, 0) + replace(tx, item)
+    return written

@@ -1,10 +1,8 @@
-"""The readings-source contract: a chunk of meters in, flat ``ReadingsBlock`` arrays out."""
+"""Readings of a chunk of meters as flat arrays (``ReadingsBlock``), and the sources' errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -13,9 +11,6 @@ from core import redaction
 from core.errors import SourceError
 
 SLOT_SECONDS = 900  # readings are addressed on the 15-minute grid; hourly meters use every 4th
-
-Reporter = Callable[[str, str], None]
-"""``report(unit_id, reason)``: where a source records a skipped unit (``Run.fail_unit``)."""
 
 
 class SourceUnavailableError(SourceError):
@@ -85,21 +80,6 @@ class ReadingsBlock:
         )
 
 
-class ReadingsSource(Protocol):
-    """What the DQ job needs from a readings source.
-
-    A source serves one feed (``platform`` or ``raw``) or, for the embedded tables, both.
-    ``load`` raises :class:`SourceUnavailableError` when the source cannot be reached after its
-    bounded retries, and :class:`SourceError` when it refuses the request.
-    """
-
-    label: str  # kind and URL with the password redacted, for messages
-
-    def load(self, meter_ids: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> ReadingsBlock:
-        """Readings of ``meter_ids`` (sorted, unique) in ``[start, end)``."""
-        ...
-
-
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***``, for messages and logs."""
     return redaction.redact(url, [url])
@@ -111,12 +91,6 @@ def positions(meter_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     A hash lookup in C (``pd.Index.get_indexer``), not a Python comparison per row.
     """
     return pd.Index(meter_ids).get_indexer(pd.Index(ids))
-
-
-def last_per_slot(meter: np.ndarray, epoch_s: np.ndarray) -> np.ndarray:
-    """Mask keeping the last row of each (meter, 15-minute slot): later data replaces earlier."""
-    key = pd.DataFrame({"meter": meter, "slot": np.asarray(epoch_s) // SLOT_SECONDS})
-    return ~key.duplicated(keep="last").to_numpy()
 
 
 def block_from_arrays(

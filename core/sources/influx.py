@@ -1,4 +1,7 @@
-"""Platform readings from an InfluxDB 1.x server: one bound-parameter query per chunk of meters."""
+"""Platform readings from an InfluxDB 1.x server: one bound-parameter query per chunk of meters.
+
+Read by the sync job (core.ingest.sync), which lands them in the warehouse's ``readings``.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +16,7 @@ import pandas as pd
 
 from core import config
 from core.errors import ConfigError
-from core.sources.base import (
-    SLOT_SECONDS,
-    ReadingsBlock,
-    SourceError,
-    SourceUnavailableError,
-    block_from_arrays,
-    positions,
-    redact,
-)
+from core.sources.base import SourceError, SourceUnavailableError, redact
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +152,11 @@ class InfluxSource:
             )
         return self._client
 
-    def load(self, meter_ids: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> ReadingsBlock:
-        """Platform readings of ``meter_ids`` in ``[start, end)`` (raw = False).
+    def rows(self, meter_ids: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """Platform readings of ``meter_ids`` in ``[start, end)``: ``meter_id, ts, value``.
+
+        Timestamps are the points' own (naive UTC, to the second): the import that lands them
+        snaps each onto its slot and records the meter's clock offsets.
 
         Raises
         ------
@@ -168,7 +166,7 @@ class InfluxSource:
             When the server refuses the query (authentication, unknown database, bad field).
         """
         if len(meter_ids) == 0:
-            return ReadingsBlock.empty()
+            return _frame([])
         import requests
         from influxdb.exceptions import InfluxDBClientError, InfluxDBServerError
 
@@ -181,8 +179,7 @@ class InfluxSource:
         delay = _FIRST_BACKOFF_S
         for attempt in range(1, attempts + 1):
             try:
-                series = self._query(bind)
-                break
+                return _frame(self._query(bind))
             except (requests.RequestException, InfluxDBServerError) as exc:
                 if attempt == attempts:
                     reason = f"{type(exc).__name__} after {attempts} attempt(s) " + (
@@ -196,7 +193,7 @@ class InfluxSource:
                 raise SourceError(
                     f"{self.label}: query refused: {str(exc)[:_MAX_REASON_CHARS]}"
                 ) from exc
-        return self._block(series, meter_ids, start, end)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _query(self, bind: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
         """Run the query streamed in chunks: ``(meter id, [time_s, value] array)`` per piece."""
@@ -244,24 +241,24 @@ class InfluxSource:
                 out.append((meter, values))
         return out
 
-    def _block(
-        self,
-        series: list[tuple[str, np.ndarray]],
-        meter_ids: np.ndarray,
-        start: pd.Timestamp,
-        end: pd.Timestamp,
-    ) -> ReadingsBlock:
-        if not series:
-            return ReadingsBlock.empty()
-        names = np.array([m for m, _ in series], dtype=object)
-        rows = np.repeat(positions(meter_ids, names), [len(v) for _, v in series])
-        values = np.concatenate([v for _, v in series])
-        epoch_s = values[:, 0].astype(np.int64)
-        # GROUP BY returns each meter's points in time order, even when other tags split them
-        # into several stored series: two points of one slot are then neighbours; keep the last.
-        slot = epoch_s // SLOT_SECONDS
-        repeat = (rows[1:] == rows[:-1]) & (slot[1:] == slot[:-1])
-        if repeat.any():
-            last = ~np.append(repeat, False)
-            rows, epoch_s, values = rows[last], epoch_s[last], values[last]
-        return block_from_arrays(rows, epoch_s, values[:, 1], start, end, raw=False)
+
+def _frame(series: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
+    """``meter_id, ts, value`` rows of the streamed pieces (``[time_s, value]`` per point)."""
+    if not series:
+        return pd.DataFrame(
+            {
+                "meter_id": pd.Series(dtype=object),
+                "ts": pd.Series(dtype="datetime64[s]"),
+                "value": pd.Series(dtype=np.float64),
+            }
+        )
+    values = np.concatenate([v for _, v in series])
+    return pd.DataFrame(
+        {
+            "meter_id": np.repeat(
+                np.array([m for m, _ in series], dtype=object), [len(v) for _, v in series]
+            ),
+            "ts": values[:, 0].astype(np.int64).astype("datetime64[s]"),
+            "value": values[:, 1],
+        }
+    )

@@ -20,32 +20,13 @@ import pandas as pd
 
 from core import config
 from core.errors import ConfigError
-from core.sources.base import (
-    ReadingsBlock,
-    Reporter,
-    SourceError,
-    SourceUnavailableError,
-    block_from_arrays,
-    last_per_slot,
-    positions,
-    redact,
-)
+from core.sources.base import SourceError, SourceUnavailableError, redact
 
 log = logging.getLogger(__name__)
 
 _WORKERS = 16  # concurrent GETs: packets are small, so latency, not bandwidth, bounds a run
 _SUFFIXES = (".json", ".json.gz")  # other keys in a partition (markers, temp files) are ignored
 _MAX_REASON_CHARS = 400
-
-
-@dataclass(frozen=True)
-class _Window:
-    """Every raw reading of the window: one row per reading, meters as category codes."""
-
-    categories: np.ndarray  # distinct meter ids (object)
-    codes: np.ndarray  # index into categories per reading (int64)
-    epoch_s: np.ndarray
-    value: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -90,8 +71,9 @@ def parse_packet(key: str, body: bytes) -> _Packet:
 class S3RawSource:
     """The raw feed: JSON packets under ``s3://bucket/prefix/date=YYYY-MM-DD/``.
 
-    The whole window is read on the first ``load`` of a run and kept as flat arrays; each
-    chunk of meters then selects its rows, so the partitions are listed and read once.
+    The sync job (core.ingest.sync) lists the day partitions it has not finished, fetches only
+    the packets it has not handled before (by key and etag, ``sync_objects``) and lands their
+    readings in the warehouse.
 
     Parameters
     ----------
@@ -105,8 +87,6 @@ class S3RawSource:
     retries : int
         Retries per request after a connection error, timeout, throttle or 5xx (botocore's
         ``standard`` mode, exponential backoff with jitter).
-    report : callable
-        ``report(s3 url of the packet, reason)`` for each skipped packet (``Run.fail_unit``).
     """
 
     def __init__(
@@ -115,7 +95,6 @@ class S3RawSource:
         endpoint_url: str,
         timeout: float,
         retries: int,
-        report: Reporter,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc:
@@ -125,14 +104,12 @@ class S3RawSource:
         self.endpoint_url = endpoint_url or None
         self.timeout = timeout
         self.retries = retries
-        self.report = report
         where = f" at {redact(endpoint_url)}" if endpoint_url else ""
         self.label = f"s3 s3://{self.bucket}/{self.prefix}{where}"
-        self._cache: tuple[tuple[pd.Timestamp, pd.Timestamp], _Window | SourceError] | None = None
         self._client: Any = None
 
     @classmethod
-    def from_settings(cls, report: Reporter) -> S3RawSource:
+    def from_settings(cls) -> S3RawSource:
         """The source described by ``DQ_S3_RAW_URL``, ``DQ_S3_ENDPOINT_URL``, ``DQ_SOURCE_*``."""
         url = config.get("DQ_S3_RAW_URL").strip()
         if not url:
@@ -142,7 +119,6 @@ class S3RawSource:
             endpoint_url=config.get("DQ_S3_ENDPOINT_URL").strip(),
             timeout=config.get("DQ_SOURCE_TIMEOUT_SECONDS"),
             retries=config.get("DQ_SOURCE_RETRIES"),
-            report=report,
         )
 
     def client(self) -> Any:
@@ -168,103 +144,63 @@ class S3RawSource:
         head = f"{self.prefix}/" if self.prefix else ""
         return f"{head}date={pd.Timestamp(day):%Y-%m-%d}/"
 
-    def load(self, meter_ids: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> ReadingsBlock:
-        """Raw readings of ``meter_ids`` in ``[start, end)`` (raw = True).
+    def new_objects(
+        self, days: list[pd.Timestamp], seen: dict[str, str]
+    ) -> list[tuple[str, str, int]]:
+        """``(key, etag, size)`` of the packets under ``days``' partitions not in ``seen``.
+
+        ``seen`` maps a key already handled to its etag: a key is new when it is not there or
+        its etag changed (the packet was rewritten). One listing per day partition.
 
         Raises
         ------
-        SourceUnavailableError
-            When S3 cannot be reached after the retries (raised again, without new requests,
-            for every later chunk of the same window).
-        SourceError
-            When S3 refuses (no credentials, access denied, no such bucket).
+        SourceUnavailableError, SourceError
+            As for every request of this source (see :meth:`_translate`).
         """
-        window = self._window(start, end)
-        rows = positions(meter_ids, window.categories)
-        return block_from_arrays(
-            rows[window.codes] if len(rows) else np.empty(0, dtype=np.int64),
-            window.epoch_s,
-            window.value,
-            start,
-            end,
-            raw=True,
-        )
-
-    def _window(self, start: pd.Timestamp, end: pd.Timestamp) -> _Window:
-        key = (pd.Timestamp(start), pd.Timestamp(end))
-        if self._cache is None or self._cache[0] != key:
-            try:
-                self._cache = (key, self._read(*key))
-            except SourceError as exc:
-                self._cache = (key, exc)
-        found = self._cache[1]
-        if isinstance(found, SourceError):
-            raise found
-        return found
-
-    def _read(self, start: pd.Timestamp, end: pd.Timestamp) -> _Window:
-        days = pd.date_range(start.normalize(), (end - pd.Timedelta(1)).normalize(), freq="D")
         self.client()  # one client, made before the workers share it (clients are thread-safe)
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            listed = [o for objs in pool.map(self._list, days) for o in objs]
+        return [o for o in listed if seen.get(o[0]) != o[1]]
+
+    def fetch(self, keys: list[str]) -> tuple[pd.DataFrame, list[tuple[str, str]], dict[str, int]]:
+        """Read and parse the packets at ``keys`` (in key order), concurrently.
+
+        Returns
+        -------
+        rows : pd.DataFrame
+            ``meter_id, ts, value`` of every good packet (ts naive UTC), in key order.
+        bad : list of (key, reason)
+            Malformed packets, skipped whole.
+        counts : dict
+            Readings per good packet key.
+        """
+        self.client()
         pool = ThreadPoolExecutor(_WORKERS)
         try:
-            keys = [k for listed in pool.map(self._list, days) for k in listed]
-            packets = list(pool.map(self._get, keys))
+            packets = list(pool.map(self._get, sorted(keys)))
         finally:  # after a failure, do not wait for (or start) the other requests
             pool.shutdown(wait=True, cancel_futures=True)
-        good = []
-        for p in packets:
-            if p.error:
-                self._skip(p.key, p.error)
-            else:
-                good.append(p)
-        log.info("%s: %d packets read, %d skipped", self.label, len(good), len(packets) - len(good))
-        return self._columns(good)
+        bad = [(p.key, p.error) for p in packets if p.error]
+        rows, bad_ts = _columns([p for p in packets if not p.error])
+        bad += bad_ts
+        skipped = {k for k, _ in bad}
+        counts = {p.key: len(p.ts or ()) for p in packets if p.key not in skipped}
+        log.info("%s: %d packets read, %d skipped", self.label, len(counts), len(bad))
+        return rows, bad, counts
 
-    def _columns(self, packets: list[_Packet]) -> _Window:
-        """Parse every packet's timestamps at once; a packet with a bad one is skipped whole."""
-        sizes = np.array([len(p.ts or ()) for p in packets], dtype=np.int64)
-        which = np.repeat(np.arange(len(packets)), sizes)
-        ts = pd.to_datetime(
-            pd.Series([t for p in packets for t in p.ts or ()], dtype=object),
-            format="ISO8601",
-            utc=True,
-            errors="coerce",
-        )
-        bad = ts.isna().to_numpy()
-        for i in np.unique(which[bad]):
-            self._skip(packets[i].key, "ts is not an ISO-8601 timestamp")
-        keep = ~np.isin(which, which[bad])
-        epoch_s = np.zeros(len(ts), dtype=np.int64)
-        epoch_s[~bad] = ts[~bad].dt.tz_localize(None).to_numpy("datetime64[s]").astype(np.int64)
-        value = np.array([v for p in packets for v in p.value or ()], dtype=np.float64)
-        codes, categories = pd.factorize(
-            pd.Series([p.meter_id for p in packets], dtype=object), sort=False
-        )
-        codes = np.asarray(codes, dtype=np.int64)[which[keep]]
-        epoch_s, value = epoch_s[keep], value[keep]
-        last = last_per_slot(codes, epoch_s)  # packets are in key order: a later key wins
-        return _Window(
-            categories=np.asarray(categories, dtype=object),
-            codes=codes[last],
-            epoch_s=epoch_s[last],
-            value=value[last],
-        )
-
-    def _skip(self, key: str, reason: str) -> None:
-        url = f"s3://{self.bucket}/{key}"
-        log.warning("%s: skipped: %s", url, reason)
-        self.report(url, f"malformed raw packet skipped: {reason}"[:_MAX_REASON_CHARS])
-
-    def _list(self, day: pd.Timestamp) -> list[str]:
+    def _list(self, day: pd.Timestamp) -> list[tuple[str, str, int]]:
         prefix = self.partition(day)
-        keys: list[str] = []
+        found: list[tuple[str, str, int]] = []
         try:
             pages = self.client().get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
-                keys += [o["Key"] for o in page.get("Contents", ())]
+                found += [
+                    (o["Key"], str(o.get("ETag", "")).strip('"'), int(o.get("Size", 0)))
+                    for o in page.get("Contents", ())
+                ]
         except Exception as exc:  # noqa: BLE001 - botocore's errors are sorted by _translate
             raise self._translate(exc, f"listing s3://{self.bucket}/{prefix}") from exc
-        return sorted(k for k in keys if k.endswith(_SUFFIXES))
+        return sorted(o for o in found if o[0].endswith(_SUFFIXES))
 
     def _get(self, key: str) -> _Packet:
         from botocore.exceptions import ClientError
@@ -316,3 +252,32 @@ def _code(exc: Any) -> str:
 
 def _status(exc: Any) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _columns(packets: list[_Packet]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Parse every packet's timestamps at once; a packet with a bad one is skipped whole.
+
+    Packets are in key order, so where two packets hold the same reading the later key's row
+    comes last (the import keeps the last line of a slot).
+    """
+    sizes = np.array([len(p.ts or ()) for p in packets], dtype=np.int64)
+    which = np.repeat(np.arange(len(packets)), sizes)
+    ts = pd.to_datetime(
+        pd.Series([t for p in packets for t in p.ts or ()], dtype=object),
+        format="ISO8601",
+        utc=True,
+        errors="coerce",
+    )
+    bad_rows = ts.isna().to_numpy()
+    bad = [(packets[i].key, "ts is not an ISO-8601 timestamp") for i in np.unique(which[bad_rows])]
+    keep = ~np.isin(which, which[bad_rows])
+    meter = np.array([p.meter_id for p in packets], dtype=object)
+    value = np.array([v for p in packets for v in p.value or ()], dtype=np.float64)
+    rows = pd.DataFrame(
+        {
+            "meter_id": meter[which[keep]],
+            "ts": ts[keep].dt.tz_localize(None).astype("datetime64[us]").to_numpy(),
+            "value": value[keep],
+        }
+    )
+    return rows, bad

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
+
 from core.db.base import Database
 from core.errors import DQHubError
 
 NO_READINGS = (
     "--date latest: the warehouse has no readings yet "
-    "(run `python -m jobs demo` or `python -m jobs import`)"
+    "(run `python -m jobs sync`, `python -m jobs import` or, for the demo, `python -m jobs demo`)"
 )
+PLATFORM_SYNC = "influxdb"  # sync_state.source of the platform readings
 
 
 def latest_day(db: Database) -> date:
-    """The UTC day of the last reading in the warehouse (``run dq --date latest``).
+    """The last complete UTC day of readings in the warehouse (``run dq --date latest``).
+
+    Where platform readings are synced (``sync_state`` has their high water mark), a day is
+    complete once a sync covered all of it: the latest is the day before the mark's, or the
+    day of the last reading if that is earlier. Where readings are imported, it is the day of
+    the last reading.
 
     Raises
     ------
@@ -26,9 +34,15 @@ def latest_day(db: Database) -> date:
         If the warehouse has no readings.
     """
     latest = db.fetch_value("SELECT max(ts) FROM readings")
-    if latest is None:
+    if latest is None or pd.isna(latest):
         raise DQHubError(NO_READINGS)
-    return latest.date()
+    day = pd.Timestamp(latest).date()
+    mark = db.fetch_value(
+        "SELECT max(high_water) FROM sync_state WHERE source = ?", (PLATFORM_SYNC,)
+    )
+    if mark is not None and not pd.isna(mark):
+        day = min(day, pd.Timestamp(mark).date() - timedelta(days=1))
+    return day
 
 
 def latest_full_day(db: Database, today: date) -> date:

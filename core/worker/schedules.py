@@ -24,7 +24,7 @@ class Schedule:
     Parameters
     ----------
     job : str
-        Job name (``dq_runs.job``): dq, bills or overshoot.
+        Job name (``dq_runs.job``): sync, dq, bills or overshoot.
     setting : str
         Setting holding its crontab expression (minute hour day month weekday).
     """
@@ -34,6 +34,7 @@ class Schedule:
 
 
 SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("sync", "DQ_SCHEDULE_SYNC"),  # daily, before dq; lands the platform's data
     Schedule("dq", "DQ_SCHEDULE_DQ"),  # daily; scores the latest full day with readings
     Schedule("bills", "DQ_SCHEDULE_BILLS"),  # daily, after dq; run date = the tick's UTC day
     Schedule("overshoot", "DQ_SCHEDULE_OVERSHOOT"),  # monthly; scans the month before the tick

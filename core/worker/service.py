@@ -56,6 +56,8 @@ def tick_params(job: str, fire_at: datetime) -> dict[str, Any]:
         return {"date": fire_at.date().isoformat()}
     if job == "overshoot":
         return {"month": partitions.last_full_month(fire_at.date())}
+    if job == "sync":
+        return {"since": "last"}
     return {"date": "latest"}  # dq: the latest full day with readings when the run starts
 
 

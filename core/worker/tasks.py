@@ -22,9 +22,10 @@ from core.worker import partitions
 
 log = logging.getLogger(__name__)
 
-JOBS = ("dq", "bills", "overshoot")
+JOBS = ("sync", "dq", "bills", "overshoot")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DEFAULT_DAY = {"dq": "latest", "bills": "today"}
+_KEYS = {"sync": ("since", "last"), "overshoot": ("month", "last")}
 
 # job(db, params, today) -> the job's RunSummary (has run_id and status)
 Task = Callable[[Database, Mapping[str, Any], date], Any]
@@ -54,11 +55,12 @@ class Outcome:
 
 
 def check_params(job: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validated run parameters of ``job``: dq/bills ``date``, overshoot ``month``.
+    """Validated run parameters of ``job``: sync ``since``, dq/bills ``date``, overshoot ``month``.
 
-    dq takes ``date`` = YYYY-MM-DD or ``latest`` (the latest full day with readings, the
-    default); bills ``date`` = YYYY-MM-DD or ``today`` (default); overshoot ``month`` =
-    YYYY-MM or ``last`` (the last full month, default).
+    sync takes ``since`` = YYYY-MM-DD (re-read readings from that day) or ``last`` (from where
+    the last sync ended, the default); dq takes ``date`` = YYYY-MM-DD or ``latest`` (the
+    latest full day with readings, the default); bills ``date`` = YYYY-MM-DD or ``today``
+    (default); overshoot ``month`` = YYYY-MM or ``last`` (the last full month, default).
 
     Raises
     ------
@@ -68,7 +70,7 @@ def check_params(job: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
     if job not in JOBS:
         raise DQHubError(f"Unknown job {job!r}; expected one of {', '.join(JOBS)}")
     params = dict(params or {})
-    key, default = ("month", "last") if job == "overshoot" else ("date", _DEFAULT_DAY[job])
+    key, default = _KEYS.get(job) or ("date", _DEFAULT_DAY[job])
     extra = set(params) - {key}
     if extra:
         raise DQHubError(f"{job}: unknown parameter(s) {', '.join(sorted(extra))}; expected {key}")
@@ -83,6 +85,13 @@ def check_params(job: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return {key: date.fromisoformat(value).isoformat()}
     except ValueError:
         raise DQHubError(f"{job}: date {value!r} is not YYYY-MM-DD or {default!r}") from None
+
+
+def _sync(db: Database, params: Mapping[str, Any], _today: date) -> Any:
+    from core.ingest import sync
+
+    value = params["since"]
+    return sync.run(db, since=None if value == "last" else date.fromisoformat(value))
 
 
 def _dq(db: Database, params: Mapping[str, Any], today: date) -> Any:
@@ -107,7 +116,7 @@ def _overshoot(db: Database, params: Mapping[str, Any], today: date) -> Any:
     return job.run(db, partitions.last_full_month(today) if value == "last" else value)
 
 
-TASKS: dict[str, Task] = {"dq": _dq, "bills": _bills, "overshoot": _overshoot}
+TASKS: dict[str, Task] = {"sync": _sync, "dq": _dq, "bills": _bills, "overshoot": _overshoot}
 
 
 def execute(

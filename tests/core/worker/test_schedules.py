@@ -62,7 +62,7 @@ def test_crontab_weekday_numbers_count_from_sunday(monkeypatch):
 def test_a_bad_crontab_names_its_setting(monkeypatch, fresh_db, bad):
     monkeypatch.setenv("DQ_SCHEDULE_BILLS", bad)
     with pytest.raises(ConfigError, match=r"DQ_SCHEDULE_BILLS=.*crontab"):
-        schedules.trigger(schedules.SCHEDULES[1])
+        schedules.trigger(next(s for s in schedules.SCHEDULES if s.job == "bills"))
     with pytest.raises(ConfigError, match="DQ_SCHEDULE_BILLS"):
         Worker(fresh_db)  # the worker checks every schedule before it runs anything
 

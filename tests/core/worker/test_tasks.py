@@ -26,7 +26,7 @@ def test_check_params():
     assert tasks.check_params("dq", None) == {"date": "latest"}
     assert tasks.check_params("bills", {"date": "2026-03-01"}) == {"date": "2026-03-01"}
     assert tasks.check_params("overshoot", {"month": None}) == {"month": "last"}
-    with pytest.raises(DQHubError, match="Unknown job 'nope'; expected one of dq, bills"):
+    with pytest.raises(DQHubError, match="Unknown job 'nope'; expected one of sync, dq, bills"):
         tasks.check_params("nope", {})
     with pytest.raises(DQHubError, match="not YYYY-MM-DD"):
         tasks.check_params("dq", {"date": "tomorrow"})
