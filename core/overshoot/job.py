@@ -1,12 +1,13 @@
 """The monthly overshoot job: load month -> building days -> faults -> store -> sync projects.
 
-Demand is loaded and turned into building days chunk by chunk (about ``CHUNK_METERS`` meters
-of whole buildings at a time, see :mod:`core.overshoot.demand`), so memory follows the chunk,
-not the fleet. Each stage then writes in its own short transaction: ``overshoot_days`` (the
-month's rows of the scanned buildings replaced), ``afdd_faults`` (likewise), ``projects``,
-then the run record. Faults and projects go to :func:`store.projects_db` (the warehouse, or
-``DQ_PROJECTS_DB_URL``). Reruns of a month give the same rows (``run_id`` aside; a fault keeps
-its first ``created_at``; an unchanged project is not rewritten).
+Demand is loaded and turned into building days chunk by chunk (about ``CHUNK_METERS`` meters of
+whole buildings at a time, see :mod:`core.overshoot.scope` and :mod:`core.overshoot.demand`),
+so memory follows the chunk, not the fleet. Each stage then writes in its own short
+transaction: ``overshoot_days`` (the month's rows of the scanned buildings replaced),
+``afdd_faults`` (likewise), ``projects``, then the run record. Faults and projects go to
+:func:`store.projects_db` (the warehouse, or ``DQ_PROJECTS_DB_URL``). Reruns of a month give
+the same rows (``run_id`` aside; a fault keeps its first ``created_at``; an unchanged project
+is not rewritten).
 
 A building whose data makes :func:`building_days` raise is recorded as a failed unit and the
 rest goes on: the whole chunk is tried first, then each time zone group, then each building
@@ -30,7 +31,8 @@ import pandas as pd
 from core import config, runs
 from core.db.base import Database, Transaction
 from core.overshoot import detect, store, sync
-from core.overshoot.demand import iter_demand, open_month
+from core.overshoot.demand import iter_demand
+from core.overshoot.scope import open_month
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from core.auth import User
 from core.db.base import Database
 from core.detectors.base import Grid
 from core.dq.grid import GroupFailure, Window, build_grids
-from core.overshoot import demand as overshoot_demand
+from core.overshoot import scope as overshoot_scope
 from core.sandbox import synthetic
 from core.sandbox.base import SandboxError
 from core.scoped import NotFoundError, meter_in_scope
@@ -196,7 +196,7 @@ def demand(db: Database | None, user: User | None, building_id: str, month: str)
     spread over its four slots), kW = kWh x 60 / interval minutes, summed over the meters
     only where every meter has a reading. The month is loaded with a day of margin.
     """
-    first, nxt = overshoot_demand.month_bounds(month)
+    first, nxt = overshoot_scope.month_bounds(month)
     margin = pd.Timedelta(days=1)
     start, end = pd.Timestamp(first) - margin, pd.Timestamp(nxt) + margin
     empty = pd.DataFrame(columns=["building_id", "start_ts", "end_ts"])
@@ -227,14 +227,14 @@ def demand(db: Database | None, user: User | None, building_id: str, month: str)
     })  # fmt: skip
     scope, params = user.scope("account_id")
     marks = ", ".join("?" for _ in meters.meter_id)
-    det = ", ".join("?" for _ in overshoot_demand.BLOCKING_DETECTORS)
-    sts = ", ".join("?" for _ in overshoot_demand.BLOCKING_STATUSES)
+    det = ", ".join("?" for _ in overshoot_scope.BLOCKING_DETECTORS)
+    sts = ", ".join("?" for _ in overshoot_scope.BLOCKING_STATUSES)
     issues = db.fetch_df(
         f"SELECT ? AS building_id, start_ts, end_ts FROM dq_issues WHERE kind = 'meter' "
         f"AND severity = 'high' AND detector IN ({det}) AND status IN ({sts}) "
         f"AND meter_id IN ({marks}) AND {scope} AND start_ts < ? "
         "AND (end_ts IS NULL OR end_ts > ?)",
-        [building_id, *overshoot_demand.BLOCKING_DETECTORS, *overshoot_demand.BLOCKING_STATUSES,
+        [building_id, *overshoot_scope.BLOCKING_DETECTORS, *overshoot_scope.BLOCKING_STATUSES,
          *meters.meter_id, *params, end.to_pydatetime(), start.to_pydatetime()],
     )  # fmt: skip
     return BuildingMonth(building_id, month, zone, frame, issues, start, end, len(meters))

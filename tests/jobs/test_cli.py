@@ -277,9 +277,9 @@ def test_run_and_export_overshoot(capsys):
 
 
 def test_run_overshoot_default_month_and_bad_flags(capsys):
-    from jobs import cli
+    from jobs.commands import run
 
-    assert len(cli._last_full_month()) == 7
+    assert len(run.last_full_month()) == 7
     assert main(["run", "overshoot", "--date", "2026-03-01"]) == 2
     assert "--month" in capsys.readouterr().err
     assert main(["run", "dq", "--month", "2026-03"]) == 2

@@ -8,7 +8,7 @@ from core import triage
 from core.auth import User
 from core.db import open_warehouse
 from core.pages import ACTIONS
-from tests.core.views.bills.test_issues import ADMIN, ODD_ID, STAFF_A, seed
+from tests.core.views.bills.billdata import ADMIN, ODD_ID, STAFF_A, seed
 from tests.pages.pagetest import app, edit, plain, sent
 
 BEA = User("bea", "Bea", "bse", None)

@@ -10,7 +10,7 @@ import pytest
 
 from core.auth import User
 from core.db import open_warehouse
-from tests.core.views.bills.test_issues import seed
+from tests.core.views.bills.billdata import seed
 from tests.pages.pagetest import app, edit
 
 ADA = User("ada", "Ada", "admin", None)

@@ -1,7 +1,7 @@
 """The morning-overshoot scan on one building and month: which mornings count, fault, cost.
 
 Runs the monthly job's own code (``core.overshoot.detect.building_days`` and ``faults``,
-``core.overshoot.demand.blocked_days``) on one building's demand, with the scan's
+``core.overshoot.scope.blocked_days``) on one building's demand, with the scan's
 settings on sliders. Defaults are the configured ``DQ_OVERSHOOT_*`` settings.
 """
 
@@ -16,7 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.overshoot import demand, detect
+from core.overshoot import detect, scope
 from core.sandbox import charts
 from core.sandbox.base import Context, Input, Metric, Model, Result, SandboxError
 from core.sandbox.params import inputs_from_params, params_from
@@ -68,7 +68,7 @@ def _params(values: Mapping[str, Any]) -> detect.Params:
 def scan(data: Any, month: str, p: detect.Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(days of the month, fault rows)`` of the job's code for one building."""
     zones = pd.Series({data.building_id: data.timezone})
-    blocked = demand.blocked_days(data.issues, zones, data.start, data.end, p)
+    blocked = scope.blocked_days(data.issues, zones, data.start, data.end, p)
     days = detect.building_days(data.demand, p, blocked)
     days = days[days["month"] == month].reset_index(drop=True)
     counted = days.loc[days["counted"], "daily_peak_kw"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.overshoot import demand
+from core.overshoot import demand, scope
 
 MONTH = "2026-03"
 T0 = pd.Timestamp("2026-03-10 00:00")
@@ -131,11 +131,11 @@ def test_chunks_give_the_same_demand(fresh_db, chunk_meters, prefetch):
     # off-grid one; 1000: one chunk holding D, so everything goes the off-grid way.
     build(fresh_db)
     with fresh_db.transaction() as tx:
-        scope = demand.open_month(tx, MONTH)
-        chunks = scope.chunks(chunk_meters)
+        month = scope.open_month(tx, MONTH)
+        chunks = month.chunks(chunk_meters)
         assert all(c["building_id"].is_monotonic_increasing for c in chunks)
         assert sorted(set().union(*(set(c["building_id"]) for c in chunks))) == list("ABCDE")
-        parts = list(demand.iter_demand(tx, scope, chunk_meters, prefetch=prefetch))
+        parts = list(demand.iter_demand(tx, month, chunk_meters, prefetch=prefetch))
     assert len(parts) == len(chunks) == (5 if chunk_meters == 1 else 1 if chunk_meters == 1000
                                          else len(parts))  # fmt: skip
     assert all(isinstance(p["building_id"].dtype, pd.CategoricalDtype) for p in parts)
@@ -196,13 +196,13 @@ def test_the_sum_does_not_depend_on_the_row_order(fresh_db, off_grid):
         ),
     )
     with fresh_db.transaction() as tx:
-        scope = demand.open_month(tx, MONTH)
-        chunk = scope.chunks()[0]
-        rows = demand._fetch(tx, scope, chunk)
+        month = scope.open_month(tx, MONTH)
+        chunk = month.chunks()[0]
+        rows = demand._fetch(tx, month, chunk)
     results = []
     for seed in range(6):
         order = np.random.default_rng(seed).permutation(len(rows["value"]))
         shuffled = {k: np.asarray(v)[order] for k, v in rows.items()}
-        results.append(demand._demand(scope, chunk, shuffled)["kw"].to_numpy())
+        results.append(demand._demand(month, chunk, shuffled)["kw"].to_numpy())
     assert all(np.array_equal(r, results[0]) for r in results)
     assert results[0][0] == pytest.approx(2.4, rel=1e-15)
