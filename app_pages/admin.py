@@ -16,7 +16,7 @@ LABELS = {
     "units_total": "Units", "units_failed": "Units failed", "issues_found": "Issues",
     "unit": "Unit", "reason": "Reason", "error": "Reason", "run_id": "Run", "request_id": "Request",
     "crontab": "Crontab", "time_zone": "Time zone", "next_runs_utc": "Next runs (UTC)",
-    "setting": "Setting",
+    "setting": "Setting", "day": "Day", "meters": "Meters", "why": "Why",
 }  # fmt: skip
 
 user = ui.current_user("admin")
@@ -48,11 +48,13 @@ st.dataframe(admin.schedule_table(), hide_index=True, column_config=LABELS)
 st.subheader("Run now")
 st.caption("Queues a run for the worker; it starts after the running one, if any.")
 today = datetime.now(UTC).date()
-cols = st.columns(3)
+cols = st.columns(4)
 dq_day = cols[0].date_input("DQ: UTC day to score", admin.default_dq_day(db, today), key="dq_day")
 bills_day = cols[1].date_input("Bills: run date", today, key="bills_day")
 month = cols[2].selectbox("Overshoot: month", admin.month_choices(today), key="overshoot_month")
+cols[3].caption("Sync: from where the last one ended")
 requests = {
+    "sync": (cols[3], "Sync now", {"since": "last"}),
     "dq": (cols[0], "Run DQ now", {"date": dq_day.isoformat()}),
     "bills": (cols[1], "Run bills now", {"date": bills_day.isoformat()}),
     "overshoot": (cols[2], "Run overshoot now", {"month": month}),
@@ -85,6 +87,18 @@ runs = admin.recent_runs(db)
 st.dataframe(
     runs.assign(reason=ui.mask_texts(runs["reason"])), hide_index=True, column_config=LABELS
 )
+
+st.subheader("Days re-scored")
+rescored = admin.rescored_days(db)
+if rescored.empty:
+    st.caption("No day has been scored again: no readings changed after their day was scored.")
+else:
+    st.caption("Days whose readings changed after they were scored (late packets, backfills, "
+               "corrections), scored again for the meters that changed.")  # fmt: skip
+    st.dataframe(
+        rescored.assign(why=ui.mask_texts(rescored["why"])), hide_index=True,
+        column_config=LABELS,
+    )  # fmt: skip
 
 st.subheader("Failures")
 failed = admin.failures(db, label=ui.label)

@@ -193,6 +193,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Sync: readings older than this many days are deleted from the warehouse at the end of "
         "each sync; 0 = keep every reading.",
+        allow_zero=True,
     ),
     Setting(
         "DQ_INFLUX_URL",

@@ -50,6 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--errors", help="write every bad row (file, line, reason) to this CSV")
     s.set_defaults(func=data.cmd_import)
 
+    s = sub.add_parser(
+        "sync",
+        help="land the platform's meters, bills and readings in the warehouse (incremental)",
+        description="Copy new and changed platform data into the warehouse: meters, eligibility "
+        "and bills from DQ_PLATFORM_DB_URL, readings from InfluxDB (DQ_PLATFORM_READINGS="
+        "influxdb) and new raw packets from S3 (DQ_RAW_READINGS=s3). Re-running it changes "
+        "nothing; days already scored whose readings changed are re-scored by the next DQ run. "
+        "Exit 3 when a step failed.",
+    )
+    s.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="re-read readings from this UTC day, YYYY-MM-DD (default: from the last sync, "
+        "minus DQ_SYNC_LOOKBACK_HOURS)",
+    )
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=data.cmd_sync)
+
     s = sub.add_parser("demo", help="seed the warehouse with the synthetic demo fleet")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: DQ_DEMO_SEED)")
     s.add_argument(

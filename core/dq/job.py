@@ -35,6 +35,8 @@ class RunSummary:
     issues_found: int
     failures: list[tuple[str, str]]
     rescored: tuple[RunSummary, ...] = ()  # earlier days scored again first (core.dq.rescore)
+    day: date | None = None
+    reason: str = ""  # why the day was re-scored ("" for an ordinary run)
 
 
 class DetectorError(Exception):
@@ -151,7 +153,7 @@ def run(
     except BaseException as exc:
         runs.fail(db, run_, exc)
         raise
-    return dataclasses.replace(summary, rescored=tuple(rescored))
+    return dataclasses.replace(summary, rescored=tuple(rescored), day=day, reason=reason)
 
 
 def _run(

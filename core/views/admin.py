@@ -94,6 +94,24 @@ def recent_runs(db: Database, limit: int = RECENT_RUNS) -> pd.DataFrame:
     ]  # fmt: skip
 
 
+def rescored_days(db: Database, limit: int = 50) -> pd.DataFrame:
+    """DQ runs that scored a day again because its readings changed, newest first.
+
+    Columns: day, meters (re-scored), why (which readings changed, from where), status,
+    issues_found, finished_at, run_id.
+    """
+    df = db.fetch_df(
+        "SELECT run_id, params, status, issues_found, finished_at FROM dq_runs "
+        f"WHERE job = 'dq' AND params LIKE ? ORDER BY started_at DESC LIMIT {int(limit)}",
+        ('%"rescore"%',),
+    )
+    params = [_params(p) for p in df["params"]]
+    df["day"] = [p.get("date", "") for p in params]
+    df["meters"] = [p.get("meters") for p in params]
+    df["why"] = [str(p.get("rescore", "")) for p in params]
+    return df[["day", "meters", "why", "status", "issues_found", "finished_at", "run_id"]]
+
+
 def failures(
     db: Database,
     label: Callable[[str, object], str] = lambda _kind, value: str(value),
@@ -193,13 +211,19 @@ def run_now(db: Database, user: User, job: str, params: dict) -> tuple[runqueue.
     return runqueue.enqueue(db, job, params, user.username)
 
 
-def _partition(params: object) -> str:
-    """The day or month a run was for, from its params JSON."""
+def _params(params: object) -> dict:
+    """A run's params JSON as a dict ({} when unreadable)."""
     try:
         p = json.loads(params) if isinstance(params, str) else {}
     except ValueError:
-        return ""
-    return str(p.get("date") or p.get("month") or "")
+        return {}
+    return p if isinstance(p, dict) else {}
+
+
+def _partition(params: object) -> str:
+    """The day, month or sync start a run was for, from its params JSON."""
+    p = _params(params)
+    return str(p.get("date") or p.get("month") or p.get("since") or "")
 
 
 def _first_line(text: object) -> str:

@@ -1,4 +1,4 @@
-"""Commands that set up the warehouse: ``migrate``, ``import`` and ``demo``."""
+"""Commands that fill the warehouse: ``migrate``, ``import``, ``sync`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def cmd_import(args: argparse.Namespace) -> int:
         count = report.write_bad_rows(args.errors)
         print(f"{count} bad row(s) written to {args.errors}")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from core.db import open_warehouse
+    from core.ingest import sync
+
+    s = sync.run(open_warehouse(), since=args.since, progress=not args.quiet)
+    print(f"sync: run {s.run_id} {s.status}: {s.readings_changed} readings new or changed")
+    for line in s.lines:
+        print(f"  {line}")
+    for unit, reason in s.failures[:20]:
+        print(f"  failed {unit}: {reason}")
+    if len(s.failures) > 20:
+        print(f"  ... and {len(s.failures) - 20} more (dq_runs.error has them all)")
+    from jobs.commands.run import refresh_app_cache
+
+    refresh_app_cache()
+    return 0 if s.status == "ok" else 3
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

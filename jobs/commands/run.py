@@ -49,7 +49,7 @@ def _run_overshoot(args: argparse.Namespace) -> int:
     return 0 if s.status == "ok" else 3
 
 
-def _refresh_app_cache() -> None:
+def refresh_app_cache() -> None:
     """After a run on a remote warehouse, refresh the app's local copy (DQ_CACHE_PATH)."""
     from core.db.cache import is_remote, refresh_after_job
 
@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         return _run_job(args)
     finally:
-        _refresh_app_cache()
+        refresh_app_cache()
 
 
 def _run_job(args: argparse.Namespace) -> int:
@@ -86,6 +86,9 @@ def _run_job(args: argparse.Namespace) -> int:
 
 def _print_summary(day: date, summary: object) -> None:
     s = summary
+    for earlier in s.rescored:  # type: ignore[attr-defined]
+        print(f"re-scored {earlier.day}: {earlier.reason}")
+        _print_summary(earlier.day, earlier)
     print(
         f"dq {day}: run {s.run_id} {s.status}: {s.units_total} meters, "  # type: ignore[attr-defined]
         f"{s.issues_found} issues, {s.units_failed} meters failed"  # type: ignore[attr-defined]
@@ -132,5 +135,5 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         _print_summary(day, summary)
         worst = max(worst, 0 if summary.status == "ok" else 3)
         day += timedelta(days=1)
-    _refresh_app_cache()
+    refresh_app_cache()
     return worst

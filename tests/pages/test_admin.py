@@ -37,8 +37,8 @@ def test_admin_sees_runs_schema_version_and_schedules(url, monkeypatch):
     run_id = db.fetch_value("SELECT run_id FROM dq_runs")
     assert run_id in cells  # the scored demo's dq run
     schedules, _queue, recent = (d.value for d in at.dataframe[:3])
-    assert list(schedules["job"]) == ["dq", "bills", "overshoot"]
-    assert schedules["next_runs_utc"].str.match(r"\d{4}-\d\d-\d\d 02:30, ").iloc[0]
+    assert list(schedules["job"]) == ["sync", "dq", "bills", "overshoot"]
+    assert schedules["next_runs_utc"].str.match(r"\d{4}-\d\d-\d\d 02:30, ").iloc[1]
     assert recent.loc[0, "status"] == "ok" and recent.loc[0, "partition"] == "2026-03-10"
     assert "No recent run failed" in text
 

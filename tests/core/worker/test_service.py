@@ -168,16 +168,16 @@ def test_one_run_at_a_time_under_the_scheduler(db_path):
     thread.start()
     try:
         deadline = time.monotonic() + 20
-        while len(worker.outcomes) < 4 and time.monotonic() < deadline:
+        while len(worker.outcomes) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         worker.stop()
         thread.join(20)
     assert not thread.is_alive() and worker.exit_code == 0
-    assert sorted(o.job for o in worker.outcomes) == ["bills", "bills", "dq", "overshoot"]
+    assert sorted(o.job for o in worker.outcomes) == ["bills", "bills", "dq", "overshoot", "sync"]
     assert all(o.status == "ok" for o in worker.outcomes)
     # starts and ends alternate: each run ended before the next began
-    assert [p == "end" for _, p, _ in calls] == [False, True] * 4
+    assert [p == "end" for _, p, _ in calls] == [False, True] * 5
     assert [t for *_, t in calls] == sorted(t for *_, t in calls)
 
 
@@ -209,6 +209,7 @@ def test_first_start_records_the_last_ticks_without_running_them(fresh_db):
         ("bills", datetime(2026, 3, 10, 3, 0), "skipped"),
         ("dq", datetime(2026, 3, 10, 2, 30), "skipped"),
         ("overshoot", datetime(2026, 3, 2, 4, 0), "skipped"),
+        ("sync", datetime(2026, 3, 10, 2, 0), "skipped"),
     ]
 
 
@@ -217,13 +218,15 @@ def test_ticks_missed_while_no_worker_ran_run_once_at_start(fresh_db):
     Worker(fresh_db, fakes(calls), clock=Clock()).once()  # first start, 10 March noon
     later = Worker(fresh_db, fakes(calls), clock=Clock(utc(2026, 3, 13, 12, 0)))
     assert later.once() == 0
-    # three dq and bills ticks were missed: each job runs once (coalesced), overshoot none
+    # three sync, dq and bills ticks were missed: each job runs once (coalesced), in schedule
+    # order (the sync before the DQ run), overshoot none
     assert [(c[0], c[1]) for c in calls if c[1] != "end"] == [
+        ("sync", {"since": "last"}),
         ("dq", {"date": "latest"}),
         ("bills", {"date": "2026-03-13"}),
     ]
     assert Worker(fresh_db, fakes(calls), clock=Clock(utc(2026, 3, 13, 13, 0))).once() == 0
-    assert len(calls) == 4  # nothing missed since
+    assert len(calls) == 6  # nothing missed since
 
 
 def test_start_closes_runs_a_dead_worker_left_and_queues_them_again(fresh_db):
