@@ -38,7 +38,9 @@ def interval_usage(
     -------
     pd.DataFrame
         ``INTERVAL_USAGE_COLUMNS``: one row per bill with a known meter and at least one
-        reading; ``coverage`` = present / expected intervals, at most 1.
+        reading; ``coverage`` = present / expected intervals, at most 1. When metered bills
+        exist but the warehouse has no readings at all (readings not landed), ``run`` gets a
+        failed unit ``readings`` saying so, instead of the check silently judging nothing.
     """
     empty = pd.DataFrame(columns=INTERVAL_USAGE_COLUMNS)
     if bills.empty or meters.empty:
@@ -78,6 +80,13 @@ def interval_usage(
         tx.insert_df("_bill_periods", periods)
         out = tx.fetch_df(_INTERVAL_SQL)
         tx.execute("DROP TABLE _bill_periods")
+    if out.empty and run is not None and not db.fetch_value("SELECT count(*) FROM readings"):
+        run.fail_unit(
+            "readings",
+            f"the warehouse has no readings: bill_interval_mismatch judged none of "
+            f"{len(periods)} metered bills (readings land with `python -m jobs sync` or "
+            "`python -m jobs import`)",
+        )
     out["present"] = out["present"].astype("int64")
     return out[INTERVAL_USAGE_COLUMNS]
 

@@ -216,8 +216,17 @@ def _run(
             if len(days)
             else pd.DataFrame(columns=detect.FAULT_COLUMNS)
         )
+    if len(buildings) and not len(days):
+        run.fail_unit(
+            "readings",
+            f"no readings of {month} in the warehouse for any of {len(buildings)} buildings: "
+            "nothing scanned, earlier results and projects kept (readings land with "
+            "`python -m jobs sync` or `python -m jobs import`)",
+        )
     failed = {u for u, _ in run.failures}
     scanned = buildings[~buildings["building_id"].astype(str).isin(failed)]
+    if "readings" in failed:
+        scanned = scanned.iloc[0:0]
     scanned_ids = sorted(scanned["building_id"].astype(str))
     run.issues_found = len(fault_rows)
     now = runs.utcnow()

@@ -193,13 +193,15 @@ def _bill_warehouse(monkeypatch):
 
 
 def test_run_bills_then_export_bills(monkeypatch, capsys):
-    _bill_warehouse(monkeypatch)
-    assert main(["run", "bills", "--date", "2026-03-10", "-q"]) == 0
+    _bill_warehouse(monkeypatch)  # bills and meters, no readings
+    assert main(["run", "bills", "--date", "2026-03-10", "-q"]) == 3
     out = capsys.readouterr().out
     assert (
         out.startswith("bills 2026-03-10: run ")
-        and " ok: 2 bills, 1 issues, 0 bills skipped" in out
+        and " partial: 2 bills, 1 issues, 0 bills skipped" in out
     )
+    # not silent: with no readings the bill-vs-interval check cannot judge anything
+    assert "failed readings: the warehouse has no readings" in out
     assert main(["export", "bills", "--format", "json"]) == 0
     issues = json.loads(capsys.readouterr().out)
     assert len(issues) == 1
@@ -247,7 +249,7 @@ def test_run_bills_defaults_to_today_and_rejects_dq_options(monkeypatch, capsys)
 
     _bill_warehouse(monkeypatch)
     before = datetime.now(UTC).date()
-    assert main(["run", "bills", "-q"]) == 0
+    assert main(["run", "bills", "-q"]) == 3  # partial: no readings for bill_interval_mismatch
     out = capsys.readouterr().out
     assert out.startswith((f"bills {before}:", f"bills {datetime.now(UTC).date()}:"))
     assert main(["run", "bills", "--history-days", "3"]) == 2

@@ -316,3 +316,14 @@ def test_faults_and_projects_in_postgres(fresh_db, projects_pg):
     job.run(fresh_db, "2026-04", projects=projects_pg)
     p = _table(projects_pg, "projects", "building_id").set_index("building_id")
     assert bool(p.loc["A", "void"]) and p.loc["C", "status"] == "IN_PROGRESS"
+
+
+def test_a_month_without_readings_is_partial_and_keeps_projects(fresh_db):
+    """Readings not landed (no sync yet) must not look like a clean month that voids drafts."""
+    wh.build(fresh_db)
+    job.run(fresh_db, wh.MONTH)
+    before = _table(fresh_db, "projects", "building_id")
+    s = job.run(fresh_db, "2025-11")  # months before any reading
+    assert s.status == "partial" and s.faults == 0
+    assert "no readings of 2025-11" in dict(s.failures)["readings"]
+    pd.testing.assert_frame_equal(_table(fresh_db, "projects", "building_id"), before)
