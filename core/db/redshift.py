@@ -10,6 +10,8 @@ what differs is the driver, the connection options and bulk writes, since Redshi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -55,6 +57,7 @@ def connect_args(url: str) -> dict[str, Any]:
 class RedshiftTransaction(PostgresTransaction):
     """A redshift-connector connection in a transaction; bulk writes as batched INSERTs."""
 
+    DIALECT = "redshift"
     LOCK_SQL = "LOCK {table}"  # Redshift has one lock mode: exclusive
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
@@ -98,6 +101,20 @@ class RedshiftDatabase(PostgresDatabase):
                 f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: {reason}"
             ) from exc
         return con
+
+    @contextmanager
+    def autocommit(self) -> Iterator[RedshiftTransaction]:
+        """A connection outside any transaction block: each statement commits on its own.
+
+        For DDL that must not hold its locks for a whole transaction (migration 0009's
+        ``ALTER TABLE ... SORTKEY``/``DISTKEY``, :mod:`core.db.keys`).
+        """
+        con = self.connect()
+        try:
+            con.autocommit = True
+            yield self.TRANSACTION(con, self)
+        finally:
+            con.close()
 
     @staticmethod
     def copy_sql(table: str, s3_uri: str, iam_role: str) -> str:
