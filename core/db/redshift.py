@@ -75,10 +75,14 @@ class RedshiftTransaction(PostgresTransaction):
         """Load ``df`` with one ``COPY`` from Parquet staged in S3; False if it cannot be staged.
 
         The COPY runs in this transaction (a rollback undoes it); the staged files are deleted
-        afterwards either way. A table not in the current schema (a temporary table) or with a
-        column type Parquet staging does not map cannot be staged.
+        afterwards either way. A table with a column type Parquet staging does not map (e.g.
+        DECIMAL) cannot be staged.
         """
-        columns = self.fetch_all(redshift_stage.COLUMNS_SQL, (table,))
+        if not _TABLE.match(table):
+            raise ConfigError(f"COPY: {table!r} is not a table name")
+        with self._cursor() as cur:
+            cur.execute(redshift_stage.COLUMNS_SQL.format(table=table))
+            columns = [(d[0], d[1]) for d in cur.description or ()]
         data = redshift_stage.arrow_table(table, df, columns) if columns else None
         if data is None:
             return False

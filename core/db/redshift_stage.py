@@ -9,6 +9,7 @@ COPY from Parquet fills the table's columns by position and needs exactly as man
 the table, with no column list (AWS: "COPY from columnar data formats"). So the files hold every
 column of the table in the table's order, typed as the table declares them (INTEGER as int32,
 DATE as date32, ...); a column the frame lacks is all nulls, like an INSERT that leaves it out.
+Temporary tables work too: the import and the sync stage rows in one before a delete+insert.
 TIMESTAMP columns are written as INT96, the timestamp encoding Redshift's Parquet reader has
 always read (64-bit timestamps written by pandas have been misread as far-future dates).
 """
@@ -33,12 +34,9 @@ log = logging.getLogger(__name__)
 
 ROWS_PER_FILE = 1_000_000  # several files load in parallel across slices
 
-# The table's columns in order with their declared types (information_schema is the same on
-# Redshift and PostgreSQL, so this text is tested on PostgreSQL).
-COLUMNS_SQL = (
-    "SELECT column_name, data_type FROM information_schema.columns "
-    "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position"
-)
+# The target's columns, in order, as the COPY will see them: the columns of an empty SELECT
+# resolve the name like COPY does (a temporary table first), and name their types by OID.
+COLUMNS_SQL = "SELECT * FROM {table} WHERE 1 = 0"
 
 
 @dataclass(frozen=True)
@@ -101,24 +99,24 @@ class Staging:
         return f"{head}{table}/{uuid.uuid4().hex}/"
 
 
-def _arrow_type(data_type: str) -> Any:
-    """The Arrow type Redshift's Parquet reader maps onto a column of ``data_type``, or None."""
+def _arrow_type(type_oid: int) -> Any:
+    """The Arrow type Redshift's Parquet reader maps onto a column of type ``type_oid``, or None."""
     import pyarrow as pa
 
     types = {
-        "character varying": pa.string(),
-        "character": pa.string(),
-        "text": pa.string(),
-        "smallint": pa.int16(),
-        "integer": pa.int32(),
-        "bigint": pa.int64(),
-        "real": pa.float32(),
-        "double precision": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "timestamp without time zone": pa.timestamp("us"),
+        1043: pa.string(),  # VARCHAR
+        1042: pa.string(),  # CHAR
+        25: pa.string(),  # TEXT
+        21: pa.int16(),  # SMALLINT
+        23: pa.int32(),  # INTEGER
+        20: pa.int64(),  # BIGINT
+        700: pa.float32(),  # REAL
+        701: pa.float64(),  # DOUBLE PRECISION
+        16: pa.bool_(),  # BOOLEAN
+        1082: pa.date32(),  # DATE
+        1114: pa.timestamp("us"),  # TIMESTAMP (without time zone)
     }
-    return types.get(data_type)
+    return types.get(type_oid)
 
 
 def _array(values: pd.Series | None, arrow_type: Any, rows: int) -> Any:
@@ -151,8 +149,8 @@ def _array(values: pd.Series | None, arrow_type: Any, rows: int) -> Any:
     return pa.array(ts.astype("datetime64[us]"), type=arrow_type, from_pandas=True)
 
 
-def arrow_table(table: str, df: pd.DataFrame, columns: list[tuple[str, str]]) -> Any:
-    """``df`` as an Arrow table with exactly ``columns`` (name, declared type), in that order.
+def arrow_table(table: str, df: pd.DataFrame, columns: list[tuple[str, int]]) -> Any:
+    """``df`` as an Arrow table with exactly ``columns`` (name, type OID), in that order.
 
     Returns None when a column's type has no Parquet mapping here (the caller then INSERTs).
 
@@ -167,7 +165,7 @@ def arrow_table(table: str, df: pd.DataFrame, columns: list[tuple[str, str]]) ->
     extra = [c for c in df.columns if c not in names]
     if extra:
         raise WarehouseError(f"Insert into {table}: no column {', '.join(map(str, extra))} there")
-    types = [_arrow_type(data_type) for _, data_type in columns]
+    types = [_arrow_type(type_oid) for _, type_oid in columns]
     if any(t is None for t in types):
         return None
     arrays = [

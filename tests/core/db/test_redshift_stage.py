@@ -10,25 +10,23 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.db import connect, redshift_stage
-from core.db.redshift import RedshiftTransaction
-from core.errors import ConfigError
+from core.errors import ConfigError, WarehouseError
 
 URL = "redshift://dq:pw@cluster.abc.eu-west-1.redshift.amazonaws.com:5439/results"
 ROLE = "arn:aws:iam::123456789012:role/dq-loader"
-COLUMNS = {
-    "readings": [
-        ("meter_id", "character varying"),
-        ("ts", "timestamp without time zone"),
-        ("value", "double precision"),
-        ("source", "character varying"),
-    ],
+VARCHAR, TIMESTAMP, DOUBLE, DATE, INTEGER, NUMERIC = 1043, 1114, 701, 1082, 23, 1700
+READINGS = [("meter_id", VARCHAR), ("ts", TIMESTAMP), ("value", DOUBLE), ("source", VARCHAR)]
+COLUMNS = {  # what the cluster's empty SELECT describes: (name, type OID)
+    "readings": READINGS,
+    "dq_ingest_readings": READINGS,  # the import's temporary staging table
     "dq_meter_days": [
-        ("meter_id", "character varying"),
-        ("day", "date"),
-        ("expected_points", "integer"),
-        ("score", "double precision"),
-        ("run_id", "character varying"),
+        ("meter_id", VARCHAR),
+        ("day", DATE),
+        ("expected_points", INTEGER),
+        ("score", DOUBLE),
+        ("run_id", VARCHAR),
     ],
+    "money": [("bill_id", VARCHAR), ("cost", NUMERIC)],
 }
 
 
@@ -77,9 +75,11 @@ class Cursor:
 
     def execute(self, sql, params=None):
         self.cluster.log.append(sql)
-        if sql.startswith("SELECT column_name"):
-            self.description = [("column_name", 1043), ("data_type", 1043)]
-            self.rows = COLUMNS.get(params[0], [])
+        if match := re.fullmatch(r"SELECT \* FROM (\w+) WHERE 1 = 0", sql):
+            self.description = [
+                (n, oid, None, None, None, None, None) for n, oid in COLUMNS[match.group(1)]
+            ]
+            self.rows = []
         elif sql.startswith("COPY"):
             self.cluster.copy(sql)
 
@@ -212,10 +212,43 @@ def test_without_staging_url_large_inserts_are_batched(cluster, monkeypatch):
     assert cluster.copies == [] and any(s.startswith("INSERT") for s in cluster.log)
 
 
-def test_table_outside_the_schema_falls_back_to_inserts(cluster):
-    df = pd.DataFrame({"bill_id": list("abcd"), "expected": 1.0})
-    assert connect(URL).insert_df("_bill_periods", df) == 4  # a temporary table
+def test_temporary_staging_table_is_copied_too(cluster):
+    """The import and the sync insert into a temporary table, then delete+insert from it."""
+    df = pd.DataFrame(
+        {
+            "meter_id": list("abcd"),
+            "ts": pd.Timestamp("2026-03-01"),
+            "value": 1.0,
+            "source": "platform",
+        }
+    )
+    with connect(URL).transaction() as tx:
+        tx.execute("CREATE TEMP TABLE dq_ingest_readings (LIKE readings)")
+        assert tx.insert_df("dq_ingest_readings", df) == 4
+    (copy,) = cluster.copies
+    assert copy["sql"].startswith("COPY dq_ingest_readings FROM 's3://")
+    assert not any(s.startswith("INSERT") for s in cluster.log)
+
+
+def test_a_type_parquet_staging_does_not_map_falls_back_to_inserts(cluster):
+    df = pd.DataFrame({"bill_id": list("abcd"), "cost": 1.0})
+    assert connect(URL).insert_df("money", df) == 4  # NUMERIC
     assert cluster.copies == [] and any(s.startswith("INSERT") for s in cluster.log)
+
+
+def test_a_column_the_table_lacks_is_named(cluster):
+    df = pd.DataFrame(
+        {
+            "meter_id": list("abcd"),
+            "ts": pd.Timestamp("2026-03-01"),
+            "value": 1.0,
+            "source": "platform",
+            "colour": "red",
+        }
+    )
+    with pytest.raises(WarehouseError, match="readings: no column colour"):
+        connect(URL).insert_df("readings", df)
+    assert _objects(cluster) == []
 
 
 def test_failed_copy_rolls_back_and_still_deletes_the_files(cluster):
@@ -254,16 +287,30 @@ def test_settings_are_checked(monkeypatch):
 
 
 def test_column_query_runs_on_postgresql_and_every_warehouse_type_maps(pg_url):
-    """The column query is plain SQL: run it on the real server over the migrated schema."""
+    """The empty SELECT is plain SQL: run it on the real server over the migrated schema."""
     from core.db import open_warehouse
 
     open_warehouse(pg_url)
     with psycopg.connect(pg_url) as con:
-        tx = RedshiftTransaction(con)
-        assert tx.fetch_all(redshift_stage.COLUMNS_SQL, ("readings",)) == COLUMNS["readings"]
-        types = tx.fetch_all(
-            "SELECT DISTINCT data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema()"
-        )
-    unmapped = [t for (t,) in types if redshift_stage._arrow_type(t) is None]
-    assert unmapped == []  # every column of every table can be staged
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        ]
+        con.execute("CREATE TEMP TABLE dq_ingest_readings (LIKE readings)")
+        described = {}
+        for table in [*tables, "dq_ingest_readings"]:
+            cur = con.execute(redshift_stage.COLUMNS_SQL.format(table=table))
+            described[table] = [(d[0], d[1]) for d in cur.description]
+    assert described["readings"] == READINGS == described["dq_ingest_readings"]
+    unmapped = sorted(
+        {
+            (t, n, oid)
+            for t, cols in described.items()
+            for n, oid in cols
+            if redshift_stage._arrow_type(oid) is None
+        }
+    )
+    assert unmapped == []  # every column of every warehouse table can be staged
