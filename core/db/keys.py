@@ -78,8 +78,9 @@ KEYS: tuple[TableKeys, ...] = (
     TableKeys(
         "reading_changes",
         "meter_id",
-        ("changed_at",),
-        "what changed since a time (the app cache's incremental refresh, the DQ job's re-scoring)",
+        ("day", "meter_id"),
+        "the DQ job's re-scoring: changed meter-days not yet re-scored, joined to "
+        "dq_meter_days on meter and day, marked scored by day",
     ),
     TableKeys(
         "dq_issues",
@@ -104,6 +105,7 @@ POSTGRES_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("readings_ts", "readings", ("ts",)),
     ("dq_meter_days_day", "dq_meter_days", ("day", "account_id")),
     ("meter_clock_days_day", "meter_clock_days", ("day", "meter_id")),
+    ("reading_changes_day", "reading_changes", ("day", "meter_id")),
     ("reading_changes_changed_at", "reading_changes", ("changed_at",)),
     ("dq_issues_issue_id", "dq_issues", ("issue_id",)),
     ("dq_issues_meter_start", "dq_issues", ("meter_id", "start_ts")),

@@ -96,7 +96,7 @@ def test_redshift_alters_each_table_on_its_own_autocommit_connection(redshift):
         "ALTER TABLE meter_clock_days ALTER DISTSTYLE KEY DISTKEY meter_id",
         "ALTER TABLE meter_clock_days ALTER COMPOUND SORTKEY (day, meter_id)",
         "ALTER TABLE reading_changes ALTER DISTSTYLE KEY DISTKEY meter_id",
-        "ALTER TABLE reading_changes ALTER COMPOUND SORTKEY (changed_at)",
+        "ALTER TABLE reading_changes ALTER COMPOUND SORTKEY (day, meter_id)",
         "ALTER TABLE dq_issues ALTER DISTSTYLE KEY DISTKEY issue_id",
         "ALTER TABLE dq_issues ALTER COMPOUND SORTKEY (kind, status, start_ts)",
         "ALTER TABLE issue_events ALTER DISTSTYLE KEY DISTKEY issue_id",
