@@ -77,12 +77,12 @@ CREATE TABLE bills (
     estimated BOOLEAN NOT NULL
 );
 
--- One row per job run (DQ, bill checks, overshoot scan): when, with what, and how it went. Key
--- run_id; other tables' run columns point here.
+-- One row per job run (sync, DQ, bill checks, overshoot scan): when, with what, and how it
+-- went. Key run_id; other tables' run columns point here.
 CREATE TABLE dq_runs (
     -- The run's id.
     run_id VARCHAR(64) NOT NULL,
-    -- dq, bills or overshoot.
+    -- sync, dq, bills or overshoot.
     job VARCHAR(32) NOT NULL,
     -- The run's parameters as JSON text (e.g. the scored date, the month).
     params VARCHAR(65535),
@@ -92,7 +92,7 @@ CREATE TABLE dq_runs (
     finished_at TIMESTAMP,
     -- running, ok, partial (some units failed, the rest stored) or failed.
     status VARCHAR(16) NOT NULL,
-    -- Units processed: meters (dq), bills (bills) or buildings (overshoot).
+    -- Units processed: meters (dq), bills (bills), buildings (overshoot) or sync steps (sync).
     units_total INTEGER,
     -- Distinct units that failed; their ids and reasons are in error.
     units_failed INTEGER,

@@ -8,7 +8,7 @@
 CREATE TABLE run_requests (
     -- The request's id.
     request_id VARCHAR(64) NOT NULL,
-    -- dq, bills or overshoot.
+    -- sync, dq, bills or overshoot.
     job VARCHAR(32) NOT NULL,
     -- The job's parameters as JSON text (day, run date or month).
     params VARCHAR(65535),
