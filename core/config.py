@@ -81,6 +81,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Redshift warehouse: rows per multi-row INSERT statement (no COPY FROM STDIN there).",
     ),
     Setting(
+        "DQ_REDSHIFT_STAGING_URL",
+        "",
+        str,
+        "Redshift warehouse: s3://bucket/prefix (private, the cluster's region) where large "
+        "inserts are staged as Parquet for one COPY and deleted after; empty = INSERTs only.",
+    ),
+    Setting(
+        "DQ_REDSHIFT_IAM_ROLE",
+        "",
+        str,
+        "Redshift warehouse: IAM role ARN the cluster assumes to read DQ_REDSHIFT_STAGING_URL "
+        "(COPY ... IAM_ROLE); required with it.",
+    ),
+    Setting(
+        "DQ_REDSHIFT_COPY_MIN_ROWS",
+        100000,
+        int,
+        "Redshift warehouse with DQ_REDSHIFT_STAGING_URL: inserts of at least this many rows go "
+        "through S3 and COPY; smaller ones are batched INSERTs.",
+    ),
+    Setting(
         "DQ_PROJECTS_DB_URL",
         "",
         str,

@@ -13,7 +13,16 @@ Params = Sequence[Any]
 
 
 class Transaction(ABC):
-    """Statements run on one connection inside one transaction (see ``Database.transaction``)."""
+    """Statements run on one connection inside one transaction (see ``Database.transaction``).
+
+    Attributes
+    ----------
+    DIALECT : str
+        Engine family of the connection (``Database.DIALECT``), for the few places, such as a
+        migration, that must act differently per engine; empty when unknown.
+    """
+
+    DIALECT: str = ""
 
     @abstractmethod
     def execute(self, sql: str, params: Params = ()) -> None:

@@ -17,6 +17,8 @@ from core.db.base import Database, Params, Transaction
 class DuckDBTransaction(Transaction):
     """One DuckDB connection inside BEGIN ... COMMIT."""
 
+    DIALECT = "duckdb"
+
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 

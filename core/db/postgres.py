@@ -53,10 +53,20 @@ def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
 
 
 class PostgresTransaction(Transaction):
-    """One DB-API connection inside a transaction block (psycopg, or Redshift's driver)."""
+    """One DB-API connection inside a transaction block (psycopg, or Redshift's driver).
 
-    def __init__(self, con: Any) -> None:
+    Attributes
+    ----------
+    database : PostgresDatabase or None
+        The database that opened the connection (None for a bare connection in tests): what a
+        migration uses to reach the warehouse outside this transaction.
+    """
+
+    DIALECT = "postgres"
+
+    def __init__(self, con: Any, database: PostgresDatabase | None = None) -> None:
         self.con = con
+        self.database = database
 
     def execute(self, sql: str, params: Params = ()) -> None:
         """Run one statement."""
@@ -146,7 +156,7 @@ class PostgresDatabase(Database):
         con = self.connect()
         try:
             try:
-                yield self.TRANSACTION(con)
+                yield self.TRANSACTION(con, self)
             except BaseException:
                 con.rollback()
                 raise

@@ -3,19 +3,23 @@
 A thin subclass of :class:`PostgresDatabase`: the SQL is shared (and tested on PostgreSQL);
 what differs is the driver, the connection options and bulk writes, since Redshift has no
 ``COPY ... FROM STDIN``. Writes go as multi-row ``INSERT`` statements in batches of
-``DQ_REDSHIFT_INSERT_BATCH_ROWS``; large loads should stage Parquet in S3 and run
-:meth:`RedshiftDatabase.copy_from_s3` (docs/warehouse.md).
+``DQ_REDSHIFT_INSERT_BATCH_ROWS``; an insert of at least ``DQ_REDSHIFT_COPY_MIN_ROWS`` rows,
+when ``DQ_REDSHIFT_STAGING_URL`` is set, is staged as Parquet in S3 and loaded with one
+``COPY`` in the same transaction (:mod:`core.db.redshift_stage`, docs/warehouse.md).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
 from core import config, redaction
+from core.db import redshift_stage
 from core.db.postgres import PostgresDatabase, PostgresTransaction, _python_rows, redact
 from core.errors import ConfigError, WarehouseError
 
@@ -53,11 +57,40 @@ def connect_args(url: str) -> dict[str, Any]:
 
 
 class RedshiftTransaction(PostgresTransaction):
-    """A redshift-connector connection in a transaction; bulk writes as batched INSERTs."""
+    """A redshift-connector connection in a transaction; bulk writes via S3 or batched INSERTs."""
 
+    DIALECT = "redshift"
     LOCK_SQL = "LOCK {table}"  # Redshift has one lock mode: exclusive
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Insert ``df``: staged in S3 and COPied when large and staging is set, else INSERTs."""
+        if df.empty:
+            return 0
+        staging = redshift_stage.Staging.from_settings()
+        if staging is not None and staging.applies(len(df)) and self.copy_df(table, df, staging):
+            return len(df)
+        return self.insert_rows(table, df)
+
+    def copy_df(self, table: str, df: pd.DataFrame, staging: redshift_stage.Staging) -> bool:
+        """Load ``df`` with one ``COPY`` from Parquet staged in S3; False if it cannot be staged.
+
+        The COPY runs in this transaction (a rollback undoes it); the staged files are deleted
+        afterwards either way. A table with a column type Parquet staging does not map (e.g.
+        DECIMAL) cannot be staged.
+        """
+        if not _TABLE.match(table):
+            raise ConfigError(f"COPY: {table!r} is not a table name")
+        with self._cursor() as cur:
+            cur.execute(redshift_stage.COLUMNS_SQL.format(table=table))
+            columns = [(d[0], d[1]) for d in cur.description or ()]
+        data = redshift_stage.arrow_table(table, df, columns) if columns else None
+        if data is None:
+            return False
+        with redshift_stage.staged(staging, table, data) as uri, self._cursor() as cur:
+            cur.execute(RedshiftDatabase.copy_sql(table, uri, staging.iam_role))
+        return True
+
+    def insert_rows(self, table: str, df: pd.DataFrame) -> int:
         """Insert ``df`` as multi-row ``INSERT ... VALUES`` statements, one batch at a time."""
         if df.empty:
             return 0
@@ -98,6 +131,20 @@ class RedshiftDatabase(PostgresDatabase):
                 f"Cannot connect to {redaction.describe(self.url)}: {type(exc).__name__}: {reason}"
             ) from exc
         return con
+
+    @contextmanager
+    def autocommit(self) -> Iterator[RedshiftTransaction]:
+        """A connection outside any transaction block: each statement commits on its own.
+
+        For DDL that must not hold its locks for a whole transaction (migration 0009's
+        ``ALTER TABLE ... SORTKEY``/``DISTKEY``, :mod:`core.db.keys`).
+        """
+        con = self.connect()
+        try:
+            con.autocommit = True
+            yield self.TRANSACTION(con, self)
+        finally:
+            con.close()
 
     @staticmethod
     def copy_sql(table: str, s3_uri: str, iam_role: str) -> str:
