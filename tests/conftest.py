@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
 
 from core.db import connect, open_warehouse
+from tests import servers
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +81,14 @@ def demo_warehouse_file(scored_demo, tmp_path):
     return connect(url).copy_to(tmp_path / "copy.duckdb"), day
 
 
-PG_ADMIN_URL = os.environ.get(
-    "DQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("DQ_TEST_POSTGRES_URL", servers.PG_ADMIN_URL)
+
+
+def _missing(message: str):
+    """Skip for want of a local server, or fail when services are required (CI)."""
+    if os.environ.get("DQ_TEST_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _pg_admin():
@@ -90,30 +97,30 @@ def _pg_admin():
     try:
         return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        message = (
+        _missing(
             f"PostgreSQL is not reachable at {PG_ADMIN_URL} (start it with "
             f"scripts/start-services.sh, or set DQ_TEST_POSTGRES_URL): {exc}"
         )
-        if os.environ.get("DQ_TEST_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def pg_server_db():
     """One throwaway database on the local PostgreSQL server for the session; dropped after."""
-    from psycopg import sql
+    _pg_admin().close()  # skip (or fail) here when the server is down
+    with servers.pg_database(PG_ADMIN_URL) as url:
+        yield url
 
-    admin = _pg_admin()
-    name = f"dqhub_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+
+@pytest.fixture
+def pg_database():
+    """``new(prefix) -> URL``: databases of their own on the test server, dropped after the test."""
+    from contextlib import ExitStack
+
+    _pg_admin().close()  # skip (or fail) here when the server is down
+    with ExitStack() as stack:
+        yield lambda prefix="dqhub_test": stack.enter_context(
+            servers.pg_database(PG_ADMIN_URL, prefix)
         )
-        admin.close()
 
 
 @pytest.fixture
@@ -149,3 +156,67 @@ def any_db(any_url):
     db = open_warehouse(any_url)
     yield db
     db.close()
+
+
+# ---- InfluxDB and S3 (real local servers, tests/servers.py) ----------------------------------
+
+INFLUXD = os.environ.get("DQ_TEST_INFLUXD", "influxd")
+
+
+@pytest.fixture(scope="session")
+def influx_server(tmp_path_factory):
+    """Base URL of a throwaway influxd (1.x) on 127.0.0.1, reporting off, data in a temp dir."""
+    if shutil.which(INFLUXD) is None:
+        _missing(
+            f"{INFLUXD} not found: install InfluxDB 1.x (apt-get install influxdb, as .ci/run "
+            "does) or set DQ_TEST_INFLUXD to the influxd binary"
+        )
+    with servers.influxd(tmp_path_factory.mktemp("influxd"), INFLUXD) as url:
+        yield url  # a server that does not start raises ServerError with its log
+
+
+@pytest.fixture
+def influx_db(influx_server):
+    """``(client, url)``: a fresh database on the test server, dropped after the test."""
+    from influxdb import InfluxDBClient
+
+    name = f"dq_{uuid.uuid4().hex[:10]}"
+    port = int(influx_server.rsplit(":", 1)[1])
+    client = InfluxDBClient("127.0.0.1", port, database=name, timeout=10)
+    client.create_database(name)
+    yield client, f"{influx_server}/{name}"
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """Endpoint URL of a moto S3 server (ThreadedMotoServer) on 127.0.0.1."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError as exc:
+        _missing(f"moto[server] is not installed ({exc}); pip install -r requirements.txt")
+    with servers.moto_s3() as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """Dummy credentials for moto; the developer's ~/.aws is never read."""
+    for name, value in servers.AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def s3_bucket(moto_server, aws_env):
+    """``(client, bucket)``: a fresh bucket on the moto server."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+    bucket = f"dq-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=bucket)
+    return client, bucket
