@@ -11,6 +11,9 @@ within the user's accounts, plus one day; the DQ job's window ends there). A met
 - lies in the user's granted accounts (``User.scope``), and its meter is still in the issue's
   account (a meter moved to another account is not listed under its old one).
 
+A meter silent in both feeds has one issue per ``source`` (platform, raw): two rows, one
+meter in the figures (``counts``).
+
 It is *dormant* when it has been offline for more than ``DQ_DORMANT_DAYS`` days at ``as_of``
 (read at call time); dormant meters are listed apart so the daily list stays short.
 ``hours_offline`` is measured from the issue's ``start_ts`` to ``as_of``; ``last_value`` and
@@ -97,6 +100,32 @@ class OfflineDevices:
     now: pd.DataFrame
     dormant: pd.DataFrame
     dormant_days: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The page's figures, in meters: one silent in both feeds (two issues, two rows) is one."""
+
+    offline_now: int
+    not_contacted: int  # meters with an offline issue nobody acknowledged yet
+    went_offline: int  # meters that went silent on the given day
+    dormant: int
+
+
+def counts(found: OfflineDevices, day: object) -> Counts:
+    """Meters offline now, not contacted yet, gone silent on UTC ``day``, and dormant.
+
+    A meter whose platform readings and raw packets both stopped has an offline issue per feed
+    (``source``), listed as two rows: it counts once.
+    """
+    now = found.now
+    started = pd.to_datetime(now["start_ts"]) >= pd.Timestamp(day)
+    return Counts(
+        offline_now=now["meter_id"].nunique(),
+        not_contacted=now.loc[now["status"] == "open", "meter_id"].nunique(),
+        went_offline=now.loc[started, "meter_id"].nunique(),
+        dormant=found.dormant["meter_id"].nunique(),
+    )
 
 
 def as_of(db: Database, user: User) -> pd.Timestamp | None:

@@ -155,6 +155,9 @@ def _check_every_page(url: str, monkeypatch, tmp_path) -> None:
         assert rows or metrics, f"{page.key} shows no table rows and no metric"
         assert charts or page.key not in WITH_CHARTS, f"{page.key} shows no chart"
         assert not _leaks(shown), (page.key, _leaks(shown))
+        if page.key == "offline":  # m-102-main went silent in both feeds: two rows, one meter
+            assert sorted(at.dataframe[0].value["source"]) == ["platform", "raw"]
+            assert at.metric[0].label == "Offline now" and at.metric[0].value == "1"
     assert cache.exists()  # the pages read the app's local copy of the warehouse
 
 

@@ -122,6 +122,20 @@ def test_scope_hides_other_accounts(db):
     assert nobody.as_of is None and nobody.now.empty
 
 
+def test_a_meter_silent_in_both_feeds_is_two_rows_and_one_meter(db):
+    raw = _issue("now-raw", "m1", "2026-03-10 06:00") | {"source": "raw"}
+    db.insert_df("dq_issues", pd.DataFrame([raw]))
+    found = offline.offline_devices(db, ADMIN)
+    rows = found.now[found.now["meter_id"] == "m1"]
+    assert sorted(rows["source"]) == ["platform", "raw"]  # each feed's issue, to triage apart
+    assert offline.counts(found, DAY.date()) == offline.Counts(
+        offline_now=2, not_contacted=2, went_offline=2, dormant=1
+    )  # m1 and m3 (b-side), not three rows
+    triage.apply(db, ADMIN, [triage.Change("now-raw", "acknowledged", "contacted",
+                                           expected_status_at=LOADED.to_pydatetime())])  # fmt: skip
+    assert offline.counts(offline.offline_devices(db, ADMIN), DAY.date()).not_contacted == 2
+
+
 def test_empty_warehouse(fresh_db):
     found = offline.offline_devices(fresh_db, ADMIN)
     assert found.as_of is None and found.now.empty and found.dormant.empty
