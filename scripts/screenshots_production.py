@@ -7,7 +7,7 @@ the platform into the warehouse and runs every job); then starts ``streamlit run
 free port with ``DQ_WAREHOUSE`` = the PostgreSQL warehouse, its own ``DQ_CACHE_PATH``, ``users``
 sign-in and a cookie key, signs in through the form with headless Chromium (Playwright,
 bench/browser.py) and saves ``DIR/NN-<page>.png`` for every page of core/pages.py. Everything it
-started is stopped, and both databases dropped, at the end. Takes about two minutes.
+started is stopped, and both databases dropped, at the end. Takes 1-2 minutes.
 """
 
 from __future__ import annotations
