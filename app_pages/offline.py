@@ -32,11 +32,8 @@ st.caption(
     "again or is marked resolved."
 )
 now, dormant = found.now, found.dormant
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Offline now", len(now))
-c2.metric("Not contacted yet", int((now["status"] == "open").sum()))
-c3.metric(f"Went offline on {day}", int((now["start_ts"] >= pd.Timestamp(day)).sum()))
-c4.metric(f"Dormant (> {found.dormant_days} days)", len(dormant))
+for col, (label, value) in zip(st.columns(4), offline.figures(found, day), strict=True):
+    col.metric(label, value)
 
 TIME, cc = "YYYY-MM-DD HH:mm", st.column_config
 COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the server
@@ -144,12 +141,9 @@ else:
     )
     _table(dormant)
 
-fresh, mask = ui.click_time_user(), ui.masker()  # the file is built on click, for the user then
-st.download_button(
+widgets.download_csv(
     "Download both lists (CSV)",
-    lambda: offline.export_csv(db, fresh(), mask),
-    on_click="ignore",
-    file_name=f"offline-devices-{day}.csv",
-    mime="text/csv",
+    lambda clicker, mask: offline.export_csv(db, clicker, mask),
+    f"offline-devices-{day}.csv",
     help="Masked in screen-share mode",
 )

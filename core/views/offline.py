@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -135,6 +136,20 @@ def offline_devices(db: Database, user: User) -> OfflineDevices:
     return OfflineDevices(
         end, now.reset_index(drop=True), dormant.reset_index(drop=True), dormant_days
     )
+
+
+def figures(found: OfflineDevices, day: date) -> list[tuple[str, int]]:
+    """The page's headline counts as (label, value); ``day`` is the last scored day.
+
+    Offline now, not contacted yet (still open), went offline on ``day``, dormant.
+    """
+    now = found.now
+    return [
+        ("Offline now", len(now)),
+        ("Not contacted yet", int((now["status"] == "open").sum())),
+        (f"Went offline on {day}", int((now["start_ts"] >= pd.Timestamp(day)).sum())),
+        (f"Dormant (> {found.dormant_days} days)", len(found.dormant)),
+    ]
 
 
 def edits_by_issue(
