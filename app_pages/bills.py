@@ -63,9 +63,9 @@ row1, row2 = st.columns(4), st.columns(4)
 statuses = pick(row1[0], "Status", opts["statuses"], "statuses", default=bi.DEFAULT_STATUSES)
 severities = pick(row1[1], "Severity", opts["severities"], "severities")
 checks = pick(row1[2], "Check", opts["checks"], "checks")
-accounts = pick(row1[3], "Account", list(opts["accounts"]), "accounts", opts["accounts"])
-places = {b: n for b, (n, a) in opts["buildings"].items() if not accounts or a in accounts}
-buildings = pick(row2[0], "Building", list(places), "buildings", places)
+accounts, buildings = widgets.pick_places(
+    row1[3], row2[0], "bills", opts["accounts"], opts["buildings"]
+)
 start = row2[1].date_input("Billing period from", None, key="bills_from")
 end = row2[2].date_input("Billing period to", None, key="bills_to")
 try:
@@ -111,13 +111,10 @@ if edit and save_col.button("Save changes", type="primary", key="bills_save"):
 elif not edit:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change findings.")
 page_col.number_input("Page", 1, page.pages, key=PAGE)
-mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
-st.download_button(
+widgets.download_csv(
     f"Download CSV ({min(total, bi.MAX_EXPORT_ROWS):,} rows)",
-    on_click="ignore",
-    data=lambda: bi.export_csv(db, fresh(), filters, mask, salt),
-    file_name="bill_findings.csv",
-    mime="text/csv",
+    lambda clicker, mask: bi.export_csv(db, clicker, filters, mask, salt),
+    "bill_findings.csv",
     icon=":material/download:",
     key="bills_download",
 )

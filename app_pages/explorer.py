@@ -4,9 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core import triage, ui
-from core.detectors import REGISTRY
-from core.dq import mutes
 from core.errors import DQHubError
+from core.ui import mute_panel, widgets
 from core.views import explorer
 
 user = ui.current_user("explorer")
@@ -57,27 +56,15 @@ if linked and linked not in set(options.meter_id):
     row = pd.DataFrame([explorer.meter(db, user, linked)])[options.columns]
     options = pd.concat([row, options])
 if options.empty:
-    st.info(
-        f"No meter matches '{ui.md(search)}'."
-        if search
-        else "No meters in the warehouse "
-        "yet: import some (`python -m jobs import`) or seed the demo (`python -m jobs demo`)."
-    )
+    st.info(f"No meter matches '{ui.md(search)}'." if search else explorer.NO_METERS)
     st.stop()
-labels = {
-    r.meter_id: f"{_name('Meter', r.meter_id)} · {r.kind} · "
-    f"{_name('Building', r.building_id, r.building_name)} · "
-    f"{_name('Account', r.account_id, r.account_name)}"
-    for r in options.itertuples()
-}
+labels = explorer.picker_labels(options, _name)
 if len(options) >= explorer.PICKER_LIMIT:
     st.caption(f"Showing the first {explorer.PICKER_LIMIT} meters; search to narrow the list.")
 # A new widget when sharing starts or the options change (a search): the browser keeps showing a
-# widget's old label otherwise. The key is a counter: element ids reach the browser.
-if st.session_state.get("explorer_options") != list(labels):
-    st.session_state["explorer_options"] = list(labels)
-    st.session_state["explorer_meter_n"] = st.session_state.get("explorer_meter_n", 0) + 1
-pick = ui.mode_key(f"explorer_meter_{st.session_state['explorer_meter_n']}")
+# widget's old label otherwise.
+n = widgets.generation("explorer_meter_n", "explorer_options", list(labels))
+pick = ui.mode_key(f"explorer_meter_{n}")
 last = st.session_state.get("explorer_last_meter")
 if linked:
     st.session_state[pick] = linked
@@ -88,22 +75,14 @@ st.session_state["explorer_last_meter"] = meter_id
 
 m = explorer.meter(db, user, meter_id)
 st.subheader(ui.md(_name("Meter", meter_id)))
-st.caption(
-    f"{ui.md(m['kind'].capitalize())} in {ui.md(m['unit'])} every {m['interval_minutes']} min · "
-    f"{ui.md(_name('Building', m['building_id'], m['building_name']))} · "
-    f"{ui.md(_name('Account', m['account_id'], m['account_name']))} · local time zone "
-    f"{ui.md(m['timezone'])}; times here are UTC"
-)
-# A new meter or link gets a fresh window widget (and so its default window); the key is a
-# counter because element ids reach the browser and must not carry a real meter id.
-if st.session_state.get("explorer_window_for") != (meter_id, highlight):
-    st.session_state["explorer_window_for"] = (meter_id, highlight)
-    st.session_state["explorer_window_n"] = st.session_state.get("explorer_window_n", 0) + 1
+st.caption(explorer.byline(m, _name))
+# A new meter or link gets a fresh window widget (and so its default window).
+n = widgets.generation("explorer_window_n", "explorer_window_for", (meter_id, highlight))
 start, end = linked_window or explorer.default_window(db, user, meter_id)
 picked = st.date_input(
     "Window (UTC days, inclusive)",
     (start.date(), (end - pd.Timedelta(days=1)).date()),
-    key=f"explorer_window_{st.session_state['explorer_window_n']}",
+    key=f"explorer_window_{n}",
 )
 if len(picked) != 2:
     st.info("Pick the last day of the window.")
@@ -124,60 +103,14 @@ if points.empty:
 else:
     st.altair_chart(explorer.chart(points, found, m["unit"], highlight), width="stretch")
 
-active = mutes.active(db, user, meter_id)
-with st.expander(f"Muted detectors ({len(active)})", expanded=bool(len(active))):
-    st.caption("A muted detector's findings on this meter are kept with status muted but leave "
-               "the to-do list until the day after the mute ends (e.g. a known broken meter "
-               "waiting for a technician).")  # fmt: skip
-    for r in active.itertuples():
-        c1, c2 = st.columns([5, 1])
-        c1.text(f"{r.detector} until {r.until_day} by {r.created_by}: {r.reason}")
-        if user.can_triage and c2.button("End", key=f"explorer_unmute_{r.Index}"):
-            try:
-                n = mutes.end(db, user, r.mute_id)
-                st.session_state["explorer_flash"] = [("success", f"Mute ended; {n} reopened.")]
-            except DQHubError as exc:
-                st.session_state["explorer_flash"] = [("error", str(exc))]
-            st.rerun()
-    if user.can_triage:
-        with st.form("explorer_mute", clear_on_submit=True):
-            c1, c2 = st.columns(2)
-            names = list(REGISTRY)  # the linked issue's detector first, else the window's
-            shown = found.set_index("issue_id")["detector"]
-            pick = shown.get(highlight, shown.iloc[0] if len(shown) else names[0])
-            detector = c1.selectbox(
-                "Detector", names, index=names.index(pick), key="explorer_mute_detector"
-            )
-            until = c2.date_input("Until (inclusive)", pd.Timestamp.now("UTC").date()
-                                  + pd.Timedelta(days=7), key="explorer_mute_until")  # fmt: skip
-            reason = st.text_input(
-                "Reason",
-                key="explorer_mute_reason",
-                placeholder="e.g. CT clamp broken, technician booked",
-            )
-            if st.form_submit_button("Mute"):
-                try:
-                    mutes.mute(db, user, meter_id, detector, until, reason)
-                    st.session_state["explorer_flash"] = [
-                        ("success", f"{detector} muted on this meter until {until}.")
-                    ]
-                except DQHubError as exc:
-                    st.session_state["explorer_flash"] = [("error", str(exc))]
-                st.rerun()
+mute_panel.panel("explorer", db, user, meter_id, found, highlight)
 
 st.subheader(f"Issues in this window ({len(found)})")
-for kind, text in st.session_state.pop("explorer_flash", []):
-    ui.message(kind, text)
+widgets.flash("explorer")
 if found.empty:
     st.caption("No issues overlap this window.")
     st.stop()
-# Indexed by issue id: the editor's identity then follows the rows, so edits never carry over
-# to another meter's table with the same number of rows.
-view = ui.mask(found).set_index("issue_id")
-if highlight in view.index:
-    view.insert(0, "linked", view.index == highlight)
-if not ui.masking_on():  # the link carries the real meter id
-    view["sandbox"] = explorer.sandbox_links(found, meter_id).to_numpy()
+view = explorer.table(ui.mask(found), meter_id, highlight, links=not ui.masking_on())
 columns = {
     "sandbox": st.column_config.LinkColumn(
         "",
@@ -209,11 +142,5 @@ pending = explorer.changes(found, edited, st.session_state.setdefault("explorer_
 if st.button(
     f"Save {len(pending)} change(s)", key="explorer_save", type="primary", disabled=not pending
 ):
-    result = triage.apply(db, user, pending)
-    flash = [("error", reason) for _, reason in result.refused]
-    if result.saved:
-        flash.insert(0, ("success", f"Saved {len(result.saved)} change(s)."))
-    if result.refused:
-        flash.append(("info", "Undo a refused edit in the table (or reload) and edit again."))
-    st.session_state["explorer_flash"] = flash
+    st.session_state["explorer_flash"] = explorer.save_messages(triage.apply(db, user, pending))
     st.rerun()

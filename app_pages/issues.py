@@ -39,15 +39,14 @@ def pick(col, label: str, options: list, key: str, names: dict | None = None, de
     return widgets.pick(col, "issues", label, options, key, names, default)
 
 
-accounts, buildings = opts["accounts"], opts["buildings"]
 row1, row2 = st.columns(4), st.columns([1.2, 1.2, 0.8, 0.8, 0.9, 0.9])
 statuses = pick(row1[0], "Status", opts["statuses"], "statuses", default=issues.DEFAULT_STATUSES)
 severities = pick(row1[1], "Severity", opts["severities"], "severities")
 detectors = pick(row1[2], "Detector", opts["detectors"], "detectors")
 sources = pick(row1[3], "Source", opts["sources"], "sources")
-picked = pick(row2[0], "Account", list(accounts), "accounts", accounts)
-in_scope = [b for b, (_, a) in buildings.items() if not picked or a in picked]
-places = pick(row2[1], "Building", in_scope, "buildings", {b: n for b, (n, _) in buildings.items()})
+picked, places = widgets.pick_places(
+    row2[0], row2[1], "issues", opts["accounts"], opts["buildings"]
+)
 kinds = pick(row2[2], "Meter kind", opts["meter_kinds"], "kinds")
 min_hours = row2[3].number_input("Min hours", 0.0, step=1.0, format="%g", key="issues_min_hours")
 start = row2[4].date_input("From (UTC)", None, key="issues_from")
@@ -116,13 +115,10 @@ if edit:
 else:
     save_col.caption(f"Read-only: your role ({ui.md(user.role)}) cannot change issues.")
 page_col.number_input("Page", 1, page.pages, key=PAGE)
-mask, fresh = ui.masker(), ui.click_time_user()  # the CSV is built on click, outside this run
-st.download_button(
+widgets.download_csv(
     f"Download CSV ({min(total, issues.MAX_EXPORT_ROWS):,} rows)",
-    on_click="ignore",
-    data=lambda: issues.export_csv(db, fresh(), filters, mask),
-    file_name="dq_issues.csv",
-    mime="text/csv",
+    lambda clicker, mask: issues.export_csv(db, clicker, filters, mask),
+    "dq_issues.csv",
     icon=":material/download:",
     key="issues_download",
 )

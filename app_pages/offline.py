@@ -32,22 +32,14 @@ st.caption(
     "again or is marked resolved."
 )
 now, dormant = found.now, found.dormant
-counts = offline.counts(found, day)  # meters, not rows: a meter may be silent in both feeds
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Offline now", counts.offline_now, help="Meters; one row per feed that went silent")
-c2.metric("Not contacted yet", counts.not_contacted)
-c3.metric(f"Went offline on {day}", counts.went_offline)
-c4.metric(f"Dormant (> {found.dormant_days} days)", counts.dormant)
+for col, (label, value) in zip(st.columns(4), offline.figures(found, day), strict=True):
+    col.metric(label, value)
 
 TIME, cc = "YYYY-MM-DD HH:mm", st.column_config
 COLUMNS = {  # shown columns, in order; ids other than the meter's stay on the server
     offline.SELECT: cc.CheckboxColumn("Select", help="For the Mark buttons", width=80),
     "meter_id": cc.TextColumn("Meter", width=130),  # fits a pseudonym such as "Meter 7C1E0BQ4XA"
-    "source": cc.TextColumn(
-        "Feed",
-        help="platform: the readings the platform stores; raw: the packets the devices sent",
-        width=80,
-    ),
+    "source": cc.TextColumn("Feed", help=offline.FEED_HELP, width=80),
     "building_name": cc.TextColumn("Building"),
     "account_name": cc.TextColumn("Account", width=170),
     "start_ts": cc.DatetimeColumn("Offline since", format=TIME),
@@ -150,12 +142,9 @@ else:
     )
     _table(dormant)
 
-fresh, mask = ui.click_time_user(), ui.masker()  # the file is built on click, for the user then
-st.download_button(
+widgets.download_csv(
     "Download both lists (CSV)",
-    lambda: offline.export_csv(db, fresh(), mask),
-    on_click="ignore",
-    file_name=f"offline-devices-{day}.csv",
-    mime="text/csv",
+    lambda clicker, mask: offline.export_csv(db, clicker, mask),
+    f"offline-devices-{day}.csv",
     help="Masked in screen-share mode",
 )

@@ -6,7 +6,6 @@ reruns only the model. ``?model=<key>`` opens a model; ``?meter=``, ``?day=``,
 ``?building=``, ``?month=`` and ``?bill_meter=`` pick its data.
 """
 
-import datetime as dt
 import time
 
 import streamlit as st
@@ -14,11 +13,10 @@ import streamlit as st
 from core import config, sandbox, ui
 from core.errors import DQHubError
 from core.sandbox import data, docs
-from core.sandbox import inputs as choices
-from core.ui import model_inputs
+from core.ui import model_inputs, widgets
 
 MEMO, MEMO_AT, CACHE_SECONDS = "sbx_memo", "sbx_memo_at", 600
-ID_KINDS = ("meter", "bill_meter", "building")
+SEEN = "sbx_qp_seen"  # deep links applied (core.ui.widgets.new_link)
 
 user = ui.current_user("sandbox")
 db = ui.warehouse()
@@ -48,95 +46,22 @@ if not models:
     st.info("No sandbox models yet: add one to core/sandbox/models/ (see docs/sandbox.md).")
     st.stop()
 
-
-def _linked(name: str, valid) -> object:  # noqa: ANN001
-    """A query-parameter value the page has not applied yet (a new link), if ``valid``."""
-    value, seen = qp.get(name), st.session_state.setdefault("sbx_qp_seen", {})
-    if value is None or seen.get(name) == value:
-        return None
-    seen[name] = value
-    try:
-        return value if valid(value) else None
-    except ValueError:  # e.g. ?day=not-a-date
-        return None
-
-
-if (wanted := _linked("model", models.__contains__)) is not None:
+if (wanted := widgets.new_link(SEEN, "model", models.__contains__)) is not None:
     st.session_state["sbx_model"] = wanted
 key = st.selectbox("Model", list(models), key="sbx_model",
                    format_func=lambda k: f"{models[k].group} · {models[k].title}")  # fmt: skip
 model = models[key]
-st.session_state["sbx_qp_seen"]["model"] = qp["model"] = key
+st.session_state[SEEN]["model"] = qp["model"] = key
 st.markdown(model.summary)
 
 # ---- data inputs: one row of pickers, each from the warehouse (scoped) or synthetic ----------
-values: dict = {}
-shown: dict = {}  # what each data input shows (pseudonyms in screen-share mode)
-picks = [i for i in model.inputs if i.is_data]
-for col, inp in zip(st.columns(max(len(picks), 2)), picks, strict=False):
-    wkey = f"sbx_{key}_{inp.name}"
-    search = ""
-    if inp.kind in ("meter", "bill_meter") and st.session_state.get(wkey + "_search"):
-        search = st.session_state[wkey + "_search"]
-    try:
-        opts = choices.options(ctx, inp, values, model.inputs, search)
-    except DQHubError as exc:
-        ui.message("error", exc, where=col)
-        st.stop()
-    if inp.kind == "date":
-        lo, hi = opts.bounds
-        link = _linked(inp.name, lambda v, lo=lo, hi=hi: lo <= dt.date.fromisoformat(v) <= hi)
-        was = st.session_state.get(wkey + "_for")
-        now = values.get(next(i.name for i in picks if i.kind == "meter"))
-        if link or was != now or not lo <= st.session_state.get(wkey, lo) <= hi:
-            st.session_state[wkey] = dt.date.fromisoformat(link) if link else opts.default
-        st.session_state[wkey + "_for"] = now
-        values[inp.name] = col.date_input(inp.title, min_value=lo, max_value=hi, key=wkey,
-                                          help=inp.help)  # fmt: skip
-        shown[inp.name] = str(values[inp.name])
-        continue
-    if not opts.values:
-        col.info(opts.note or f"Nothing to pick for {inp.title}.")
-        st.stop()
-    names = ui.mask(opts.names) if len(opts.names) else opts.names
-    id_col = "building_id" if inp.kind == "building" else "meter_id"
-    labels = {
-        **opts.labels,
-        **(
-            {}
-            if names.empty
-            else dict(
-                zip(
-                    opts.names[id_col],
-                    [choices.label(r) for r in names.to_dict("records")],
-                    strict=True,
-                )
-            )
-        ),
-    }
-    wkey = ui.mode_key(wkey) if inp.kind in ID_KINDS else wkey
-    if (link := _linked(inp.name, opts.values.__contains__)) is not None:
-        st.session_state[wkey] = link
-    elif st.session_state.get(wkey) not in opts.values:
-        st.session_state[wkey] = opts.default
-    values[inp.name] = col.selectbox(
-        inp.title,
-        opts.values,
-        key=wkey,
-        help=inp.help,
-        format_func=lambda v, labels=labels: labels.get(v, str(v)),
-    )
-    shown[inp.name] = labels.get(values[inp.name], str(values[inp.name]))
-    if opts.note or search:
-        col.text_input("Search", key=f"sbx_{key}_{inp.name}_search", placeholder="Meter, building "
-                       "or account", label_visibility="collapsed")  # fmt: skip
-        col.caption(opts.note)
+values, shown = model_inputs.data_inputs(f"sbx_{key}", ctx, model.inputs, SEEN)
 for name in ("meter", "day", "building", "month", "bill_meter"):  # another model's data,
     if (name not in values or ui.masking_on()) and name in qp:  # or ids while screen-sharing
         del qp[name]
 if not ui.masking_on():  # a shareable link to this model and data (ids stay out when masked)
-    for name in (i.name for i in picks):
-        st.session_state["sbx_qp_seen"][name] = qp[name] = str(values[name])
+    for name, value in values.items():
+        st.session_state[SEEN][name] = qp[name] = str(value)
 
 # ---- parameters (left) and what the model does with them (right) ----------------------------
 params = [i for i in model.inputs if not i.is_data]

@@ -1,4 +1,4 @@
-"""Options of the data inputs (meter, building, bill meter, month, date), for the page's pickers.
+"""Options of the data inputs (meter, building, bill meter, month, date) and their labels.
 
 The page draws a model's inputs in order; a data input's options can depend on the inputs
 before it (a month of the building picked above, a day of the meter picked above), so
@@ -130,3 +130,18 @@ def label(row: Mapping[str, Any]) -> str:
     if "meter_id" not in row:
         parts = [row.get("building_name") or row.get("building_id"), row.get("account_name")]
     return " · ".join(str(p) for p in parts if p is not None and str(p) not in ("", "nan"))
+
+
+def labels(opts: Options, names: pd.DataFrame, kind: str) -> dict[Any, str]:
+    """Option value -> label: ``opts.labels``, then each id option's :func:`label` from ``names``.
+
+    ``names`` is ``opts.names`` as the page shows it (masked in screen-share mode), row for row;
+    a ``building`` picker's ids are ``building_id``, the others' ``meter_id``.
+    """
+    if names.empty:
+        return dict(opts.labels)
+    ids = opts.names["building_id" if kind == "building" else "meter_id"]
+    return {
+        **opts.labels,
+        **dict(zip(ids, [label(r) for r in names.to_dict("records")], strict=True)),
+    }

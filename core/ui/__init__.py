@@ -1,4 +1,4 @@
-"""The one Streamlit-aware core module: the signed-in user, the warehouse and screen-share mode.
+"""The one Streamlit-aware core module: the signed-in user, the databases and screen-share mode.
 
 Pages call these instead of reading ``st.session_state`` themselves, so every page handles an
 expired session and masking the same way.
@@ -38,6 +38,22 @@ def warehouse() -> Database:
     if isinstance(db, CachedWarehouse):
         db.refresh_if_old()
     return db
+
+
+@st.cache_resource(show_spinner=False)
+def _projects_db(_db: Database, warehouse_url: str, url: str) -> Database:
+    from core.overshoot import store
+
+    return store.projects_db(_db, url)
+
+
+def projects_db(db: Database) -> Database:
+    """Where faults and projects live: ``DQ_PROJECTS_DB_URL``, or ``db`` (the warehouse).
+
+    Migrated once per process and pair of URLs. Raises ``ConfigError`` for a URL that is not
+    PostgreSQL and ``WarehouseError`` for a database that cannot be reached.
+    """
+    return _projects_db(db, db.url, config.get("DQ_PROJECTS_DB_URL"))
 
 
 def cache_note() -> str | None:

@@ -1,19 +1,86 @@
-"""A sandbox model's settings drawn as widgets, and the table of what each input changes.
+"""A sandbox model's inputs drawn as widgets, and the table of what each input changes.
 
-The Model sandbox page draws every model from its declared inputs (``core.sandbox.Input``):
-numbers with bounds as sliders, others as number boxes, choices as select boxes, toggles as
-toggles, each defaulting to the model's default and with a "Reset to defaults" button.
+The Model sandbox page draws every model from its declared inputs (``core.sandbox.Input``).
+Data inputs (:func:`data_inputs`) are one row of pickers over the warehouse (scoped to the
+user) or synthetic data, each offering what the inputs before it allow, and following deep
+links (``?meter=``, ``?day=``, ...). Settings (:func:`settings`): numbers with bounds as
+sliders, others as number boxes, choices as select boxes, toggles as toggles, each defaulting
+to the model's default and with a "Reset to defaults" button.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
+from core.errors import DQHubError
 from core.markup import md
-from core.sandbox.base import Input
+from core.sandbox import inputs as choices
+from core.sandbox.base import Context, Input
+from core.ui import mask, message, mode_key
+from core.ui.widgets import choose, new_link
+
+ID_KINDS = ("meter", "bill_meter", "building")  # id pickers: one widget per screen-share mode
+
+
+def data_inputs(
+    prefix: str, ctx: Context, inputs: Sequence[Input], seen: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Draw the data inputs of ``inputs`` in one row, keys ``<prefix>_<name>``; (values, shown).
+
+    Each picker's options come from :func:`core.sandbox.inputs.options` through ``ctx`` (scoped
+    and cached by the page), given the values picked before it. ``shown`` holds what each
+    shows (pseudonyms in screen-share mode). ``seen``: the session key of the deep links
+    already applied (:func:`core.ui.widgets.new_link`). Options that cannot be read, or none
+    to pick, stop the page with a message.
+    """
+    values: dict[str, Any] = {}
+    shown: dict[str, str] = {}
+    picks = [i for i in inputs if i.is_data]
+    for col, inp in zip(st.columns(max(len(picks), 2)), picks, strict=False):
+        wkey = f"{prefix}_{inp.name}"
+        search = ""
+        if inp.kind in ("meter", "bill_meter") and st.session_state.get(wkey + "_search"):
+            search = st.session_state[wkey + "_search"]
+        try:
+            opts = choices.options(ctx, inp, values, inputs, search)
+        except DQHubError as exc:
+            message("error", exc, where=col)
+            st.stop()
+        if inp.kind == "date":
+            meter = values.get(next(i.name for i in picks if i.kind == "meter"))
+            values[inp.name] = _day(col, wkey, inp, opts, meter, seen)
+            shown[inp.name] = str(values[inp.name])
+            continue
+        if not opts.values:
+            col.info(opts.note or f"Nothing to pick for {inp.title}.")
+            st.stop()
+        labels = choices.labels(opts, mask(opts.names) if len(opts.names) else opts.names, inp.kind)
+        key = mode_key(wkey) if inp.kind in ID_KINDS else wkey
+        link = new_link(seen, inp.name, opts.values.__contains__)
+        values[inp.name] = choose(
+            col, inp.title, opts.values, labels, key, opts.default, link, help=inp.help
+        )
+        shown[inp.name] = labels.get(values[inp.name], str(values[inp.name]))
+        if opts.note or search:
+            col.text_input("Search", key=wkey + "_search", placeholder="Meter, building or "
+                           "account", label_visibility="collapsed")  # fmt: skip
+            col.caption(opts.note)
+    return values, shown
+
+
+def _day(col: Any, key: str, inp: Input, opts: choices.Options, meter: object, seen: str) -> Any:
+    """A day picker within ``opts.bounds``; back to its default for another meter."""
+    lo, hi = opts.bounds
+    link = new_link(seen, inp.name, lambda v: lo <= dt.date.fromisoformat(v) <= hi)
+    was = st.session_state.get(key + "_for")
+    if link or was != meter or not lo <= st.session_state.get(key, lo) <= hi:
+        st.session_state[key] = dt.date.fromisoformat(link) if link else opts.default
+    st.session_state[key + "_for"] = meter
+    return col.date_input(inp.title, min_value=lo, max_value=hi, key=key, help=inp.help)
 
 
 def settings(prefix: str, params: Sequence[Input]) -> dict[str, Any]:

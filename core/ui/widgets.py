@@ -1,9 +1,12 @@
-"""Page widgets the issue lists share: the filter pick, flash messages, the paged editable table.
+"""Page widgets the pages share: filter picks, flash messages, the paged editable table, ...
 
 The Issues and Utility bills pages (and any later list of findings) draw their filters, keep a
 page of rows under the person's unsaved edits, save through :func:`core.triage.apply` and report
 what was saved and refused the same way. Each takes a ``prefix`` for its session keys so two
-lists never share state.
+lists never share state. Beside them: the account and building filters (:func:`pick_places`), a
+select box that always holds a valid option (:func:`choose`), a deep link applied once
+(:func:`new_link`), a counter for fresh widget keys (:func:`generation`) and a CSV download
+built when clicked (:func:`download_csv`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import streamlit as st
 from core import triage
 from core.auth import User
 from core.db import Database
-from core.ui import label, masking_on, message, mode_key
+from core.ui import click_time_user, label, masker, masking_on, message, mode_key
 
 
 def pick(
@@ -51,6 +54,19 @@ def pick(
         key=mode_key(full) if names else full,
         placeholder="All",
     )
+
+
+def pick_places(
+    accounts_col: Any, buildings_col: Any, prefix: str, accounts: dict, buildings: dict
+) -> tuple[list, list]:
+    """The account and building filters (:func:`pick`); the picked accounts and buildings.
+
+    ``accounts`` maps account ids to names, ``buildings`` building ids to ``(name,
+    account_id)``; the building filter offers only the buildings of the picked accounts.
+    """
+    picked = pick(accounts_col, prefix, "Account", list(accounts), "accounts", accounts)
+    places = {b: n for b, (n, a) in buildings.items() if not picked or a in picked}
+    return picked, pick(buildings_col, prefix, "Building", list(places), "buildings", places)
 
 
 def flash(prefix: str) -> None:
@@ -141,3 +157,86 @@ def save(
     for key in (f"{prefix}_editor", f"{prefix}_loaded", *clear):
         state.pop(key, None)
     st.rerun()  # fresh rows for this session; other sessions see them on their next rerun
+
+
+def choose(
+    where: Any,
+    label_: str,
+    options: list,
+    labels: dict,
+    key: str,
+    default: object,
+    link: object = None,
+    **kwargs: Any,
+) -> Any:
+    """A select box over ``options`` that always shows a valid one; the picked option.
+
+    ``link`` (a deep link's value) is picked when given; otherwise a choice that is no longer
+    among the options (filtered away, another model's data) becomes ``default``. The choice is
+    set in the session, not dropped, so the browser shows it. Options are shown by ``labels``
+    (themselves when missing). ``kwargs`` go to ``selectbox`` (e.g. ``help``).
+    """
+    state = st.session_state
+    if link is not None:
+        state[key] = link
+    elif state.get(key) not in options:
+        state[key] = default
+    return where.selectbox(
+        label_, options, key=key, format_func=lambda v: labels.get(v, str(v)), **kwargs
+    )
+
+
+def new_link(seen: str, name: str, valid: Callable[[str], bool]) -> str | None:
+    """Query parameter ``name`` when the page has not applied it yet (a new link) and ``valid``.
+
+    ``seen`` is the session key of the values already applied, by parameter (the page notes a
+    value there when it writes it into the URL itself). An invalid value (``valid`` is False or
+    raises ``ValueError``) is ignored, once.
+    """
+    value, applied = st.query_params.get(name), st.session_state.setdefault(seen, {})
+    if value is None or applied.get(name) == value:
+        return None
+    applied[name] = value
+    try:
+        return value if valid(value) else None
+    except ValueError:  # e.g. ?day=not-a-date
+        return None
+
+
+def generation(counter: str, of: str, value: object) -> int:
+    """A number that goes up whenever ``value`` differs from the last run's.
+
+    Widget keys built with it give a fresh widget (its default, no label the browser kept) when
+    what the widget is about changes: another meter, another project, new options. A number,
+    not the value, because element ids reach the browser and must not carry data. ``of`` keeps
+    the value, ``counter`` the number (a page may raise it itself, e.g. for a blank form).
+    """
+    state = st.session_state
+    if state.get(of) != value:
+        state[of] = value
+        state[counter] = state.get(counter, 0) + 1
+    return state[counter]
+
+
+def download_csv(
+    label_: str,
+    build: Callable[[User, Callable[[pd.DataFrame], pd.DataFrame]], bytes],
+    file_name: str,
+    **kwargs: Any,
+) -> None:
+    """A CSV download button whose file ``build(user, mask)`` makes only when it is clicked.
+
+    ``user`` is the signed-in user at the click (a signed-out or demoted user gets nothing
+    more, :func:`core.ui.click_time_user`) and ``mask`` this session's screen-share masking as
+    the page was drawn (the click runs outside the script run, where the session cannot be
+    read). ``kwargs`` go to ``download_button`` (``key``, ``icon``, ``help``).
+    """
+    mask, fresh = masker(), click_time_user()
+    st.download_button(
+        label_,
+        lambda: build(fresh(), mask),
+        on_click="ignore",
+        file_name=file_name,
+        mime="text/csv",
+        **kwargs,
+    )

@@ -1,14 +1,15 @@
 """Meter explorer: one meter's readings and issues over a time window, scoped to the user.
 
 The reads themselves are :mod:`core.scoped` (shared with the bills page and the sandbox); this
-module adds the page's own: the default window, where an issue's deep link opens, the edits
-made in its issue table, the chart and links to the sandbox. Every function checks the meter
-(or issue) against the user's granted accounts first; a meter or issue outside them is reported
-exactly like a missing one.
+module adds the page's own: the default window, where an issue's deep link opens, how a meter
+reads, its issue table, the edits made in it and what saving them says, the chart and links to
+the sandbox. Every function checks the meter (or issue) against the user's granted accounts
+first; a meter or issue outside them is reported exactly like a missing one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from core.auth import User
 from core.db.base import Database
+from core.markup import md
 from core.palette import SEVERITY_COLOURS, SOURCE_COLOURS
 from core.scoped import (  # the page's own reads build on these; the page calls them too
     MAX_WINDOW_DAYS,
@@ -30,14 +32,18 @@ from core.scoped import (  # the page's own reads build on these; the page calls
     readings,
     window,
 )
-from core.triage import Change
+from core.triage import BulkResult, Change
 
 __all__ = [
-    "MAX_WINDOW_DAYS", "PICKER_LIMIT", "NotFoundError", "Window", "WindowError", "changes", "chart",
-    "default_window", "issue_target", "issues", "meter", "meters_for", "readings",
-    "sandbox_links", "window",
+    "MAX_WINDOW_DAYS", "NO_METERS", "PICKER_LIMIT", "NotFoundError", "Window", "WindowError",
+    "byline", "changes", "chart", "default_window", "issue_target", "issues", "meter",
+    "meters_for", "picker_labels", "readings", "sandbox_links", "save_messages", "table", "window",
 ]  # fmt: skip
 
+NO_METERS = (
+    "No meters in the warehouse yet: import some (`python -m jobs import`) or seed the demo "
+    "(`python -m jobs demo`)."
+)
 MARGIN_BEFORE = pd.Timedelta(days=2)  # context shown before an issue (yesterday's normal shape)
 MARGIN_AFTER = pd.Timedelta(days=1)
 _DAY = pd.Timedelta(days=1)
@@ -92,6 +98,59 @@ def issue_target(db: Database, user: User, issue_id: str) -> tuple[str, pd.Times
             start, end = clipped
     start = max(start, end - pd.Timedelta(days=MAX_WINDOW_DAYS))
     return meter_id, start, end
+
+
+# How the page shows a meter, building or account: name(kind, id, name=None) -> text; its name,
+# or a pseudonym in screen-share mode (the page's, from core.ui).
+Namer = Callable[..., str]
+
+
+def picker_labels(options: pd.DataFrame, name: Namer) -> dict[str, str]:
+    """Meter id -> its label in the meter picker: "meter · kind · building · account"."""
+    return {
+        r.meter_id: f"{name('Meter', r.meter_id)} · {r.kind} · "
+        f"{name('Building', r.building_id, r.building_name)} · "
+        f"{name('Account', r.account_id, r.account_name)}"
+        for r in options.itertuples()
+    }
+
+
+def byline(m: dict[str, Any], name: Namer) -> str:
+    """The line under a meter's heading (Markdown; names as text): kind, unit, where, zone."""
+    return (
+        f"{md(m['kind'].capitalize())} in {md(m['unit'])} every {m['interval_minutes']} min · "
+        f"{md(name('Building', m['building_id'], m['building_name']))} · "
+        f"{md(name('Account', m['account_id'], m['account_name']))} · local time zone "
+        f"{md(m['timezone'])}; times here are UTC"
+    )
+
+
+def table(
+    view: pd.DataFrame, meter_id: str, highlight: str | None, links: bool = True
+) -> pd.DataFrame:
+    """The issue table's rows from ``view`` (``issues``, masked as shown), by issue id.
+
+    Indexed by issue id, the editor's identity follows the rows, so edits never carry over to
+    another meter's table with the same number of rows. A ``linked`` column comes first when
+    the linked issue ``highlight`` is among them; ``sandbox`` links are added unless ``links``
+    is False (a link carries the real meter id: none in screen-share mode).
+    """
+    out = view.set_index("issue_id")
+    if highlight in out.index:
+        out.insert(0, "linked", out.index == highlight)
+    if links:
+        out["sandbox"] = sandbox_links(view, meter_id).to_numpy()
+    return out
+
+
+def save_messages(result: BulkResult) -> list[tuple[str, str]]:
+    """What a save of the issue table says, as (level, text): saved, each refusal, a way out."""
+    out = [("error", reason) for _, reason in result.refused]
+    if result.saved:
+        out.insert(0, ("success", f"Saved {len(result.saved)} change(s)."))
+    if result.refused:
+        out.append(("info", "Undo a refused edit in the table (or reload) and edit again."))
+    return out
 
 
 def changes(loaded: pd.DataFrame, edited: pd.DataFrame, seen_at: dict[str, Any]) -> list[Change]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -164,6 +165,24 @@ def offline_devices(db: Database, user: User) -> OfflineDevices:
     return OfflineDevices(
         end, now.reset_index(drop=True), dormant.reset_index(drop=True), dormant_days
     )
+
+
+FEED_HELP = "platform: the readings the platform stores; raw: the packets the devices sent"
+
+
+def figures(found: OfflineDevices, day: date) -> list[tuple[str, int]]:
+    """The page's headline counts as (label, value); ``day`` is the last scored day.
+
+    Offline now, not contacted yet (still open), went offline on ``day``, dormant: meters,
+    not rows (:func:`counts`).
+    """
+    c = counts(found, day)
+    return [
+        ("Offline now", c.offline_now),
+        ("Not contacted yet", c.not_contacted),
+        (f"Went offline on {day}", c.went_offline),
+        (f"Dormant (> {found.dormant_days} days)", c.dormant),
+    ]
 
 
 def edits_by_issue(

@@ -257,3 +257,45 @@ def test_chart_carries_no_names_and_marks_the_linked_issue(db):
         explorer.chart(points, found.iloc[:0], "kWh").to_dict()["layer"][0]["mark"]["type"]
         == "line"
     )
+
+
+def _name(kind, id_, name=None):
+    """How the page names things outside screen-share mode: the name, else the id."""
+    return str(name or id_)
+
+
+def test_picker_labels_and_byline_name_meter_building_and_account(db):
+    options = explorer.meters_for(db, ADMIN, "")
+    labels = explorer.picker_labels(options, _name)
+    assert labels["m-a1"] == "m-a1 · electricity · Alpha Tower · Alpha Corp"
+    masked = explorer.picker_labels(options, lambda kind, id_, name=None: f"{kind} X")
+    assert masked["m-b1"] == "Meter X · electricity · Building X · Account X"
+    m = explorer.meter(db, ADMIN, "m-a1")
+    line = explorer.byline({**m, "building_name": "[Tower](http://e.example)"}, _name)
+    assert line.startswith("Electricity in kWh every 15 min · ")
+    assert "](http" not in line  # names from data are text, never a link
+    assert line.endswith("local time zone UTC; times here are UTC")
+
+
+def test_the_issue_table_marks_the_linked_issue_and_links_the_sandbox(db):
+    found = explorer.issues(db, ADMIN, "m-a1", T0, T0 + pd.Timedelta(days=10))
+    view = explorer.table(found, "m-a1", "i-a")
+    assert view.index.name == "issue_id" and list(view.index) == list(found["issue_id"])
+    assert list(view.columns)[0] == "linked" and list(view["linked"]) == [
+        i == "i-a" for i in found["issue_id"]
+    ]
+    assert view.at["i-a", "sandbox"] == "sandbox?model=spike_positive&meter=m-a1&day=2026-03-05"
+    plain = explorer.table(found, "m-a1", None, links=False)
+    assert "linked" not in plain and "sandbox" not in plain
+
+
+def test_save_messages_say_what_was_saved_and_refused():
+    both = triage.BulkResult(saved=["i-1", "i-2"], refused=[("i-3", "Issue i-3 changed")])
+    assert explorer.save_messages(both) == [
+        ("success", "Saved 2 change(s)."),
+        ("error", "Issue i-3 changed"),
+        ("info", "Undo a refused edit in the table (or reload) and edit again."),
+    ]
+    assert explorer.save_messages(triage.BulkResult(saved=["i-1"])) == [
+        ("success", "Saved 1 change(s).")
+    ]

@@ -229,3 +229,15 @@ def test_a_dq_rerun_keeps_owner_and_next_step(fresh_db):
     triage.apply(fresh_db, STAFF_A, [triage.Change(issue, "open", owner="sam", next_step="call")])
     rerun()
     assert fresh_db.fetch_all("SELECT owner, next_step FROM dq_issues") == [("sam", "call")]
+
+
+def test_figures_count_offline_uncontacted_new_and_dormant_meters(db):
+    db.execute("UPDATE dq_issues SET status = 'acknowledged' WHERE issue_id = 'b-side'")
+    found = offline.offline_devices(db, ADMIN)
+    assert offline.figures(found, DAY.date()) == [
+        ("Offline now", 2),
+        ("Not contacted yet", 1),
+        ("Went offline on 2026-03-10", 2),
+        ("Dormant (> 14 days)", 1),
+    ]
+    assert offline.figures(found, date(2026, 3, 11))[2] == ("Went offline on 2026-03-11", 0)
