@@ -1,4 +1,4 @@
-"""EmbeddedSource on DuckDB (fast path) and on any other engine (portable SQL); the factory."""
+"""EmbeddedSource on DuckDB (fast path) and on any other engine (portable SQL); the factories."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 
 from core import sources
 from core.db.base import Database
-from core.db.duckdb import DuckDBDatabase
 from core.errors import ConfigError
-from core.sources.base import ReadingsBlock, SourceUnavailableError
 from core.sources.embedded import EmbeddedSource
+from core.sources.influx import InfluxSource
+from core.sources.s3_raw import S3RawSource
 from tests.core.sources.feeds import rows
 
 START = pd.Timestamp("2026-03-01")
@@ -82,93 +82,106 @@ def test_embedded_reads_every_warehouse_engine(any_db, duck):
     ids = np.array(["a", "b", "c"], dtype=object)
     got = EmbeddedSource(any_db).load(ids, START, END)
     pd.testing.assert_frame_equal(rows(got), rows(EmbeddedSource(duck).load(ids, START, END)))
-    assert list(sources.eligible_meters(any_db).meter_id) == ["a", "b", "c"]
+    assert list(EmbeddedSource(any_db).eligible_meters().meter_id) == ["a", "b", "c"]
 
 
 def test_label_redacts_the_password(duck):
     assert EmbeddedSource(_NotDuckDB(duck)).label.endswith("otherdb://reader:***@host/db")
 
 
-def test_default_settings_are_one_embedded_scan(fresh_db):
-    readings = sources.from_settings(fresh_db, report=print)
-    [(feeds, source)] = readings.sources
-    assert feeds == ("platform", "raw") and isinstance(source, EmbeddedSource)
-    assert isinstance(source.db, DuckDBDatabase) and source.feeds == ("platform", "raw")
+def test_eligibility_follows_the_three_flags(any_db):
+    meters = METERS.assign(
+        meter_id=["on", "off", "inactive", "archived"],
+        dq_enabled=[True, False, True, True],
+        account_active=[True, True, False, True],
+        building_archived=[False, False, False, True],
+    )
+    any_db.insert_df("meters", meters)
+    assert list(EmbeddedSource(any_db).eligible_meters().meter_id) == ["on"]
 
 
-def test_settings_pick_the_sources(fresh_db, monkeypatch):
+def test_unknown_feeds_are_refused(duck):
+    with pytest.raises(ValueError, match="Unknown feeds"):
+        EmbeddedSource(duck, ("platform", "s3"))
+    with pytest.raises(ValueError, match="Unknown feeds"):
+        EmbeddedSource(duck, ())
+
+
+def test_default_settings_sync_nothing():
+    """Readings imported into the warehouse (the embedded default): no source to sync."""
+    assert sources.platform_source() is None
+    assert sources.raw_source() is None
+
+
+def test_settings_pick_the_sources(monkeypatch):
     monkeypatch.setenv("DQ_RAW_READINGS", "none")
-    [(feeds, source)] = sources.from_settings(fresh_db, report=print).sources
-    assert feeds == ("platform",) and source.feeds == ("platform",)
+    assert sources.raw_source() is None
 
-    monkeypatch.setenv("DQ_RAW_READINGS", "S3")
+    monkeypatch.setenv("DQ_RAW_READINGS", " S3 ")  # case and spaces do not matter
     monkeypatch.setenv("DQ_S3_RAW_URL", "s3://bucket/raw")
-    platform, raw = sources.from_settings(fresh_db, report=print).sources
-    assert platform[1].feeds == ("platform",)
-    assert raw[0] == ("raw",) and raw[1].label == "s3 s3://bucket/raw"
+    monkeypatch.setenv("DQ_S3_ENDPOINT_URL", "http://minio:9000")
+    monkeypatch.setenv("DQ_SOURCE_TIMEOUT_SECONDS", "4.5")
+    monkeypatch.setenv("DQ_SOURCE_RETRIES", "2")
+    raw = sources.raw_source()
+    assert isinstance(raw, S3RawSource)
+    assert raw.label == "s3 s3://bucket/raw at http://minio:9000"
+    assert (raw.bucket, raw.prefix, raw.timeout, raw.retries) == ("bucket", "raw", 4.5, 2)
+    assert sources.platform_source() is None
 
-    monkeypatch.setenv("DQ_PLATFORM_READINGS", "influxdb")
-    monkeypatch.setenv("DQ_RAW_READINGS", "embedded")
+    monkeypatch.setenv("DQ_PLATFORM_READINGS", "InfluxDB")
     monkeypatch.setenv("DQ_INFLUX_URL", "http://u:p@influx:8086/platform")
-    platform, raw = sources.from_settings(fresh_db, report=print).sources
-    assert platform[1].label == "influxdb http://u:***@influx:8086/platform"
-    assert raw[1].feeds == ("raw",)
+    monkeypatch.setenv("DQ_INFLUX_MEASUREMENT", "energy")
+    platform = sources.platform_source()
+    assert isinstance(platform, InfluxSource)
+    assert platform.label == "influxdb http://u:***@influx:8086/platform"
+    assert (platform.database, platform.measurement, platform.timeout) == (
+        "platform",
+        "energy",
+        4.5,
+    )
+    assert platform.retries == 2
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "message"),
+    ("name", "value", "make", "message"),
     [
         (
             "DQ_PLATFORM_READINGS",
             "kafka",
+            sources.platform_source,
             "DQ_PLATFORM_READINGS='kafka' is not one of embedded, influxdb",
         ),
-        ("DQ_RAW_READINGS", "ftp", "DQ_RAW_READINGS='ftp' is not one of embedded, s3, none"),
-        ("DQ_PLATFORM_READINGS", "influxdb", "DQ_PLATFORM_READINGS=influxdb needs DQ_INFLUX_URL"),
-        ("DQ_RAW_READINGS", "s3", "DQ_RAW_READINGS=s3 needs DQ_S3_RAW_URL"),
+        (
+            "DQ_RAW_READINGS",
+            "ftp",
+            sources.raw_source,
+            "DQ_RAW_READINGS='ftp' is not one of embedded, s3, none",
+        ),
+        (
+            "DQ_PLATFORM_READINGS",
+            "influxdb",
+            sources.platform_source,
+            "DQ_PLATFORM_READINGS=influxdb needs DQ_INFLUX_URL",
+        ),
+        ("DQ_RAW_READINGS", "s3", sources.raw_source, "DQ_RAW_READINGS=s3 needs DQ_S3_RAW_URL"),
     ],
 )
-def test_bad_source_settings_name_the_setting(fresh_db, monkeypatch, name, value, message):
+def test_bad_source_settings_name_the_setting(monkeypatch, name, value, make, message):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
-        sources.from_settings(fresh_db, report=print)
+        make()
 
 
-class _Fake:
-    def __init__(self, label, fail=False):
-        self.label, self.fail, self.calls = label, fail, 0
-
-    def load(self, meter_ids, start, end):
-        self.calls += 1
-        if self.fail:
-            raise SourceUnavailableError(self.label, "ConnectionError after 2 attempt(s)")
-        return ReadingsBlock(
-            np.zeros(1, np.int32),
-            np.zeros(1, np.int64),
-            np.ones(1),
-            np.array([self.label == "raw"]),
-        )
-
-
-def test_a_failed_source_is_asked_once_per_run_and_reported_once():
-    platform, raw = _Fake("platform"), _Fake("raw", fail=True)
-    readings = sources.Readings([(("platform",), platform), (("raw",), raw)])
-    ids = np.array(["a", "b"], dtype=object)
-    first, second = readings.load(ids, START, END), readings.load(ids, START, END)
-    assert first.down == second.down == ("raw",)
-    assert len(first.block) == 1 and (platform.calls, raw.calls) == (2, 1)
-    assert readings.outages() == [
-        (
-            "raw",
-            "raw readings unavailable: ConnectionError after 2 attempt(s); "
-            "raw feed of 4 meters not scored (earlier raw results kept)",
-        )
-    ]
-
-
-def test_platform_down_skips_the_other_sources():
-    platform, raw = _Fake("platform", fail=True), _Fake("raw")
-    readings = sources.Readings([(("platform",), platform), (("raw",), raw)])
-    loaded = readings.load(np.array(["a"], dtype=object), START, END)
-    assert loaded.down == ("platform",) and len(loaded.block) == 0 and raw.calls == 0
-    assert readings.outages()[0][1].endswith("; 1 meter not scored")
+@pytest.mark.parametrize(
+    ("name", "value", "make", "message"),
+    [
+        ("DQ_INFLUX_URL", "influx:8086", sources.platform_source, "DQ_INFLUX_URL='influx:8086'"),
+        ("DQ_S3_RAW_URL", "bucket/raw", sources.raw_source, "DQ_S3_RAW_URL='bucket/raw'"),
+    ],
+)
+def test_a_malformed_source_url_names_its_setting(monkeypatch, name, value, make, message):
+    monkeypatch.setenv("DQ_PLATFORM_READINGS", "influxdb")
+    monkeypatch.setenv("DQ_RAW_READINGS", "s3")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        make()
