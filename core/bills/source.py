@@ -55,15 +55,26 @@ def load_bills(db: Database, url: str | None = None) -> tuple[pd.DataFrame, pd.D
         If the platform database cannot be reached or read.
     """
     url = config.get("DQ_PLATFORM_DB_URL") if url is None else url
+    bills, meters = loader(url)(db, url)
+    return _typed(bills[BILL_COLUMNS]), meters[METER_COLUMNS]
+
+
+def loader(url: str) -> Callable[[Database, str], tuple[pd.DataFrame, pd.DataFrame]]:
+    """The loader of ``url``'s scheme (``SOURCES``): ``loader(db, url) -> (bills, meters)``.
+
+    Raises
+    ------
+    ConfigError
+        If the scheme has no source (a bad ``DQ_PLATFORM_DB_URL``, not an outage).
+    """
     scheme = url.split("://", 1)[0] if "://" in url else url
-    loader = SOURCES.get(scheme)
-    if loader is None:
+    found = SOURCES.get(scheme)
+    if found is None:
         raise ConfigError(
             f"Unknown bill source scheme {scheme!r} in DQ_PLATFORM_DB_URL={redact(url)!r}; "
             "expected empty (the warehouse) or postgresql"
         )
-    bills, meters = loader(db, url)
-    return _typed(bills[BILL_COLUMNS]), meters[METER_COLUMNS]
+    return found
 
 
 def _warehouse(db: Database, _url: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -53,10 +53,12 @@ def land(db: Database, url: str) -> Landed:
 
     Raises
     ------
+    ConfigError
+        If ``url`` is not a ``postgresql://`` URL (a bad setting stops the run).
     SourceError
         If the platform database cannot be reached or read (nothing is written then).
     """
-    bills, meters = source.SOURCES["postgresql"](db, url)
+    bills, meters = source.loader(url)(db, url)
     scored = meters["kind"].isin(list(METER_UNITS))
     other = set(meters.loc[~scored, "meter_id"])
     bills = bills.assign(meter_id=bills["meter_id"].where(~bills["meter_id"].isin(other), None))

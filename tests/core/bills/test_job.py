@@ -16,9 +16,10 @@ import pytest
 
 from core import triage
 from core.auth import User
-from core.bills import REGISTRY, interval, job
+from core.bills import REGISTRY, interval, job, source
 from core.bills.base import RESULT_COLUMNS
 from core.dq import store
+from core.errors import ConfigError, WarehouseError
 from core.issue_ids import read_key
 
 ALICE = User("alice", "Alice", "staff", None)
@@ -399,17 +400,103 @@ def test_nothing_to_check_is_an_ok_run(fresh_db, monkeypatch):
     assert (summary.status, summary.units_total, summary.issues_found) == ("ok", 0, 0)
 
 
-def test_a_failing_source_marks_the_run_failed(fresh_db, monkeypatch):
-    from core.bills import source
-
-    def down(db):
-        raise source.SourceError("platform down")
+def test_bills_that_cannot_be_read_mark_the_run_failed(fresh_db, monkeypatch):
+    def down(db, url=None):
+        raise WarehouseError("bills table unreadable")
 
     monkeypatch.setattr(source, "load_bills", down)
-    with pytest.raises(source.SourceError):
+    with pytest.raises(WarehouseError):
         job.run(fresh_db, RUN_DATE, registry=FAKE)
     run = fresh_db.fetch_df("SELECT status, error FROM dq_runs").iloc[0]
-    assert run.status == "failed" and "platform down" in run.error
+    assert run.status == "failed" and "bills table unreadable" in run.error
+
+
+# ---- with a platform database: its bills land in the warehouse first -----------------------
+
+
+def _platform_meters(meters=METERS):
+    """What the platform mapping's meters query returns (core/bills/platform_bills.sql)."""
+    return meters.drop(columns=["bidirectional"], errors="ignore")
+
+
+def _fake_platform(monkeypatch, bills, meters=METERS):
+    """Serve ``bills`` and ``meters`` as the platform database at postgresql://platform/db."""
+    calls = []
+
+    def read(db, url):
+        calls.append(url)
+        return bills.copy(), _platform_meters(meters)
+
+    monkeypatch.setitem(source.SOURCES, "postgresql", read)
+    monkeypatch.setenv("DQ_PLATFORM_DB_URL", "postgresql://reader:pw@platform/db")
+    return calls
+
+
+def test_the_platform_bills_land_in_the_warehouse_and_are_checked_there(fresh_db, monkeypatch):
+    monkeypatch.setattr(job, "_normalise", fake_normalise)
+    calls = _fake_platform(monkeypatch, BILLS[BILLS.bill_id.isin(["B1", "B2", "B3"])])
+    fresh_db.insert_df("bills", BILLS[BILLS.bill_id == "BAD"])  # gone from the platform since
+
+    summary = job.run(fresh_db, RUN_DATE, registry={"zero_usage": FAKE["zero_usage"]})
+
+    assert calls == ["postgresql://reader:pw@platform/db"]
+    assert (summary.status, summary.units_total) == ("ok", 3)
+    stored = fresh_db.fetch_df("SELECT bill_id FROM bills ORDER BY bill_id")
+    assert stored.bill_id.tolist() == ["B1", "B2", "B3"]  # landed; BAD removed with the platform
+    assert fresh_db.fetch_value("SELECT count(*) FROM meters") == 3
+    assert sorted(_issues(fresh_db).bill_id) == ["B2", "B3"]
+
+
+def test_bills_the_import_rejects_are_failed_units_naming_the_bill(fresh_db, monkeypatch):
+    monkeypatch.setattr(job, "_normalise", fake_normalise)
+    wrong_account = _bill("WRONG", "m1", "2026-01-01", "2026-01-31", 5.0, account_id="a2")
+    bills = pd.concat([BILLS, pd.DataFrame([wrong_account])], ignore_index=True)
+    _fake_platform(monkeypatch, bills)
+
+    summary = job.run(fresh_db, RUN_DATE, registry={"zero_usage": FAKE["zero_usage"]})
+
+    assert summary.status == "partial"
+    failed = dict(summary.failures)
+    assert {"BAD", "ORPHAN", "WRONG"} <= set(failed)
+    assert failed["WRONG"].startswith("not synced from the platform: ")
+    assert "a1" in failed["WRONG"] and "a2" in failed["WRONG"]  # both accounts named
+    assert "m9" in failed["ORPHAN"]
+    stored = set(fresh_db.fetch_df("SELECT bill_id FROM bills").bill_id)
+    assert stored == {"B1", "B2", "B3"}  # the good bills landed and were checked
+    assert sorted(_issues(fresh_db).bill_id) == ["B2", "B3"]
+    error = fresh_db.fetch_value("SELECT error FROM dq_runs WHERE run_id = ?", [summary.run_id])
+    assert "WRONG: not synced from the platform" in error
+
+
+def test_a_platform_that_is_down_checks_the_bills_synced_before(warehouse, monkeypatch):
+    before = warehouse.fetch_df("SELECT * FROM bills ORDER BY bill_id")
+    monkeypatch.setenv("DQ_CONNECT_TIMEOUT_SECONDS", "2")
+    url = "postgresql://bills:hunter2@127.0.0.1:1/platform"  # nothing listens on port 1
+    monkeypatch.setenv("DQ_PLATFORM_DB_URL", url)
+
+    summary = job.run(warehouse, RUN_DATE, registry={"zero_usage": FAKE["zero_usage"]})
+
+    assert summary.status == "partial"  # not failed: the bills synced before were checked
+    reason = dict(summary.failures)["platform"]
+    assert "postgresql://bills:***@127.0.0.1:1/platform" in reason and "hunter2" not in reason
+    assert reason.endswith("the bills synced before were checked")
+    assert summary.units_total == len(BILLS)
+    assert sorted(_issues(warehouse).bill_id) == ["B2", "B3"]
+    pd.testing.assert_frame_equal(
+        warehouse.fetch_df("SELECT * FROM bills ORDER BY bill_id"), before
+    )
+    run = warehouse.fetch_df("SELECT status, error FROM dq_runs").iloc[0]
+    assert run.status == "partial" and "hunter2" not in run.error
+
+
+def test_a_platform_url_of_an_unknown_kind_fails_the_run(warehouse, monkeypatch):
+    """A bad setting is not an outage: the run fails and says which setting."""
+    monkeypatch.setenv("DQ_PLATFORM_DB_URL", "mysql://bills:hunter2@db.example/platform")
+    with pytest.raises(ConfigError, match="DQ_PLATFORM_DB_URL"):
+        job.run(warehouse, RUN_DATE, registry=FAKE)
+    run = warehouse.fetch_df("SELECT status, error FROM dq_runs").iloc[0]
+    assert run.status == "failed" and "hunter2" not in run.error
+    assert _issues(warehouse).empty
 
 
 def test_the_real_checks_run_on_the_hand_made_warehouse(fresh_db):

@@ -9,6 +9,8 @@ import pytest
 
 from core.bills import job, source
 from core.errors import ConfigError
+from core.ingest import platform
+from tests import platformdb
 
 METERS = pd.DataFrame(
     {
@@ -77,6 +79,14 @@ def test_unknown_scheme_is_a_config_error_without_the_password(fresh_db, monkeyp
     assert "DQ_PLATFORM_DB_URL" in message and "hunter2" not in message
 
 
+@pytest.mark.parametrize("url", ["mysql://bills:hunter2@db.example/platform", "bills.sqlite"])
+def test_landing_from_an_unknown_scheme_is_a_config_error_not_an_outage(fresh_db, url):
+    """A bad setting stops the sync and the bill job; it is not a platform that is down."""
+    with pytest.raises(ConfigError, match="Unknown bill source scheme") as err:
+        platform.land(fresh_db, url)
+    assert "hunter2" not in str(err.value)
+
+
 def test_redact_hides_only_the_password():
     assert source.redact("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert source.redact("postgresql://u@h/db") == "postgresql://u@h/db"
@@ -101,49 +111,6 @@ def test_unreachable_platform_is_a_source_error_naming_it(fresh_db, monkeypatch)
 
 
 # ---- the platform's PostgreSQL (integration) ---------------------------------------------
-
-# The platform schema platform_bills.sql documents; the platform owns it, this test fakes it.
-PLATFORM_DDL = [
-    "CREATE TABLE accounts (id BIGINT PRIMARY KEY, name TEXT NOT NULL, is_active BOOLEAN)",
-    """CREATE TABLE buildings (
-        id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL REFERENCES accounts(id),
-        name TEXT NOT NULL, time_zone TEXT, archived_at TIMESTAMPTZ)""",
-    """CREATE TABLE meters (
-        id BIGINT PRIMARY KEY, uid TEXT NOT NULL UNIQUE,
-        building_id BIGINT NOT NULL REFERENCES buildings(id), utility_type TEXT NOT NULL,
-        unit_of_measure TEXT NOT NULL, interval_seconds INTEGER)""",
-    """CREATE TABLE utility_bills (
-        id BIGINT PRIMARY KEY, building_id BIGINT NOT NULL REFERENCES buildings(id),
-        meter_id BIGINT REFERENCES meters(id), utility_type TEXT NOT NULL,
-        service_start DATE NOT NULL, service_end DATE NOT NULL, consumption NUMERIC(14, 3),
-        consumption_unit TEXT, total_charges NUMERIC(12, 2), peak_demand_kw NUMERIC(10, 2),
-        is_estimated BOOLEAN, deleted_at TIMESTAMPTZ)""",
-]
-PLATFORM_ROWS = [
-    "INSERT INTO accounts VALUES (7, 'Northwind', NULL)",
-    "INSERT INTO buildings VALUES (70, 7, 'HQ', 'America/Chicago', NULL), (71, 7, 'Depot', NULL, now())",
-    """INSERT INTO meters VALUES
-        (700, 'm-hq-main', 70, 'ELECTRIC', 'kWh', 900),
-        (701, 'm-hq-water', 70, 'WATER', 'gal', 3600),
-        (702, 'm-depot', 71, 'ELECTRIC', 'kWh', NULL)""",
-    """INSERT INTO utility_bills VALUES
-        (9002, 70, 700, 'ELECTRIC', '2026-02-01', '2026-02-28', 1200.5, 'kWh', 245.10, 12.5, NULL, NULL),
-        (9001, 70, 700, 'ELECTRIC', '2026-01-01', '2026-01-31', 1000, 'kWh', 200.00, 11, true, NULL),
-        (9003, 71, NULL, 'GAS', '2026-01-03', '2026-02-02', NULL, 'therm', 88.00, NULL, false, NULL),
-        (9004, 70, 700, 'ELECTRIC', '2026-01-01', '2026-01-31', 999, 'kWh', 1, NULL, false, now()),
-        (9005, 71, 702, 'STEAM', '2026-02-05', '2026-02-01', 5, 'lb', 3, NULL, false, NULL)""",
-]
-
-
-@pytest.fixture
-def platform_url(pg_url):
-    """A PostgreSQL schema of its own holding the platform tables (dropped afterwards)."""
-    import psycopg
-
-    with psycopg.connect(pg_url, autocommit=True) as con:
-        for statement in PLATFORM_DDL + PLATFORM_ROWS:
-            con.execute(statement)
-    return pg_url
 
 
 @pytest.mark.integration
@@ -175,11 +142,12 @@ def test_platform_tables_map_to_the_canonical_columns(fresh_db, platform_url, mo
     assert by_id.loc["9002", "estimated"] == False  # noqa: E712 - NULL means not estimated
     gas = by_id.loc["9003"]
     assert pd.isna(gas.meter_id) and gas.commodity == "gas" and pd.isna(gas.usage)
-    # Bad rows pass through unconverted for the normaliser to report with their id.
+    # Bad rows pass through unconverted for the normaliser (or the import) to report by id.
     assert by_id.loc["9005", "commodity"] == "steam"
     assert by_id.loc["9005", "period_end"] < by_id.loc["9005", "period_start"]
     m = meters.set_index("meter_id")
     assert list(meters.columns) == source.METER_COLUMNS
+    assert list(meters.meter_id) == ["m-depot", "m-hq-gas", "m-hq-main", "m-hq-water"]
     assert m.loc["m-hq-main"].tolist() == [
         "7",
         "70",
@@ -210,6 +178,28 @@ def test_platform_tables_map_to_the_canonical_columns(fresh_db, platform_url, mo
         True,
         True,
     ]  # archived
+    assert m.loc["m-hq-gas", "kind"] == "gas"  # passed through: the sync leaves it out
+
+
+@pytest.mark.integration
+def test_the_meters_query_carries_names_and_the_dq_switch(fresh_db, platform_url):
+    """The sync lands meters from the full query: names and ``dq_enabled`` (NULL = checked)."""
+    _, meters = source.loader(platform_url)(fresh_db, platform_url)
+    assert {"building_name", "account_name", "dq_enabled"} <= set(meters.columns)
+    assert set(source.METER_COLUMNS) <= set(meters.columns)
+    m = meters.set_index("meter_id")
+    assert m.loc["m-hq-main", ["building_name", "account_name"]].tolist() == ["HQ", "Northwind"]
+    assert m.loc["m-depot", "building_name"] == "Depot"
+    assert m["dq_enabled"].tolist() == [True, True, True, True]
+
+    platformdb.execute(platform_url, "UPDATE meters SET dq_enabled = false WHERE id = 700")
+    _, meters = source.loader(platform_url)(fresh_db, platform_url)
+    assert meters.set_index("meter_id")["dq_enabled"].to_dict() == {
+        "m-depot": True,
+        "m-hq-gas": True,
+        "m-hq-main": False,
+        "m-hq-water": True,
+    }
 
 
 @pytest.mark.integration
@@ -256,7 +246,16 @@ def test_the_bill_job_reads_the_platform_and_stores_in_the_warehouse(
     monkeypatch.setattr(job, "_normalise", normalise)
     check = SimpleNamespace(NAME="coverage", Params=Params, check=coverage)
     summary = job.run(fresh_db, date(2026, 3, 10), registry={"coverage": check})
-    assert summary.status == "partial" and dict(summary.failures)["9005"].startswith("skipped:")
+    # The job lands the platform's bills in the warehouse first: 9005 (steam, its end before
+    # its start) is rejected there, named by its id; the others are checked from the warehouse.
+    assert summary.status == "partial"
+    reasons = [r for unit, r in summary.failures if unit == "9005"]
+    assert all(r.startswith("not synced from the platform: row 1: ") for r in reasons)
+    assert "commodity 'steam'" in " ".join(reasons) and "is before" in " ".join(reasons)
+    assert summary.units_failed == 1
+    stored = fresh_db.fetch_df("SELECT bill_id, meter_id FROM bills ORDER BY bill_id")
+    assert stored.bill_id.tolist() == ["9001", "9002", "9003"]
+    assert summary.units_total == 3
     rows = fresh_db.fetch_df(
         "SELECT bill_id, meter_id, account_id, magnitude, details FROM dq_issues"
     )
