@@ -200,6 +200,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Sync: each run re-reads this many hours before the last sync's end, so late points, "
         "corrections and late packets land (unchanged readings are not rewritten).",
+        allow_zero=True,
     ),
     Setting(
         "DQ_SYNC_FIRST_DAYS",
