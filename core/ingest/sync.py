@@ -4,13 +4,15 @@ Steps, each one unit of the run (a step that fails is recorded and the others st
 
 1. ``platform``: meters with their eligibility and bills from the platform database
    (``DQ_PLATFORM_DB_URL``; core.ingest.platform).
-2. ``influxdb``: platform readings (``DQ_PLATFORM_READINGS=influxdb``) from the last sync's high
-   water mark minus ``DQ_SYNC_LOOKBACK_HOURS`` (late points and corrections) to now, by chunks
-   of ``DQ_CHUNK_METERS`` meters. The high water mark moves only when every chunk landed.
+2. ``influxdb``: platform readings (``DQ_PLATFORM_READINGS=influxdb``) from the start of the UTC
+   day of the last sync's high water mark minus ``DQ_SYNC_LOOKBACK_HOURS`` (late points and
+   corrections; whole days, see ``_start``) to now, by chunks of ``DQ_CHUNK_METERS`` meters.
+   The high water mark moves only when every chunk landed.
 3. ``s3``: raw packets (``DQ_RAW_READINGS=s3``) under the day partitions from the last synced
    day minus ``DQ_SYNC_LOOKBACK_HOURS`` to today, only objects not handled before (by key and
-   etag, ``sync_objects``). A malformed packet is reported once, by key, and set aside
-   (``status = 'malformed'``): later runs do not read it again, so it never makes them partial.
+   etag, ``sync_objects``; with ``since``, every packet of those days again). A malformed
+   packet is reported once, by key, and set aside (``status = 'malformed'``): later runs do
+   not read it again (unless it is rewritten), so it never makes them partial.
 4. ``retention``: readings older than ``DQ_READINGS_RETENTION_DAYS`` are deleted (0: keep all).
 
 Readings go through the importer (snapping, clock statistics, bad rows by meter) and are written
@@ -166,7 +168,12 @@ def _s3(
     run_.units_total += 1
     start = _start(db, "s3", since, now)
     days = list(pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(now).normalize()))
-    seen = dict(db.fetch_all("SELECT object_key, etag FROM sync_objects"))
+    # ``since`` re-reads the packets it lists, like InfluxDB's readings (a backfill restores
+    # what the warehouse lost); packets set aside as malformed stay aside until rewritten.
+    seen_sql = "SELECT object_key, etag FROM sync_objects"
+    if since is not None:
+        seen_sql += " WHERE status = 'malformed'"
+    seen = dict(db.fetch_all(seen_sql))
     try:
         new = source.new_objects(days, seen)
         rows, bad, counts = source.fetch([key for key, _, _ in new])
@@ -237,10 +244,12 @@ def _bad_lines(step: str, report: ImportReport) -> list[str]:
 
 
 def _start(db: Database, source: str, since: date | None, now: datetime) -> datetime:
-    """Where a readings step starts.
+    """Where a readings step starts: always a UTC midnight.
 
-    ``since``; else the high water mark minus the lookback; else ``DQ_SYNC_FIRST_DAYS`` days
-    before ``now``.
+    ``since``; else the start of the day of the high water mark minus the lookback; else
+    ``DQ_SYNC_FIRST_DAYS`` days before ``now``. Whole days, because the import records each
+    meter-day's clock statistics (``meter_clock_days``) from the readings it was given: a re-read
+    starting mid-day would replace a day's statistics with those of its last hours.
     """
     if since is not None:
         return datetime.combine(since, datetime.min.time())
@@ -249,7 +258,8 @@ def _start(db: Database, source: str, since: date | None, now: datetime) -> date
         return (
             pd.Timestamp(now).normalize() - pd.Timedelta(days=config.get("DQ_SYNC_FIRST_DAYS"))
         ).to_pydatetime()
-    return mark - timedelta(hours=config.get("DQ_SYNC_LOOKBACK_HOURS"))
+    back = mark - timedelta(hours=config.get("DQ_SYNC_LOOKBACK_HOURS"))
+    return pd.Timestamp(back).normalize().to_pydatetime()
 
 
 def high_water(db: Database, source: str) -> datetime | None:
