@@ -436,6 +436,7 @@ def test_the_platform_bills_land_in_the_warehouse_and_are_checked_there(fresh_db
     monkeypatch.setattr(job, "_normalise", fake_normalise)
     calls = _fake_platform(monkeypatch, BILLS[BILLS.bill_id.isin(["B1", "B2", "B3"])])
     fresh_db.insert_df("bills", BILLS[BILLS.bill_id == "BAD"])  # gone from the platform since
+    fresh_db.insert_df("readings", _readings())
 
     summary = job.run(fresh_db, RUN_DATE, registry={"zero_usage": FAKE["zero_usage"]})
 
@@ -452,6 +453,7 @@ def test_bills_the_import_rejects_are_failed_units_naming_the_bill(fresh_db, mon
     wrong_account = _bill("WRONG", "m1", "2026-01-01", "2026-01-31", 5.0, account_id="a2")
     bills = pd.concat([BILLS, pd.DataFrame([wrong_account])], ignore_index=True)
     _fake_platform(monkeypatch, bills)
+    fresh_db.insert_df("readings", _readings())
 
     summary = job.run(fresh_db, RUN_DATE, registry={"zero_usage": FAKE["zero_usage"]})
 
