@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from tests.platformdb import PLATFORM_DDL
+
 FIRST_DAY = date(2026, 3, 26)  # a Thursday; the week crosses Europe's DST change (29 March)
 DAYS = 7
 HISTORY_DAYS = 21  # what baselines (and the sandbox's baseline model) train on
@@ -72,23 +74,6 @@ SPIKE = ("m-201-water", datetime(2026, 3, 30, 12, 0))
 ZERO_BILLS = {"m-101-hvac", "m-201-main"}  # their February bill has zero usage
 BILL_MONTHS = ("2025-11", "2025-12", "2026-01", "2026-02")
 BILL_ID_BASE = {1: 10_000, 2: 920_000}  # account 2's ids are distinctive in page text
-
-PLATFORM_DDL = [
-    "CREATE TABLE accounts (id BIGINT PRIMARY KEY, name TEXT NOT NULL, is_active BOOLEAN)",
-    """CREATE TABLE buildings (
-        id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL REFERENCES accounts(id),
-        name TEXT NOT NULL, time_zone TEXT, archived_at TIMESTAMPTZ)""",
-    """CREATE TABLE meters (
-        id BIGINT PRIMARY KEY, uid TEXT NOT NULL UNIQUE,
-        building_id BIGINT NOT NULL REFERENCES buildings(id), utility_type TEXT NOT NULL,
-        unit_of_measure TEXT NOT NULL, interval_seconds INTEGER, dq_enabled BOOLEAN)""",
-    """CREATE TABLE utility_bills (
-        id BIGINT PRIMARY KEY, building_id BIGINT NOT NULL REFERENCES buildings(id),
-        meter_id BIGINT REFERENCES meters(id), utility_type TEXT NOT NULL,
-        service_start DATE NOT NULL, service_end DATE NOT NULL, consumption NUMERIC(14, 3),
-        consumption_unit TEXT, total_charges NUMERIC(12, 2), peak_demand_kw NUMERIC(10, 2),
-        is_estimated BOOLEAN, deleted_at TIMESTAMPTZ)""",
-]
 
 
 def account_of(meter: Meter) -> int:
