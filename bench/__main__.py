@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|load|all]``: run the benchmarks.
+"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|load|all]``: run the benchmarks.
 
 Method and results: docs/benchmarks.md.
 """
@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
     )
     overshoot.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
+    syncp = sub.add_parser(
+        "sync",
+        help="the sync job: readings landed per second from InfluxDB and from S3 packets, and "
+        "its reruns (not part of all)",
+    )
+    syncp.add_argument("--meters", type=int, default=10_000, help="meters (default 10000)")
     load = sub.add_parser(
         "load",
         help="N Chromium sessions at once on the Issues page while the DQ job runs "
@@ -160,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                 profile=args.profile,
                 regenerate=args.regenerate,
             )
+    if which == "sync":
+        from bench import sync_speed
+
+        sync_speed.measure(args.meters)
     if which in ("issues", "all"):
         from bench import issues_page
 

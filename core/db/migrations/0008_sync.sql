@@ -3,7 +3,7 @@
 -- were scored are re-scored. Common SQL subset only; keys are kept by delete+insert.
 
 -- One row per meter, UTC day and origin whose stored readings a sync or an import changed
--- (rows added, replaced with a different value, or removed by retention). `changed_at` drives
+-- (rows added or replaced with a different value; retention deletes are not recorded). `changed_at` drives
 -- the app cache's incremental refresh (readings copied by day) and the DQ job's re-scoring:
 -- a day already scored before `changed_at` is scored again on the next run, which then sets
 -- `rescored_run`. origin: import | influxdb | s3.
