@@ -165,6 +165,11 @@ def _s3(
     run_: runs.Run,
     summary: SyncSummary,
 ) -> None:
+    """Land new packets one day partition at a time.
+
+    Memory holds one day, and a failure keeps the days already landed (the high water mark
+    moves only when every day landed).
+    """
     run_.units_total += 1
     start = _start(db, "s3", since, now)
     days = list(pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(now).normalize()))
@@ -174,17 +179,46 @@ def _s3(
     if since is not None:
         seen_sql += " WHERE status = 'malformed'"
     seen = dict(db.fetch_all(seen_sql))
-    try:
-        new = source.new_objects(days, seen)
-        rows, bad, counts = source.fetch([key for key, _, _ in new])
-    except SourceError as exc:
-        run_.fail_unit("s3", str(exc))
-        summary.lines.append(f"s3: not synced: {exc}")
-        return
-    report = _land(db, rows, "raw", f"s3[{len(counts)} packets]", "s3")
-    reasons = dict(bad)
-    for key, reason in bad:
-        run_.fail_unit(f"s3://{source.bucket}/{key}", f"malformed raw packet set aside: {reason}")
+    packets = aside = read = changed = 0
+    for day in days:
+        try:
+            new = source.new_objects([day], seen)
+            rows, bad, counts = source.fetch([key for key, _, _ in new]) if new else _NONE
+        except SourceError as exc:
+            run_.fail_unit("s3", f"{exc}; partitions from {day:%Y-%m-%d} on not synced")
+            summary.lines.append(f"s3: stopped at {day:%Y-%m-%d}: {exc}")
+            break
+        if not new:
+            continue
+        report = _land(db, rows, "raw", f"s3[date={day:%Y-%m-%d}]", "s3")
+        for key, reason in bad:
+            run_.fail_unit(
+                f"s3://{source.bucket}/{key}", f"malformed raw packet set aside: {reason}"
+            )
+        _record_objects(db, new, dict(bad), counts, run_)
+        packets, aside, read = packets + len(new), aside + len(bad), read + len(rows)
+        changed += report.readings_changed
+        summary.lines += _bad_lines("s3", report)
+    else:
+        _set_high_water(db, "s3", now, run_)
+    summary.readings_changed += changed
+    summary.lines.append(
+        f"s3: {packets} new packets over {len(days)} day partitions, {aside} set aside, "
+        f"{read} readings read, {changed} new or changed"
+    )
+
+
+_NONE = (pd.DataFrame(columns=["meter_id", "ts", "value"]), [], {})
+
+
+def _record_objects(
+    db: Database,
+    new: list[tuple[str, str, int]],
+    reasons: dict[str, str],
+    counts: dict[str, int],
+    run_: runs.Run,
+) -> None:
+    """Every handled packet in ``sync_objects``: ``ok`` with its readings, or ``malformed``."""
     objects = pd.DataFrame(
         [
             {
@@ -200,19 +234,11 @@ def _s3(
             for key, etag, size in new
         ]
     )
+    keys = list(objects["object_key"])
     with db.transaction() as tx:
-        keys = list(objects.get("object_key", []))
         for i in range(0, len(keys), _BATCH):
             tx.execute(*_in("DELETE FROM sync_objects WHERE object_key", keys[i : i + _BATCH]))
-        if len(objects):
-            tx.insert_df("sync_objects", objects)
-    _set_high_water(db, "s3", now, run_)
-    summary.readings_changed += report.readings_changed
-    summary.lines.append(
-        f"s3: {len(new)} new packets over {len(days)} day partitions, {len(bad)} set aside, "
-        f"{len(rows)} readings read, {report.readings_changed} new or changed"
-    )
-    summary.lines += _bad_lines("s3", report)
+        tx.insert_df("sync_objects", objects)
 
 
 def _retention(db: Database, now: datetime, summary: SyncSummary) -> None:
