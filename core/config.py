@@ -277,6 +277,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Days of readings before the scored day that detectors use for baselines.",
     ),
     Setting(
+        "DQ_SAME_ISSUE_GAP_HOURS",
+        48,
+        int,
+        "DQ job: a finding of a meter+detector+source that starts within this many hours of the "
+        "end of a stored issue of the same three continues that issue (and reopens it if the "
+        "system had closed it) instead of opening a new one.",
+        allow_zero=True,
+    ),
+    Setting(
         "DQ_CHUNK_METERS",
         2000,
         int,

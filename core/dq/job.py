@@ -17,7 +17,7 @@ from core.detectors import REGISTRY
 from core.detectors.base import Grid, scope
 from core.dq import context as dq_context
 from core.dq import events as ev
-from core.dq import postprocess, rescore, store
+from core.dq import lifecycle, postprocess, rescore, store
 from core.dq.grid import GroupFailure, Window, build_grids
 from core.sources.embedded import EmbeddedSource
 
@@ -199,10 +199,14 @@ def _run(
     note = f" (re-scored: {run.params['rescore']})" if only is not None else ""
     with db.transaction() as tx:
         issues = store.continue_clipped(tx, issues)
+        issues, reopened = lifecycle.continue_recent(tx, issues, window.day)
         stored = store.upsert_issues(tx, issues, meters, run)
+        lifecycle.log_reopened(tx, reopened, window.day.date(), run)
         run.issues_found = len(stored)
         scored = sorted(meter_days["meter_id"].unique()) if len(meter_days) else []
         store.resolve_missing(tx, (window.day, window.end), scored, stored, run, note)
+        if len(meter_days):
+            lifecycle.resolve_stopped(tx, window.day, meter_days, stored, run)
         if only is None:
             store.resolve_switched_off(tx, run)
         store.replace_meter_days(tx, window.day, meter_days, scored)
