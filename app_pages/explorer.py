@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import triage, ui
 from core.errors import DQHubError
-from core.ui import mute_panel, widgets
+from core.ui import comments, mute_panel, widgets
 from core.views import explorer
 
 user = ui.current_user("explorer")
@@ -133,6 +133,7 @@ columns = {
 if not user.can_triage:
     st.dataframe(view, column_config=columns, hide_index=True)
     st.caption(f"Your role ({ui.md(user.role)}) can read issues but not change them.")
+    comments.panel("explorer", db, user, found, highlight)  # every role may comment
     st.stop()
 locked = [c for c in view.columns if c not in ("status", "status_note")]
 edited = st.data_editor(
@@ -144,3 +145,4 @@ if st.button(
 ):
     st.session_state["explorer_flash"] = explorer.save_messages(triage.apply(db, user, pending))
     st.rerun()
+comments.panel("explorer", db, user, found, highlight)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import config, triage, ui
-from core.ui import widgets
+from core.ui import comments, widgets
 from core.views import issues
 
 EDITOR, PAGE = "issues_editor", "issues_page"
@@ -122,3 +122,4 @@ widgets.download_csv(
     icon=":material/download:",
     key="issues_download",
 )
+comments.panel("issues", db, user, ui.mask(df))  # the detail: a picked issue's thread

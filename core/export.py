@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from core import csvsafe
+from core import audit, csvsafe
 from core.db.base import Database
 from core.dq.store import ISSUE_COLUMNS
 from core.errors import DQHubError
@@ -70,6 +70,8 @@ EXPORTS = {
         "afdd_faults", FAULT_TABLE_COLUMNS, "month, est_monthly_cost DESC, building_id"
     ),
     "projects": _monthly("projects", PROJECT_EXPORT_COLUMNS, "est_monthly_cost DESC, building_id"),
+    # status changes (issue_events) and comments (dq_comments), every account; --date: that day
+    "audit": lambda db, day: audit.trail(db, day),
 }
 _MONTHLY = ("overshoot", "projects")
 
@@ -78,6 +80,8 @@ def export(
     db: Database, what: str, fmt: str, day: date | None = None, month: str | None = None
 ) -> str:
     """Render ``what`` as ``fmt`` text; ``day`` keeps issues that overlap that UTC day.
+
+    For ``audit`` (status changes and comments), ``day`` keeps those made on that day.
 
     For ``overshoot`` and ``projects``, ``month`` (``YYYY-MM``, or the month of ``day``)
     keeps that month's rows.

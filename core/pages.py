@@ -56,4 +56,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "change_projects": ("admin", "bse"),  # move a project through its statuses
     "run_now": ("admin",),  # queue a job run from the Admin page
     "see_model_errors": ("admin", "ds"),  # sandbox models that failed to load, with the reason
+    # Comment on an issue the user can see: every role, bse too (a comment changes nothing about
+    # the issue; a building engineer knows what happened on site). Read-only means statuses.
+    "comment": EVERYONE,
 }

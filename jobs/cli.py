@@ -119,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="print results as CSV or JSON")
     s.add_argument(
         "what",
-        choices=["issues", "bills", "overshoot", "projects"],
-        help="which results: meter issues, bill issues, overshoot (afdd_faults rows) or projects",
+        choices=["issues", "bills", "overshoot", "projects", "audit"],
+        help="which results: meter issues, bill issues, overshoot (afdd_faults rows), projects, "
+        "or audit (every status change and comment, oldest first)",
     )
     s.add_argument("--month", type=_month, help="overshoot/projects: only this month, YYYY-MM")
     s.add_argument(
@@ -129,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--date",
         type=date.fromisoformat,
-        help="only issues overlapping this UTC day (bills: whose period covers it)",
+        help="only issues overlapping this UTC day (bills: whose period covers it; audit: "
+        "changes and comments made that day)",
     )
     s.set_defaults(func=export.cmd_export)
 

@@ -178,7 +178,43 @@ def test_bse_reads_issues_but_cannot_edit(wh):
     assert not at.exception
     assert not at.dataframe[0].proto.editing_mode  # a read-only table, not the editor
     assert not [b for b in at.button if b.key == "explorer_save"]
-    assert "not change them" in at.caption[-1].value
+    assert any("not change them" in c.value for c in at.caption)
+
+
+def _picker(at):
+    return next(box for box in at.selectbox if box.label == "Issue")
+
+
+def test_the_linked_issues_thread_shows_and_a_comment_is_posted(wh):
+    from core import comments
+
+    issue_id, *_ = _issue(wh, ["acc-01", "acc-02"])
+    comments.add(wh, ADMIN, issue_id, "Gateway rebooted on Monday")
+    at = _app(STAFF, issue=issue_id).run()
+    assert not at.exception
+    assert _picker(at).value == issue_id  # the link's issue, among the window's
+    assert len(_picker(at).options) == len(at.dataframe[0].value)
+    assert "1 comment" in _picker(at).options[_picker(at).index]
+    assert "Gateway rebooted on Monday" in [plain(m.value) for m in at.markdown]
+    at.text_area[0].input("Still flat after the reboot")
+    at.button(key="explorer_comment_post").click().run()
+    assert not at.exception
+    assert wh.fetch_all(
+        "SELECT author, body FROM dq_comments WHERE thread_id = ? ORDER BY created_at", [issue_id]
+    ) == [("ada", "Gateway rebooted on Monday"), ("staff", "Still flat after the reboot")]
+    bodies = [plain(m.value) for m in at.markdown]
+    assert bodies.index("Gateway rebooted on Monday") < bodies.index("Still flat after the reboot")
+
+
+def test_a_building_engineer_comments_on_an_issue_they_cannot_change(wh):
+    issue_id, *_ = _issue(wh, ["acc-01", "acc-02"])
+    at = _app(BSE, issue=issue_id).run()
+    assert not at.dataframe[0].proto.editing_mode
+    at.text_area[0].input("CT replaced on site")
+    at.button(key="explorer_comment_post").click().run()
+    assert not at.exception
+    assert wh.fetch_all("SELECT author, thread_id FROM dq_comments") == [("bea", issue_id)]
+    assert wh.fetch_value("SELECT status FROM dq_issues WHERE issue_id = ?", [issue_id]) == "open"
 
 
 def test_screen_share_mode_hides_real_names_everywhere(wh):

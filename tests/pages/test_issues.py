@@ -10,7 +10,7 @@ from core import triage
 from core.auth import User
 from core.db import connect
 from core.pages import ACTIONS
-from tests.pages.pagetest import edit, sent
+from tests.pages.pagetest import edit, plain, sent
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "issues.py")
 ADMIN = User("ada", "Ada", "admin", None)
@@ -162,6 +162,29 @@ def test_role_that_cannot_triage_sees_a_read_only_table(wh, monkeypatch):
     assert any("Read-only" in c.value for c in at.caption)
     editor = at.dataframe[0].proto
     assert editor.disabled and "select" not in editor.column_order
+
+
+def test_detail_shows_a_picked_issues_thread_and_posts_a_comment(wh):
+    from core import comments
+
+    at = _app(STAFF).run()
+    rows = _rows(at)
+    first, second = rows.index[:2]
+    comments.add(wh, ADMIN, second, "Known: tenant moved out")
+    at.run()
+    box = next(b for b in at.selectbox if b.label == "Issue")
+    assert box.value == first and len(box.options) == len(rows)  # the page's issues
+    assert box.options[1].endswith("· 1 comment")
+    box.set_value(second).run()
+    assert "Known: tenant moved out" in [plain(m.value) for m in at.markdown]
+    at.text_area[0].input("Closing once the account confirms")
+    at.button(key="issues_comment_post").click().run()
+    assert not at.exception
+    assert any("Comment posted." in plain(s.value) for s in at.success)
+    assert wh.fetch_all(
+        "SELECT author, body FROM dq_comments WHERE thread_id = ? ORDER BY created_at", [second]
+    ) == [("ada", "Known: tenant moved out"), ("sam", "Closing once the account confirms")]
+    assert _issue(wh, second)[0] == "open"  # a comment is not a status change
 
 
 def test_bse_cannot_open_the_page(wh):

@@ -2,7 +2,7 @@
 
 A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
 ``'`` (OWASP CSV injection); numbers stay numbers. One test per writer: the Issues, Utility
-bills and Offline devices downloads, ``jobs export ... --format csv`` (all four), and the
+bills and Offline devices downloads, ``jobs export ... --format csv`` (all five), and the
 import ``--errors`` file through the real CLI.
 """
 
@@ -129,6 +129,18 @@ def test_cli_export(db, what, capsys):
         "projects": "title",
     }[what]
     assert all(r[column].startswith("'") for r in rows if r[column])
+
+
+def test_cli_export_audit(db, capsys):
+    from core import comments, triage
+
+    issue_id = db.fetch_value("SELECT min(issue_id) FROM dq_issues WHERE kind = 'meter'")
+    comments.add(db, ADMIN, issue_id, NOTES[0])
+    triage.set_status(db, ADMIN, issue_id, "acknowledged", note=NOTES[2])
+    assert main(["export", "audit", "--format", "csv"]) == 0
+    rows = _assert_safe(capsys.readouterr().out)
+    mine = [r["text"] for r in rows if r["thread_id"] == issue_id and r["by"] == "ada"]
+    assert mine == ["'" + NOTES[0], "'" + NOTES[2]]
 
 
 def test_import_errors_file_through_the_cli(tmp_path):

@@ -129,3 +129,25 @@ def test_failed_run_text_and_admin_reasons_are_text(hostile_url, monkeypatch):
     assert _hazards(at) == []
     at = app("admin", hostile_url, monkeypatch, ADMIN).run()
     assert not at.exception and _hazards(at) == []
+
+
+COMMENT = (
+    f"**{LINK}** :red[alarm] :material/lock: $x^2$ <script>alert(1)</script>\n"
+    "    indented\n# heading\nhttps://evil.example/login mail ceo@evil.example"
+)
+
+
+def test_a_comment_body_is_shown_as_text_never_markdown(hostile_url, monkeypatch):
+    from core import comments
+
+    db = open_warehouse(hostile_url)
+    at = app("issues", hostile_url, monkeypatch, ADMIN).run()
+    issue_id = next(b for b in at.selectbox if b.label == "Issue").value
+    comments.add(db, ADMIN, issue_id, COMMENT)
+    for page, query in (("issues", {}), ("explorer", {"issue": issue_id})):
+        at = app(page, hostile_url, monkeypatch, ADMIN, query=query).run()
+        assert not at.exception
+        assert _hazards(at) == []
+        shown = [m.value for m in at.markdown if "alarm" in plain(m.value)]
+        assert shown == [md(COMMENT)]  # the body, escaped: every line as written
+        assert plain(shown[0]).split("  \n") == [line.strip() for line in COMMENT.splitlines()]

@@ -222,3 +222,27 @@ def test_a_new_session_of_a_sharing_user_starts_masked():
     assert not _session(other).toggle[0].value  # only that user's sessions
     second.toggle[0].set_value(False).run()  # turned off: new sessions start plain again
     assert not _session(sharer).toggle[0].value
+
+
+def test_comment_threads_show_pseudonyms_for_the_names_they_mention(hostile_url, monkeypatch):
+    from core import comments
+
+    db = open_warehouse(hostile_url)
+    issue_id, meter, building, building_id = db.fetch_all(
+        "SELECT i.issue_id, i.meter_id, m.building_name, m.building_id FROM dq_issues i JOIN meters m "
+        "ON m.meter_id = i.meter_id WHERE i.kind = 'meter' AND i.account_id = 'acc-01' "
+        "AND i.status = 'open' ORDER BY i.severity, i.start_ts LIMIT 1"
+    )[0]
+    comments.add(db, STAFF, issue_id, f"Called the site manager of {building} about {meter}")
+    for page in ("explorer", "issues"):
+        at = _masked(page, hostile_url, monkeypatch, STAFF, {"issue": issue_id})
+        box = next(b for b in at.selectbox if b.label == "Issue")
+        if box.value != issue_id:
+            box.set_value(issue_id).run()
+        assert not at.exception and _leaks(at, db) == []
+        body = [plain(m.value) for m in at.markdown if "site manager" in plain(m.value)]
+        assert body == [
+            f"Called the site manager of {masking.pseudonym('Building', building_id, SALT)} about "
+            f"{masking.pseudonym('Meter', meter, SALT)}"
+        ]
+        assert any(plain(c.value).startswith("staff · ") for c in at.caption)  # author, time
