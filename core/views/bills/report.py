@@ -128,8 +128,8 @@ def workbook(
         facts.append(("Links", no_links))
     columns, detectors = _cells(shown), shown["detector"].to_numpy()
     out = io.BytesIO()
-    # constant_memory: each row goes to a temporary file once written (memory stays flat at
-    # 100,000 rows); every text cell goes through write_string, never write().
+    # constant_memory: each row goes to a temporary file once written, so the cells are never
+    # all held in memory; every text cell goes through write_string, never write().
     book = xlsxwriter.Workbook(
         out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
