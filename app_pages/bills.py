@@ -9,6 +9,7 @@ from core.ui import widgets
 from core.views import issues
 from core.views.bills import charts as bill_charts
 from core.views.bills import issues as bi
+from core.views.bills import report
 from core.views.bills import text as bt
 
 EDITOR, PAGE = "bills_editor", "bills_page"
@@ -52,17 +53,15 @@ st.caption(
 widgets.flash("bills")
 masked = ui.masking_on()
 salt = st.session_state.get(ui.SALT_KEY, "") if masked else None  # bill-id pseudonyms
-
-
-def pick(col, label: str, options, key: str, names: dict | None = None, default=()) -> list:
-    """A filter of this page (``core.ui.widgets.pick``)."""
-    return widgets.pick(col, "bills", label, options, key, names, default)
-
-
 row1, row2 = st.columns(4), st.columns(4)
-statuses = pick(row1[0], "Status", opts["statuses"], "statuses", default=bi.DEFAULT_STATUSES)
-severities = pick(row1[1], "Severity", opts["severities"], "severities")
-checks = pick(row1[2], "Check", opts["checks"], "checks")
+statuses, severities, checks = (
+    widgets.pick(col, "bills", label, opts[key], key, default=default)
+    for col, label, key, default in (
+        (row1[0], "Status", "statuses", bi.DEFAULT_STATUSES),
+        (row1[1], "Severity", "severities", ()),
+        (row1[2], "Check", "checks", ()),
+    )
+)
 accounts, buildings = widgets.pick_places(
     row1[3], row2[0], "bills", opts["accounts"], opts["buildings"]
 )
@@ -84,15 +83,9 @@ if total == 0:
     st.stop()
 
 view = bt.mask_ids(db, ui.mask(df), salt)
-try:  # no link in screen-share mode: the platform's bill page shows the real names
-    links = (
-        None
-        if masked or not config.get("DQ_BILL_URL_TEMPLATE")
-        else [bt.bill_url(b) for b in df["bill_id"]]
-    )
-except DQHubError as exc:
-    ui.message("warning", f"No links to the platform: {exc}")
-    links = None
+links, no_links = bt.bill_links(df["bill_id"], masked)  # none in screen-share mode
+if no_links:
+    ui.message("warning", no_links)
 table = bi.table(view, [bt.describe(d) for d in view["details"]], links)
 table.index.name = widgets.editor_name("bills")  # a save starts a clean editor
 st.caption(f"**{total:,}** findings match · page {page.number:,} of {page.pages:,} · costs in $")
@@ -117,6 +110,13 @@ widgets.download_csv(
     "bill_findings.csv",
     icon=":material/download:",
     key="bills_download",
+)
+widgets.download(
+    f"Download the bill report (.xlsx, {min(total, report.REPORT_ROWS):,} findings)",
+    lambda clicker, mask: report.workbook(db, clicker, filters, mask, salt),
+    f"bill_report_{pd.Timestamp.now('UTC'):%Y-%m-%d}.xlsx",
+    icon=":material/table_view:",
+    key="bills_report",
 )
 
 st.subheader("Bill history")

@@ -1,4 +1,4 @@
-"""Print results tables as CSV or JSON (``python -m jobs export``)."""
+"""Results tables as CSV or JSON text, and the bill report workbook (``python -m jobs export``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from core.dq.store import ISSUE_COLUMNS
 from core.errors import DQHubError
 from core.overshoot.job import FAULT_TABLE_COLUMNS  # the fault table as the job writes it
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json")  # text: printed, or written to --output
+WORKBOOKS = ("bills",)  # what --format xlsx writes (to a file only)
 
 
 def _issues_of(kind: str) -> Callable[[Database, date | None], pd.DataFrame]:
@@ -94,3 +95,24 @@ def export(
     if fmt == "csv":
         return csvsafe.to_csv(df)
     return df.to_json(orient="records", date_format="iso", indent=1) + "\n"
+
+
+def workbook(db: Database, what: str, day: date | None = None, by: str = "") -> bytes:
+    """The .xlsx report of ``what`` (``bills`` only): the Utility bills page's workbook.
+
+    The command line sees every account (whoever runs it reads the warehouse directly) and
+    every status; ``day`` keeps findings whose billing period covers that day. ``by`` names
+    who ran it on the summary tab. The tabs list up to ``MAX_EXPORT_ROWS`` findings, as many as
+    the CSV download (the page's workbook lists ``REPORT_ROWS``: it is built while people wait).
+    """
+    from core.auth import User
+    from core.views.bills import issues, report
+
+    if what not in WORKBOOKS:
+        raise DQHubError(
+            f"--format xlsx writes the bill report: use it with export bills, not {what!r}"
+        )
+    user = User("jobs", "python -m jobs export", "ds", None)
+    filters = issues.Filters(start=day, end=day)
+    by = by or f"{user.name}, every account"
+    return report.workbook(db, user, filters, by=by, limit=issues.MAX_EXPORT_ROWS)

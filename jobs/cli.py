@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=run.cmd_backfill)
 
-    s = sub.add_parser("export", help="print results as CSV or JSON")
+    s = sub.add_parser(
+        "export", help="print results as CSV or JSON, or write the bill report workbook (xlsx)"
+    )
     s.add_argument(
         "what",
         choices=["issues", "bills", "overshoot", "projects", "audit"],
@@ -125,7 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--month", type=_month, help="overshoot/projects: only this month, YYYY-MM")
     s.add_argument(
-        "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
+        "--format",
+        choices=["csv", "json", "xlsx"],
+        default="csv",
+        help="output format (default csv); xlsx: bills only, the Utility bills page's workbook "
+        "(a summary tab and a tab per check), written to --output",
+    )
+    s.add_argument(
+        "--output", metavar="FILE", help="write to FILE instead of printing (required for xlsx)"
     )
     s.add_argument(
         "--date",

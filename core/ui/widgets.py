@@ -5,8 +5,8 @@ page of rows under the person's unsaved edits, save through :func:`core.triage.a
 what was saved and refused the same way. Each takes a ``prefix`` for its session keys so two
 lists never share state. Beside them: the account and building filters (:func:`pick_places`), a
 select box that always holds a valid option (:func:`choose`), a deep link applied once
-(:func:`new_link`), a counter for fresh widget keys (:func:`generation`) and a CSV download
-built when clicked (:func:`download_csv`).
+(:func:`new_link`), a counter for fresh widget keys (:func:`generation`) and a download built
+when clicked (:func:`download`, :func:`download_csv`).
 """
 
 from __future__ import annotations
@@ -218,25 +218,43 @@ def generation(counter: str, of: str, value: object) -> int:
     return state[counter]
 
 
+MIMES = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def download(
+    label_: str,
+    build: Callable[[User, Callable[[pd.DataFrame], pd.DataFrame]], bytes],
+    file_name: str,
+    **kwargs: Any,
+) -> None:
+    """A download button whose file ``build(user, mask)`` makes only when it is clicked.
+
+    ``user`` is the signed-in user at the click (a signed-out or demoted user gets nothing
+    more, :func:`core.ui.click_time_user`) and ``mask`` this session's screen-share masking as
+    the page was drawn (the click runs outside the script run, where the session cannot be
+    read). The file type follows ``file_name``'s suffix (``MIMES``). ``kwargs`` go to
+    ``download_button`` (``key``, ``icon``, ``help``).
+    """
+    mask, fresh = masker(), click_time_user()
+    suffix = file_name[file_name.rfind(".") :].lower()
+    st.download_button(
+        label_,
+        lambda: build(fresh(), mask),
+        on_click="ignore",
+        file_name=file_name,
+        mime=MIMES.get(suffix, "application/octet-stream"),
+        **kwargs,
+    )
+
+
 def download_csv(
     label_: str,
     build: Callable[[User, Callable[[pd.DataFrame], pd.DataFrame]], bytes],
     file_name: str,
     **kwargs: Any,
 ) -> None:
-    """A CSV download button whose file ``build(user, mask)`` makes only when it is clicked.
-
-    ``user`` is the signed-in user at the click (a signed-out or demoted user gets nothing
-    more, :func:`core.ui.click_time_user`) and ``mask`` this session's screen-share masking as
-    the page was drawn (the click runs outside the script run, where the session cannot be
-    read). ``kwargs`` go to ``download_button`` (``key``, ``icon``, ``help``).
-    """
-    mask, fresh = masker(), click_time_user()
-    st.download_button(
-        label_,
-        lambda: build(fresh(), mask),
-        on_click="ignore",
-        file_name=file_name,
-        mime="text/csv",
-        **kwargs,
-    )
+    """A CSV download built when clicked: :func:`download` of a ``.csv`` file."""
+    download(label_, build, file_name, **kwargs)

@@ -1,12 +1,17 @@
-"""Commands that print stored results: ``export`` (CSV or JSON) and ``evaluate`` (precision)."""
+"""Commands that print stored results: ``export`` (CSV, JSON, bill workbook) and ``evaluate``."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import config
+from core.errors import DQHubError
 from jobs.commands import today
 
 if TYPE_CHECKING:
@@ -23,12 +28,45 @@ def _results_db(what: str) -> Database:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from core.export import export
+    from core.export import WORKBOOKS, export, workbook
 
-    sys.stdout.write(
-        export(_results_db(args.what), args.what, args.format, args.date, month=args.month)
-    )
+    if args.format == "xlsx":
+        if not args.output and args.what in WORKBOOKS:  # else: workbook() names the problem
+            raise DQHubError("--format xlsx writes a workbook: add --output FILE (e.g. bills.xlsx)")
+        data = workbook(_results_db(args.what), args.what, args.date, by=_runner())
+        _write(Path(args.output), data)
+        print(f"wrote {args.output}")
+        return 0
+    text = export(_results_db(args.what), args.what, args.format, args.date, month=args.month)
+    if args.output:
+        _write(Path(args.output), text.encode())
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+def _runner() -> str:
+    """Who runs the command, for the workbook's summary tab."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        name = "unknown"
+    return f"python -m jobs export (run by {name}), every account"
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise DQHubError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

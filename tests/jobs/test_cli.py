@@ -244,6 +244,51 @@ def test_run_bills_then_export_bills(monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out) == []
 
 
+def test_export_bills_as_the_bill_report_workbook(monkeypatch, capsys, tmp_path):
+    import io
+
+    import openpyxl
+
+    from core.bills import REGISTRY
+
+    _bill_warehouse(monkeypatch)
+    assert main(["run", "bills", "--date", "2026-03-10", "-q"]) == 3
+    capsys.readouterr()
+    out = tmp_path / "report.xlsx"
+    assert main(["export", "bills", "--format", "xlsx", "--output", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+    assert book.sheetnames == ["Summary", *REGISTRY]  # a sheet named after each check
+    rows = list(book["zero_usage"].iter_rows(values_only=True))
+    assert len(rows) == 2 and dict(zip(rows[0], rows[1], strict=True))["bill_id"] == "B1"
+    facts = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0] and r[1]}
+    assert facts["Latest bill run"].startswith("run date 2026-03-10 (partial")
+    assert "every account" in facts["For"] and facts["Findings"] == "1"
+    day = tmp_path / "day.xlsx"  # --date: findings whose billing period covers the day
+    assert (
+        main(["export", "bills", "--format", "xlsx", "--output", str(day), "--date", "2026-02-15"])
+        == 0
+    )
+    assert openpyxl.load_workbook(day)["zero_usage"].max_row == 1
+
+
+def test_export_xlsx_needs_an_output_file_and_bills(monkeypatch, capsys, tmp_path):
+    _bill_warehouse(monkeypatch)
+    assert main(["export", "bills", "--format", "xlsx"]) == 2
+    assert "--format xlsx writes a workbook: add --output FILE" in capsys.readouterr().err
+    out = tmp_path / "issues.xlsx"
+    assert main(["export", "issues", "--format", "xlsx", "--output", str(out)]) == 2
+    assert "use it with export bills, not 'issues'" in capsys.readouterr().err
+    assert not out.exists()
+    missing = tmp_path / "no such folder" / "b.xlsx"
+    assert main(["export", "bills", "--format", "xlsx", "--output", str(missing)]) == 2
+    assert f"Cannot write {missing}" in capsys.readouterr().err
+    csv = tmp_path / "bills.csv"  # --output works for the text formats too
+    assert main(["export", "bills", "--format", "csv", "--output", str(csv)]) == 0
+    assert main(["export", "bills", "--format", "csv"]) == 0
+    assert csv.read_bytes().decode() == capsys.readouterr().out.split("\n", 1)[1]
+
+
 def test_run_bills_defaults_to_today_and_rejects_dq_options(monkeypatch, capsys):
     from datetime import UTC, datetime
 

@@ -261,3 +261,65 @@ def test_a_page_emptied_by_someone_elses_changes_falls_back_to_the_last_page(wh,
     at.run()
     assert not at.exception and at.number_input(key="bills_page").value == 2
     assert list(_rows(at).index) == ["f-beta", "f-zero"] and "page 2 of 2" in at.caption[1].value
+
+
+def _downloads(monkeypatch) -> dict:
+    """Download buttons' deferred builders by file suffix, captured as the page draws them."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    built, real = {}, MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        built[file_name.rsplit(".", 1)[-1]] = (data_callable, mimetype, file_name)
+        return real(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return built
+
+
+def test_the_bill_report_download_is_a_workbook_of_the_clicking_users_findings(wh, monkeypatch):
+    import io
+
+    import openpyxl
+
+    from core.bills import REGISTRY
+    from core.ui import gate
+
+    monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/bills/{bill_id}")
+    built = _downloads(monkeypatch)
+    # Drawn for an admin who lost account B before clicking: the file is built for the click.
+    at = _page(wh, monkeypatch, ADMIN, **{gate.RESOLVE_KEY: lambda: STAFF_A}).run()
+    assert not at.exception and "f-beta" in _rows(at).index
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the bill report (.xlsx, 6 findings)" in labels
+    build, mime, name = built["xlsx"]
+    assert mime.endswith("spreadsheetml.sheet") and name.startswith("bill_report_")
+    book = openpyxl.load_workbook(io.BytesIO(build()))  # what a click downloads
+    assert book.sheetnames == ["Summary", *REGISTRY]
+    listed = {r[0] for c in REGISTRY for r in book[c].iter_rows(min_row=2, values_only=True)}
+    assert listed == {"f-out", "f-gap", "f-zero", "f-gone", "f-neg"}  # the page's filters, A only
+    bill = book["usage_outlier"]["I2"]
+    assert bill.value == ODD_ID and bill.hyperlink.target.startswith("https://platform.example/")
+    text = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+    secrets = [s for s in B_SECRETS if s != "unit_rate_outlier"]  # a tab of every workbook
+    assert [s for s in secrets if s in text] == [] and "Sam (sam)" in text
+
+
+def test_the_bill_report_download_is_masked_in_screen_share_mode(wh, monkeypatch):
+    import io
+
+    import openpyxl
+
+    from core.ui import gate
+
+    monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/bills/{bill_id}")
+    built = _downloads(monkeypatch)
+    state = {gate.RESOLVE_KEY: lambda: STAFF_A, "dq_mask": True, "dq_mask_salt": "salt"}
+    at = _page(wh, monkeypatch, STAFF_A, **state).run()
+    assert not at.exception
+    book = openpyxl.load_workbook(io.BytesIO(built["xlsx"][0]()))
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
+    text = " ".join(str(c.value) for c in cells)
+    real = ("Alpha", "acc-a", "bl-m1", "INV", "platform.example", "Beta")
+    assert [v for v in real if v in text] == [] and "Account " in text and "Bill " in text
+    assert not [c for c in cells if c.hyperlink and c.hyperlink.target]

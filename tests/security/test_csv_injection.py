@@ -3,7 +3,8 @@
 A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
 ``'`` (OWASP CSV injection); numbers stay numbers. One test per writer: the Issues, Utility
 bills and Offline devices downloads, ``jobs export ... --format csv`` (all five), and the
-import ``--errors`` file through the real CLI.
+import ``--errors`` file through the real CLI. The bill report workbook (.xlsx) writes such
+text as a string cell with Excel's quote prefix, never as a formula.
 """
 
 import csv
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -20,6 +22,7 @@ from core.auth import User
 from core.db import open_warehouse
 from core.views import issues, offline
 from core.views.bills import issues as bill_issues
+from core.views.bills import report as bill_report
 from jobs.cli import main
 from tests.security.hostile import FORMULA, NOTES
 
@@ -112,6 +115,40 @@ def test_offline_download(db):
     rows = _assert_safe(offline.csv_bytes(found.now, found.dormant).decode())
     assert {r["owner"] for r in rows} == {'\'=HYPERLINK("https://evil.example")'}
     assert {r["next_step"] for r in rows} == {"'@call"}
+
+
+def _assert_xlsx_safe(data: bytes) -> list:
+    """No formula cell; every text cell that starts like a formula is a quoted string."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    risky = [c for c in cells if isinstance(c.value, str) and FORMULA.match(c.value)]
+    assert risky and all(c.data_type == "s" and c.quotePrefix for c in risky)
+    return risky
+
+
+def test_bill_report_workbook(db, monkeypatch):
+    monkeypatch.setenv("DQ_BILL_URL_TEMPLATE", "https://platform.example/b/{bill_id}")
+    data = bill_report.workbook(db, ADMIN)
+    risky = {c.value for c in _assert_xlsx_safe(data)}
+    # "\rCR" is stored as "_x000D_CR" (XML's escape; Excel reads the CR back, openpyxl does not)
+    assert {n for n in NOTES if not n.startswith("\r")} <= risky
+    assert any(v.startswith("=HYPERLINK(") for v in risky)  # the building names
+    links = [
+        c
+        for ws in openpyxl.load_workbook(io.BytesIO(data))
+        for row in ws.iter_rows()
+        for c in row
+        if c.hyperlink and c.hyperlink.target
+    ]
+    assert links and all(c.value.startswith("-") for c in links)  # bill ids: text, quoted
+    assert all(c.hyperlink.target.startswith("https://platform.example/b/-") for c in links)
+
+
+def test_cli_export_bills_xlsx(db, tmp_path):
+    out = tmp_path / "bills.xlsx"
+    assert main(["export", "bills", "--format", "xlsx", "--output", str(out)]) == 0
+    _assert_xlsx_safe(out.read_bytes())
 
 
 @pytest.mark.parametrize("what", ["issues", "bills", "overshoot", "projects"])

@@ -6,8 +6,10 @@ warning messages, the Admin page's reasons and the Overview's failed-run text ar
 URL keeps no ``?meter=``. Pseudonyms do not collide in a 100,000-meter fleet.
 """
 
+import io
 from datetime import datetime
 
+import openpyxl
 import pytest
 
 from core import masking, runs
@@ -15,6 +17,7 @@ from core.auth import User
 from core.db import open_warehouse
 from core.views import issues, offline
 from core.views.bills import issues as bill_issues
+from core.views.bills import report
 from tests.pages.pagetest import app, plain, sent
 
 STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))
@@ -159,6 +162,11 @@ def test_downloads_are_masked(hostile_url):
         text = data.decode()
         assert len(text.splitlines()) > 1
         assert sorted(n for n in names(db) if n in text) == []
+    book = openpyxl.load_workbook(io.BytesIO(report.workbook(db, STAFF, None, mask, SALT)))
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
+    text = " ".join(f"{c.value} {c.hyperlink.target if c.hyperlink else ''}" for c in cells)
+    assert sum(ws.max_row - 1 for ws in book.worksheets[1:]) > 1
+    assert sorted(n for n in names(db) if n in text) == []
 
 
 def test_pseudonyms_do_not_collide_in_a_100000_meter_fleet():

@@ -36,6 +36,7 @@ __all__ = [
     "Filters",
     "NotFoundError",
     "bill_history",
+    "count_by_check",
     "export_csv",
     "filter_options",
     "list_bill_issues",
@@ -165,6 +166,19 @@ def list_bill_issues(
         df, total = page_of(tx, _where(user, filters), _SELECT, joined, page, page_size,
                             scope_params)  # fmt: skip
     return _finish(df), total
+
+
+def count_by_check(db: Database, user: User, filters: Filters) -> pd.DataFrame:
+    """How many of the user's findings match ``filters``: ``detector, severity, status, n``.
+
+    Counted in the warehouse over every match (no row cap), with the list's scoped WHERE.
+    """
+    where, params = _where(user, filters)
+    return db.fetch_df(
+        "SELECT i.detector, i.severity, i.status, count(*) AS n FROM dq_issues i "
+        f"WHERE {where} GROUP BY i.detector, i.severity, i.status",
+        params,
+    )
 
 
 def _details(text: object) -> dict[str, Any]:

@@ -73,6 +73,23 @@ def bill_url(bill_id: object) -> str | None:
     return template.replace("{bill_id}", quote(str(bill_id), safe=""))
 
 
+def bill_links(
+    bill_ids: Iterable[object], masked: bool
+) -> tuple[list[str | None] | None, str | None]:
+    """Each bill's page in the platform (:func:`bill_url`), or None, and why not.
+
+    None without ``DQ_BILL_URL_TEMPLATE`` and in screen-share mode (``masked``: the platform's
+    page shows the real names); None with a message naming the problem when the template is
+    not usable.
+    """
+    if masked or not config.get("DQ_BILL_URL_TEMPLATE").strip():
+        return None, None
+    try:
+        return [bill_url(b) for b in bill_ids], None
+    except ConfigError as exc:
+        return None, f"No links to the platform: {exc}"
+
+
 def _id_kind(key: str) -> str | None:
     """Which of Bill, Meter, Building or Account a details key names ids of (None: none)."""
     return next(
