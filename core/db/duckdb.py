@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from core.db import duckdb_file
+from core.db import arrow, duckdb_file
 from core.db.base import Database, Params, Transaction
 
 
@@ -33,6 +34,31 @@ class DuckDBTransaction(Transaction):
     def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
         """Run one query into tuples."""
         return self.con.execute(sql, list(params)).fetchall()
+
+    def fetch_arrow(
+        self, sql: str, params: Params = (), batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the result as DuckDB's own Arrow batches."""
+        rows = arrow.batch_rows(batch_rows)
+        reader = self.con.sql(sql, params=list(params)).to_arrow_reader(rows)
+        yield from arrow.rebatch(reader, rows)
+
+    def insert_arrow(self, table: str, batches: Iterable[pa.RecordBatch]) -> int:
+        """Insert every batch (columns named like the table's), one at a time; return the count."""
+        n = 0
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            cols = ", ".join(f'"{c}"' for c in batch.schema.names)
+            self.con.register("_dq_insert_arrow", batch)
+            try:
+                self.con.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _dq_insert_arrow"
+                )
+            finally:
+                self.con.unregister("_dq_insert_arrow")
+            n += batch.num_rows
+        return n
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Bulk insert through DuckDB's zero-copy DataFrame scan."""

@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from core import config, redaction
-from core.db.base import Database, Params, Transaction
+from core.db import arrow
+from core.db.base import Database, Params, Transaction, python_rows
 from core.errors import WarehouseError
 
 # Quoted strings and identifiers pass through untouched; everything else is scanned.
@@ -37,19 +39,6 @@ def to_pyformat(sql: str) -> str:
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***``, for messages and logs."""
     return redaction.redact(url, [url])
-
-
-def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``df`` as tuples of plain Python values, missing values as None."""
-    columns = []
-    for name in df.columns:
-        col = df[name]
-        values = col.tolist()  # numpy scalars -> Python scalars, datetime64 -> Timestamp
-        missing = col.isna().to_numpy()
-        if missing.any():
-            values = [None if m else v for v, m in zip(values, missing, strict=True)]
-        columns.append(values)
-    return zip(*columns, strict=True)
 
 
 class PostgresTransaction(Transaction):
@@ -92,6 +81,39 @@ class PostgresTransaction(Transaction):
             cur.execute(to_pyformat(sql), list(params))
             return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
 
+    COPY_OUT = True  # COPY (query) TO STDOUT: the fast way out; else a cursor paged by FETCH
+
+    def fetch_arrow(
+        self, sql: str, params: Params = (), batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the result as Arrow batches of at most ``batch_rows`` rows.
+
+        ``COPY (query) TO STDOUT`` as CSV parsed by pyarrow, or (no COPY out) a ``DECLARE``d
+        cursor fetched ``batch_rows`` at a time.
+        The column types come from a ``LIMIT 0`` run of the query. Call inside a transaction
+        (every :class:`PostgresTransaction` is one); consume the batches before the next query.
+        """
+        rows = arrow.batch_rows(batch_rows)
+        query, args = to_pyformat(sql), list(params)
+        with self._cursor() as cur:
+            cur.execute(f"SELECT * FROM ({query}) AS dq_q LIMIT 0", args)
+            schema = arrow.pg_schema(cur.description)
+            if self.COPY_OUT:
+                with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", args) as copy:
+                    yield from arrow.csv_batches(copy.read, schema, rows)
+                return
+            cur.execute(f"DECLARE dq_arrow NO SCROLL CURSOR FOR {query}", args)
+            try:
+                while chunk := self._fetch(cur, rows):
+                    yield arrow.rows_batch(chunk, schema)
+            finally:
+                cur.execute("CLOSE dq_arrow")
+
+    @staticmethod
+    def _fetch(cur: Any, rows: int) -> list:
+        cur.execute(f"FETCH FORWARD {int(rows)} FROM dq_arrow")
+        return cur.fetchall()
+
     LOCK_SQL = "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"  # readers go on, writers wait
 
     def lock(self, table: str) -> None:
@@ -104,7 +126,7 @@ class PostgresTransaction(Transaction):
             return 0
         cols = ", ".join(f'"{c}"' for c in df.columns)
         with self._cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for row in _python_rows(df):
+            for row in python_rows(df):
                 copy.write_row(row)
         return len(df)
 
