@@ -9,7 +9,7 @@ types come from the driver's type codes (PostgreSQL OIDs, which Redshift's drive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -30,7 +30,6 @@ _PG_TYPES: dict[int, pa.DataType] = {
     1114: pa.timestamp("us"),
     1184: pa.timestamp("us", tz="UTC"),  # sessions run in UTC
 }
-_CSV_BYTES_PER_ROW = 64  # sizes a CSV block so that one holds about a batch of narrow rows
 
 
 def batch_rows(rows: int | None = None) -> int:
@@ -50,65 +49,17 @@ def rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
             yield batch.slice(start, rows)
 
 
-class _CopyStream:
-    """A read-only file over the data blocks of a COPY TO STDOUT (what pyarrow's reader wants)."""
+def csv_batches(blocks: Iterable[bytes], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Record batches of PostgreSQL ``COPY ... TO STDOUT (FORMAT csv)``, typed by ``schema``.
 
-    closed = False
-
-    def __init__(self, read: Callable[[], Any]) -> None:
-        self._read = read
-        self._rest = b""
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def empty(self) -> bool:
-        """Whether the COPY sent no row at all (pyarrow refuses an empty file)."""
-        if not self._rest and not self._done:
-            self._rest = bytes(self._read() or b"")
-            self._done = not self._rest
-        return not self._rest
-
-    def read(self, size: int = -1) -> bytes:
-        parts, have = [self._rest], len(self._rest)
-        while (size < 0 or have < size) and not self._done:
-            data = self._read()  # one row of the COPY per call; b"" at the end
-            if not data:
-                self._done = True
-                break
-            parts.append(data)
-            have += len(data)
-        buf = b"".join(parts)
-        if 0 <= size < len(buf):
-            self._rest, buf = buf[size:], buf[:size]
-        else:
-            self._rest = b""
-        return buf
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def csv_batches(read: Callable[[], Any], schema: pa.Schema, rows: int) -> Iterator[pa.RecordBatch]:
-    """Record batches of a PostgreSQL ``COPY ... TO STDOUT (FORMAT csv)``, typed by ``schema``.
-
-    ``read`` is the COPY's per-call reader. PostgreSQL writes NULL as an empty unquoted
-    field and an empty string as ``""``, booleans as ``t``/``f``, ``NaN``/``Infinity`` as
-    such. Only ``rows`` x a few dozen bytes of CSV and one batch are held at a time.
+    ``blocks`` holds whole CSV rows (quoted newlines included), a bounded number per block;
+    each block is parsed by pyarrow in this thread. PostgreSQL writes NULL as an empty unquoted
+    field and an empty string as ``""``, booleans as ``t``/``f``, ``NaN``/``Infinity`` as such.
     """
-    stream = _CopyStream(read)
-    if not len(schema) or stream.empty():
-        return
-    reader = pa_csv.open_csv(
-        stream,
-        read_options=pa_csv.ReadOptions(
-            column_names=schema.names,
-            use_threads=False,
-            block_size=max(1 << 16, rows * _CSV_BYTES_PER_ROW),
-        ),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
+    options = {
+        "read_options": pa_csv.ReadOptions(column_names=schema.names, use_threads=False),
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=True),
+        "convert_options": pa_csv.ConvertOptions(
             column_types={f.name: f.type for f in schema},
             null_values=[""],
             strings_can_be_null=True,
@@ -116,9 +67,10 @@ def csv_batches(read: Callable[[], Any], schema: pa.Schema, rows: int) -> Iterat
             true_values=["t"],
             false_values=["f"],
         ),
-    )
-    for batch in rebatch(reader, rows):
-        yield batch.cast(schema) if batch.schema != schema else batch
+    }
+    for data in blocks:
+        for batch in pa_csv.read_csv(pa.BufferReader(data), **options).to_batches():
+            yield batch.cast(schema) if batch.schema != schema else batch
 
 
 def rows_batch(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.RecordBatch:

@@ -21,7 +21,6 @@ jobs refresh it after each run.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 import time
@@ -34,9 +33,10 @@ from typing import Any
 import pandas as pd
 
 from core import config
+from core.db import arrow
 from core.db import cache_sync as sync
 from core.db.base import Database, Params, Transaction
-from core.db.duckdb import DuckDBDatabase
+from core.db.duckdb import DuckDBDatabase, DuckDBTransaction
 from core.errors import DQHubError, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 META = sync.META
 NOT_COPIED = ("auth_sessions", "auth_failures")  # read live on the warehouse (core.auth.login.live)
 REFUSAL_COOLDOWN_S = 5.0  # a burst of refused saves (a bulk save) brings a table up once
-_refreshing = threading.Lock()
+COMMIT_BATCHES = 10  # a copy being built commits every 10 x DQ_CACHE_BATCH_ROWS rows
+REFUSAL_WAIT_S = 15.0  # a refused save waits this long at most for a running refresh
 
 
 class StaleCacheError(DQHubError):
@@ -58,23 +59,6 @@ def is_remote(url: str) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-@contextmanager
-def _refresh_lock(path: Path) -> Iterator[None]:
-    """One refresh of the cache file at ``path`` at a time, in this process and across processes.
-
-    An app and the worker on one host may share ``DQ_CACHE_PATH`` (the worker refreshes it after
-    each job). Without this, a second refresh deleted the first's half-written copy: the first
-    then hung on its vanished file. The OS releases the lock if its holder dies.
-    """
-    with _refreshing, open(path.with_name(path.name + ".refresh.lock"), "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("cache %s: waiting for another process to finish refreshing it", path)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield  # closing the file releases the lock
 
 
 def refresh(remote: Database, path: str | Path | None = None, *, full: bool = False) -> datetime:
@@ -94,7 +78,7 @@ def update(remote: Database, path: str | Path | None = None, *, full: bool = Fal
     path = Path(path or config.get("DQ_CACHE_PATH"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".new")
-    with _refresh_lock(path):
+    with sync.refresh_lock(path):
         clock = time.perf_counter()
         report = sync.Report(started=_now())
         since = report.started - timedelta(days=config.get("DQ_CACHE_READINGS_DAYS"))
@@ -120,6 +104,17 @@ def update(remote: Database, path: str | Path | None = None, *, full: bool = Fal
         "cache %s refreshed from the warehouse (%s, %.1f s)", path, report.mode, report.seconds
     )
     return report
+
+
+@contextmanager
+def _building(local: DuckDBDatabase) -> Iterator[DuckDBTransaction]:
+    """A transaction on a copy no reader sees yet, committed every ``COMMIT_BATCHES`` batches.
+
+    DuckDB would otherwise hold a whole table's new rows in memory until the end.
+    """
+    with local.transaction() as ltx:
+        ltx.commit_rows = COMMIT_BATCHES * arrow.batch_rows()
+        yield ltx
 
 
 def _build(
@@ -150,7 +145,7 @@ def _build(
             schema = sync.schema(rtx)
             if prev is not None and schema != prev.schema:
                 raise sync.NeedFullError(f"the warehouse schema changed to {schema}")
-            with local.transaction() as ltx:
+            with _building(local) as ltx:
                 if prev is not None and sync.has_changes(rtx):
                     sync.readings_delta(ltx, rtx, prev, since, report)
                 else:
@@ -158,25 +153,28 @@ def _build(
             for table in _tables(local):
                 if table == "readings":
                     continue
-                with local.transaction() as ltx:
+                with _building(local) as ltx:
                     if prev is not None and table in sync.DELTAS:
                         sync.apply_delta(ltx, rtx, table, sync.DELTAS[table], prev, report)
                     else:
                         sync.copy_whole(ltx, rtx, table, report)
-            with local.transaction() as ltx:
+            with _building(local) as ltx:
                 sync.write_state(ltx, report, since, schema, prev)
     finally:
         local.close()  # the process's handle of the new file must not outlive its name
 
 
-def refresh_tables(remote: Database, path: Path, tables: set[str], *, whole: bool) -> None:
+def refresh_tables(
+    remote: Database, path: Path, tables: set[str], *, whole: bool, wait: float | None = None
+) -> None:
     """Bring ``tables`` of the live cache file up to date in place, in one DuckDB transaction.
 
     ``whole`` copies each table whole; otherwise the tables of ``sync.DELTAS`` (and
     ``readings``) get what changed since the last refresh and the others are copied whole.
-    Readers see the whole change or none of it. Waits for a running refresh of the file.
+    Readers see the whole change or none of it. Waits for a running refresh of the file (at most
+    ``wait`` seconds, then :class:`core.db.cache_sync.RefreshBusyError`).
     """
-    with _refresh_lock(path):
+    with sync.refresh_lock(path, wait):
         prev = state(path)
         report = sync.Report(started=_now(), mode="in place")
         with remote.transaction() as rtx, DuckDBDatabase(f"duckdb:///{path}").transaction() as ltx:
@@ -381,7 +379,9 @@ class CachedWarehouse(Database):
             return
         self._refused.update(dict.fromkeys(((t, whole) for t in tables), now))
         try:
-            refresh_tables(self.remote, self.path, tables, whole=whole)
+            refresh_tables(self.remote, self.path, tables, whole=whole, wait=REFUSAL_WAIT_S)
+        except sync.RefreshBusyError:  # that refresh brings the change, or the next refusal does
+            log.info("cache %s: a long refresh is running; not waiting after a refusal", self.path)
         except Exception:  # noqa: BLE001 - the refusal is the news; the copy catches up later
             log.warning("bringing %s up to date after a refusal failed", tables, exc_info=True)
 
@@ -395,7 +395,7 @@ class CachedWarehouse(Database):
         max_age = timedelta(seconds=config.get("DQ_CACHE_REFRESH_SECONDS"))
         if at is not None and _now() - at < max_age:
             return False
-        if _refreshing.locked():
+        if sync.is_refreshing():
             return False
         threading.Thread(target=self._refresh_quietly, daemon=True).start()
         return True

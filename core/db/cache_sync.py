@@ -18,18 +18,25 @@ Changes are found by time stamps written on other hosts, by transactions that ma
 they stamped, so each refresh looks back :data:`OVERLAP` (``reading_changes``:
 :data:`CHANGES_OVERLAP`) before the previous one began; applying a change twice is harmless.
 
-Also here: how a cached read and the warehouse's answer to it are compared (:func:`same_rows`)
+Also here: the lock that lets one refresh of a cache file run at a time (:func:`refresh_lock`),
+how a cached read and the warehouse's answer to it are compared (:func:`same_rows`)
 and which tables a query read (:func:`tables_in`), for the cache's stale-edit check.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import math
 import numbers
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +44,7 @@ import pandas as pd
 
 from core.db.base import Database, Transaction, python_rows
 from core.db.duckdb import DuckDBTransaction
+from core.errors import DQHubError
 
 log = logging.getLogger("core.db.cache")
 
@@ -46,6 +54,7 @@ CHANGES_OVERLAP = timedelta(days=1)
 MANY_METERS = 500  # a changed day with more meters than this is copied whole
 _IN_LIST = 1000  # meter ids per IN (...) list
 _RECENT_RUNS = "SELECT run_id FROM dq_runs WHERE finished_at IS NULL OR finished_at >= ?"
+_refreshing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,60 @@ class Report:
 
 class NeedFullError(Exception):
     """An incremental refresh found it cannot go on (the reason is the message)."""
+
+
+# ---- one refresh of a cache file at a time ---------------------------------------------------
+
+
+class RefreshBusyError(DQHubError):
+    """Another refresh of the cache file held it longer than the caller would wait."""
+
+
+@contextmanager
+def refresh_lock(path: Path, wait: float | None = None) -> Iterator[None]:
+    """One refresh of the cache file at ``path`` at a time, in this process and across processes.
+
+    An app and the worker on one host may share ``DQ_CACHE_PATH`` (the worker refreshes it after
+    each job). Without this, a second refresh deleted the first's half-written copy: the first
+    then hung on its vanished file. The OS releases the lock if its holder dies. ``wait``: give
+    up after that many seconds (:class:`RefreshBusyError`) instead of waiting for good.
+    """
+    deadline = None if wait is None else time.monotonic() + wait
+    if not _refreshing.acquire(timeout=-1 if wait is None else wait):
+        raise RefreshBusyError(f"cache {path}: a refresh is running")
+    try:
+        with open(path.with_name(path.name + ".refresh.lock"), "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("cache %s: waiting for another process to finish refreshing it", path)
+                _flock(lock, deadline, path)
+            yield  # closing the file releases the lock
+    finally:
+        _refreshing.release()
+
+
+def _flock(lock: Any, deadline: float | None, path: Path) -> None:
+    """Take the file lock, waiting until ``deadline`` (None: for good)."""
+    if deadline is None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise RefreshBusyError(f"cache {path}: a refresh is running") from None
+            time.sleep(0.05)
+
+
+def is_refreshing() -> bool:
+    """Whether this process is refreshing a cache file now."""
+    return _refreshing.locked()
+
+
+# ---- moving rows ------------------------------------------------------------------------------
 
 
 def snapshot(remote: Database, rtx: Transaction) -> None:

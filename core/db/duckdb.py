@@ -16,12 +16,24 @@ from core.db.base import Database, Params, Transaction
 
 
 class DuckDBTransaction(Transaction):
-    """One DuckDB connection inside BEGIN ... COMMIT."""
+    """One DuckDB connection inside BEGIN ... COMMIT.
+
+    Attributes
+    ----------
+    commit_rows : int or None
+        Set on a file nobody else reads yet (a cache copy being built): ``insert_arrow`` then
+        commits and begins anew after that many rows. DuckDB holds a transaction's inserted
+        rows in memory until it ends (about 50 MB per million readings), so one transaction
+        around a large copy would hold all of it.
+    """
+
+    commit_rows: int | None = None
 
     DIALECT = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self._uncommitted = 0
 
     def execute(self, sql: str, params: Params = ()) -> None:
         """Run one statement."""
@@ -58,6 +70,11 @@ class DuckDBTransaction(Transaction):
             finally:
                 self.con.unregister("_dq_insert_arrow")
             n += batch.num_rows
+            self._uncommitted += batch.num_rows
+            if self.commit_rows and self._uncommitted >= self.commit_rows:
+                self.con.execute("COMMIT")
+                self.con.execute("BEGIN TRANSACTION")
+                self._uncommitted = 0
         return n
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:

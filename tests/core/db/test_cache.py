@@ -241,3 +241,30 @@ def test_app_database_reads_a_remote_warehouse_through_its_own_cache(remote, pg_
     embedded = app_database(f"duckdb:///{tmp_path}/wh.duckdb", tmp_path / "unused.duckdb")
     assert not isinstance(embedded, CachedWarehouse)
     assert not (tmp_path / "unused.duckdb").exists()
+
+
+def test_a_refusal_does_not_wait_long_for_a_running_refresh(cached, remote, monkeypatch):
+    import threading
+
+    from core.db import cache, cache_sync
+
+    monkeypatch.setattr(cache, "REFUSAL_WAIT_S", 0.2)
+    bob = User("bob", "Bob", "staff", None)
+    triage.set_status(remote, bob, "i1", "acknowledged")
+    held, release = threading.Event(), threading.Event()
+
+    def long_refresh():  # another process's refresh holding the file
+        with cache_sync.refresh_lock(cached.path):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=long_refresh)
+    thread.start()
+    try:
+        held.wait(10)
+        with pytest.raises(triage.TriageError, match="after you loaded it"):
+            triage.set_status(cached, ALICE, "i1", "resolved", expected_status_at=LOADED_AT)
+        assert _status(cached) == "open"  # not brought up: that refresh will, or the next refusal
+    finally:
+        release.set()
+        thread.join()
