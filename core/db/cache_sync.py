@@ -80,8 +80,9 @@ DELTAS: dict[str, Delta] = {
     "dq_meter_days": Delta(f"run_id IN ({_RECENT_RUNS})", ("meter_id", "day", "source")),
     "overshoot_days": Delta(f"run_id IN ({_RECENT_RUNS})", ("building_id", "day")),
     "meter_clock_days": Delta("imported_at >= ?", ("meter_id", "source", "day")),
-    "reading_changes": Delta(
-        f"changed_at >= ? OR rescored_run IN ({_RECENT_RUNS})", ("meter_id", "day", "origin")
+    "reading_changes": Delta(  # appended: one row per meter-day and write
+        f"changed_at >= ? OR rescored_run IN ({_RECENT_RUNS})",
+        ("meter_id", "day", "origin", "changed_at"),
     ),
     "sync_objects": Delta("synced_at >= ?", ("object_key",)),
 }
@@ -293,24 +294,36 @@ def readings_delta(
         ltx.execute("DROP TABLE dq_stage_changes")
     cols = columns(ltx, "readings")
     copied = 0
-    for day, meters in days:
-        start = max(datetime.combine(day, datetime.min.time()), since)
-        end = datetime.combine(day, datetime.min.time()) + timedelta(days=1)
-        groups = [[]] if len(meters) > MANY_METERS else _chunks(meters, _IN_LIST)
-        for group in groups:
-            where = "ts >= ? AND ts < ?"
-            if group:
-                where += f" AND meter_id IN ({', '.join('?' * len(group))})"
-            params = (start, end, *group)
-            ltx.execute(f"DELETE FROM readings WHERE {where}", params)
-            sql = f"SELECT {cols} FROM readings WHERE {where}"
-            copied += ltx.insert_arrow("readings", rtx.fetch_arrow(sql, params))
+    for start, end, group in _pieces(days, since):
+        where = "ts >= ? AND ts < ?"
+        if group:
+            where += f" AND meter_id IN ({', '.join('?' * len(group))})"
+        params = (start, end, *group)
+        ltx.execute(f"DELETE FROM readings WHERE {where}", params)
+        sql = f"SELECT {cols} FROM readings WHERE {where}"
+        copied += ltx.insert_arrow("readings", rtx.fetch_arrow(sql, params))
     ltx.execute("DELETE FROM readings WHERE ts < ?", (since,))
     report.rows["readings"] = copied
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _pieces(days: list[tuple[date, list[str]]], since: datetime) -> list[tuple]:
+    """``(start, end, meter ids)`` to copy again, from ``(day, meter ids)`` in day order.
+
+    A day with more than :data:`MANY_METERS` changed meters is copied whole (no id list), and
+    consecutive whole days as one time range: one warehouse query, not one per day.
+    """
+    out: list[tuple] = []
+    for day, meters in days:
+        start = datetime.combine(day, datetime.min.time())
+        end = start + timedelta(days=1)
+        if len(meters) <= MANY_METERS:
+            out += [(max(start, since), end, meters[i : i + _IN_LIST])
+                    for i in range(0, len(meters), _IN_LIST)]  # fmt: skip
+        elif out and not out[-1][2] and out[-1][1] == start:
+            out[-1] = (out[-1][0], end, [])
+        else:
+            out.append((max(start, since), end, []))
+    return out
 
 
 # ---- what a cached read is compared by, and what it read --------------------------------------

@@ -224,3 +224,32 @@ def test_memory_is_bounded_by_the_batch_setting(remote, path, monkeypatch):
     monkeypatch.setattr(DuckDBTransaction, "insert_arrow", spy)
     report = update(remote, path)
     assert report.rows["readings"] == 24 and max(largest) == 5
+
+
+def test_a_meter_day_changed_again_is_copied_again_and_its_log_is_not_recopied(
+    remote, path, monkeypatch
+):
+    monkeypatch.setattr(cache_sync, "OVERLAP", timedelta(0))  # the first change is long seen
+    _changed(remote, "m2", DAYS[0])
+    update(remote, path)
+    _replace_day(remote, "m1", DAYS[1], 5.0)
+    update(remote, path)
+    _replace_day(remote, "m1", DAYS[1], 6.0)  # the sync appends a second row for the day
+    report = update(remote, path)
+    assert report.rows["readings"] == len(HOURS) and "reading_changes" not in report.whole
+    copy = _copy(path)
+    assert _values(copy, "m1", DAYS[1]) == [(6.0,)] * len(HOURS)
+    assert copy.fetch_value("SELECT count(*) FROM reading_changes") == 3
+
+
+def test_consecutive_whole_days_are_read_as_one_range():
+    from core.db.cache_sync import MANY_METERS, _pieces
+
+    many = [f"m{i}" for i in range(MANY_METERS + 1)]
+    d0, d1, d2, d3 = (day.date() for day in (*DAYS, TODAY))
+    since = DAYS[0] + timedelta(hours=6)
+    assert _pieces([(d0, many), (d1, many), (d2, ["m1"]), (d3, many)], since) == [
+        (since, DAYS[2], []),  # the first two days, from where the window starts
+        (DAYS[2], TODAY, ["m1"]),
+        (TODAY, TODAY + timedelta(days=1), []),
+    ]
