@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|cache|load|all]``: run the benchmarks.
+"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|cache|load|all]``: benchmarks.
 
 Method and results: docs/benchmarks.md.
 """
@@ -14,7 +14,7 @@ from bench.load_env import PG_ADMIN_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, issues, lead, nab, overshoot, sandbox, load, all; every option has help."""
+    """Subcommands dq, issues, lead, nab, overshoot, sandbox, sync, cache, load, all (with help)."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) and "
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=3,
         help="readings window of the baseline comparison: the old refresh holds it all in "
-        "memory, about 0.7 KB a reading (default 3)",
+        "memory, about 0.55 KB a reading (default 3)",
     )
     cache.add_argument(
         "--batch-rows", type=int, help="DQ_CACHE_BATCH_ROWS for the refreshes (default: setting)"
