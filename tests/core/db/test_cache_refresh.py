@@ -253,3 +253,20 @@ def test_consecutive_whole_days_are_read_as_one_range():
         (DAYS[2], TODAY, ["m1"]),
         (TODAY, TODAY + timedelta(days=1), []),
     ]
+
+
+def test_a_reimport_reaches_the_copy_through_the_changes_the_importer_records(pg_url, path):
+    from core.ingest import import_frames
+
+    db = open_warehouse(pg_url)
+    meters = pd.DataFrame(
+        {"meter_id": ["m1", "m2"], "building_id": "b1", "account_id": "acc-a",
+         "kind": "electricity", "unit": "kWh"}
+    )  # fmt: skip
+    days = [_readings(m, day, 1.0) for m in ("m1", "m2") for day in DAYS]
+    import_frames(db, meters=meters, readings=pd.concat(days))
+    assert update(db, path).mode == "full"
+    import_frames(db, readings=_readings("m2", DAYS[2], 7.0))  # a corrected day, re-imported
+    report = update(db, path)
+    assert report.mode == "incremental" and report.rows["readings"] == len(HOURS)
+    assert _values(_copy(path), "m2", DAYS[2]) == [(7.0,)] * len(HOURS)
