@@ -169,8 +169,9 @@ def refresh_tables(
 ) -> None:
     """Bring ``tables`` of the live cache file up to date in place, in one DuckDB transaction.
 
-    ``whole`` copies each table whole; otherwise the tables of ``sync.DELTAS`` (and
-    ``readings``) get what changed since the last refresh and the others are copied whole.
+    ``whole`` copies each table whole; otherwise the tables of ``sync.DELTAS`` get what changed
+    since the last refresh and the others are copied whole. ``readings`` only ever get their
+    changed meter-days here (never whole: the window is the refresh's job).
     Readers see the whole change or none of it. Waits for a running refresh of the file (at most
     ``wait`` seconds, then :class:`core.db.cache_sync.RefreshBusyError`).
     """
