@@ -76,6 +76,7 @@ class Delta:
 DELTAS: dict[str, Delta] = {
     "dq_issues": Delta(f"status_at >= ? OR last_seen_run IN ({_RECENT_RUNS})", ("issue_id",)),
     "issue_events": Delta("changed_at >= ?"),
+    "dq_comments": Delta("created_at >= ?", ("comment_id",)),  # append-only
     "project_events": Delta("changed_at >= ?"),
     "dq_meter_days": Delta(f"run_id IN ({_RECENT_RUNS})", ("meter_id", "day", "source")),
     "overshoot_days": Delta(f"run_id IN ({_RECENT_RUNS})", ("building_id", "day")),

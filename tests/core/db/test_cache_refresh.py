@@ -144,8 +144,14 @@ def test_result_tables_get_their_changed_rows_and_small_ones_are_copied_whole(re
         "dq_enabled, account_active, building_archived, interval_minutes) "
         "VALUES ('m3', 'b', 'acc-a', 'water', 'gal', 'UTC', true, true, false, 15)"
     )
+    remote.execute(
+        "INSERT INTO dq_comments (comment_id, thread_kind, thread_id, account_id, author, "
+        "created_at, body) VALUES ('c1', 'issue', 'i1', 'acc-a', 'bob', ?, 'on site at 9')",
+        (now,),
+    )
     report = update(remote, path)
     assert report.rows["dq_issues"] == 1 and report.rows["issue_events"] == 1
+    assert report.rows["dq_comments"] == 1 and "dq_comments" not in report.whole
     assert "dq_issues" not in report.whole and "meters" in report.whole
     copy = _copy(path)
     assert copy.fetch_all("SELECT issue_id, status, severity FROM dq_issues ORDER BY 1") == [
