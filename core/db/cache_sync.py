@@ -11,8 +11,9 @@ batches of at most ``DQ_CACHE_BATCH_ROWS`` rows (:meth:`Transaction.fetch_arrow`
   in the same time range); then the row counts are compared, and a table whose count differs
   (rows deleted in the warehouse) is copied whole.
 - ``readings``, **by meter-day**: the ``reading_changes`` rows of the warehouse that the copy's
-  own ``reading_changes`` lacks name the meter-days (rows a sync or an import added, replaced
-  or removed) copied again; days before the window are dropped.
+  own ``reading_changes`` lacks name the meter-days (rows a sync or an import added or
+  replaced) copied again; days before the window are dropped. Retention deletes are not
+  recorded: they reach the copy with the next full one.
 
 Changes are found by time stamps written on other hosts, by transactions that may commit after
 they stamped, so each refresh looks back :data:`OVERLAP` (``reading_changes``:
