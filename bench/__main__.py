@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|load|all]``: run the benchmarks.
+"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|cache|load|all]``: benchmarks.
 
 Method and results: docs/benchmarks.md.
 """
@@ -14,13 +14,14 @@ from bench.load_env import PG_ADMIN_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, issues, lead, nab, overshoot, sandbox, load, all; every option has help."""
+    """Subcommands dq, issues, lead, nab, overshoot, sandbox, sync, cache, load, all (with help)."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) and "
         "NAB (nab), "
         "the Issues page at scale (issues), the overshoot job (overshoot), slider moves in the "
-        "model sandbox (sandbox), real browser sessions at once while the DQ job runs (load). "
+        "model sandbox (sandbox), the app cache's refresh from PostgreSQL (cache), real browser "
+        "sessions at once while the DQ job runs (load). "
         "Results are printed and saved under bench/out/.",
     )
     sub = p.add_subparsers(dest="bench", metavar="BENCH")
@@ -78,6 +79,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
     )
     overshoot.add_argument("--regenerate", action="store_true", help="rebuild the cached warehouse")
+    cache = sub.add_parser(
+        "cache",
+        help="app cache refresh from PostgreSQL: full, incremental after a day's sync, "
+        "unchanged; time and peak memory (not part of all)",
+    )
+    cache.add_argument("--meters", type=int, default=10_000, help="meters (default 10000)")
+    cache.add_argument(
+        "--days", type=int, default=35, help="days of 15-minute readings (default 35)"
+    )
+    cache.add_argument(
+        "--baseline-ref",
+        help="also time the refresh of core/db/cache.py at this git ref (the code before the "
+        "incremental refresh) on the same data, e.g. the commit before it",
+    )
+    cache.add_argument(
+        "--baseline-days",
+        type=int,
+        default=3,
+        help="readings window of the baseline comparison: the old refresh holds it all in "
+        "memory, about 0.55 KB a reading (default 3)",
+    )
+    cache.add_argument(
+        "--batch-rows", type=int, help="DQ_CACHE_BATCH_ROWS for the refreshes (default: setting)"
+    )
+    cache.add_argument(
+        "--pg-admin-url",
+        default=PG_ADMIN_URL,
+        help="PostgreSQL server where a throwaway database dqhub_bench_cache_<random> is "
+        f"created and dropped (default {PG_ADMIN_URL})",
+    )
     syncp = sub.add_parser(
         "sync",
         help="the sync job: readings landed per second from InfluxDB and from S3 packets, and "
@@ -211,6 +242,17 @@ def main(argv: list[str] | None = None) -> int:
             sandbox_speed.measure()
         else:
             sandbox_speed.measure(args.moves, regenerate=args.regenerate)
+    if which == "cache":
+        from bench import cache_refresh
+
+        cache_refresh.measure(
+            args.meters,
+            args.days,
+            baseline_ref=args.baseline_ref,
+            baseline_days=args.baseline_days,
+            batch_rows=args.batch_rows,
+            pg_admin_url=args.pg_admin_url,
+        )
     if which == "load":
         from bench import load as load_bench
 

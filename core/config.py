@@ -75,6 +75,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Remote warehouse only: days of readings copied into the cache (the meter explorer's).",
     ),
     Setting(
+        "DQ_CACHE_BATCH_ROWS",
+        100_000,
+        int,
+        "Remote warehouse only: rows a cache refresh holds in memory at a time while it streams "
+        "a table from the warehouse (bounds the refresh's memory).",
+    ),
+    Setting(
+        "DQ_CACHE_FULL_REFRESH_HOURS",
+        24,
+        int,
+        "Remote warehouse only: a refresh copies everything again when the last full copy is "
+        "older than this (others copy only what changed); 0 = every refresh is a full copy.",
+        allow_zero=True,
+    ),
+    Setting(
         "DQ_REDSHIFT_INSERT_BATCH_ROWS",
         1000,
         int,

@@ -1,4 +1,10 @@
-"""The Database interface every warehouse backend implements; dialect gaps are class flags."""
+"""The Database interface every warehouse backend implements; dialect gaps are class flags.
+
+One rule for every engine: a SQL NULL comes back from ``fetch_all``, ``fetch_one`` and
+``fetch_value`` as ``None`` (never pandas' ``NaT``, ``NaN`` or ``NA``), so ``MIN(ts)`` over no
+rows is ``None`` on DuckDB, PostgreSQL, Redshift and the app's cache alike; ``fetch_df`` keeps
+pandas' missing values.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,22 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 Params = Sequence[Any]
+
+
+def python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``df`` as tuples of plain Python values, missing values (NaN, NaT, NA) as None."""
+    columns = []
+    for name in df.columns:
+        col = df[name]
+        values = col.tolist()  # numpy scalars -> Python scalars, datetime64 -> Timestamp
+        missing = col.isna().to_numpy()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing, strict=True)]
+        columns.append(values)
+    return zip(*columns, strict=True)
 
 
 class Transaction(ABC):
@@ -37,8 +57,34 @@ class Transaction(ABC):
         """Insert every row of ``df`` (columns named like the table's) and return the count."""
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
-        """Run one query and return its rows as tuples."""
-        return list(self.fetch_df(sql, params).itertuples(index=False, name=None))
+        """Run one query and return its rows as tuples of Python values (NULL as None)."""
+        df = self.fetch_df(sql, params)
+        return list(python_rows(df)) if len(df.columns) else []
+
+    def fetch_one(self, sql: str, params: Params = ()) -> tuple | None:
+        """The first row of the query, or None when it returns no row."""
+        rows = self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row; None when there is no row or the value is NULL."""
+        row = self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    def fetch_arrow(
+        self, sql: str, params: Params = (), batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Run one query and yield its rows as Arrow record batches.
+
+        Each holds at most ``batch_rows`` rows (default ``DQ_CACHE_BATCH_ROWS``), and about one
+        batch is held at a time.
+        This default reads the whole result through pandas first; engines override it to stream.
+        """
+        from core.db import arrow
+
+        df = self.fetch_df(sql, params)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        yield from arrow.rebatch(table.to_batches(), arrow.batch_rows(batch_rows))
 
     def lock(self, table: str) -> None:  # noqa: B027 - a no-op where writers are serialised
         """Hold off other writers of ``table`` until this transaction ends.
@@ -91,14 +137,22 @@ class Database(ABC):
             return tx.fetch_df(sql, params)
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
-        """Run one query and return tuples."""
+        """Run one query and return tuples of Python values (NULL as None)."""
         with self.transaction() as tx:
             return tx.fetch_all(sql, params)
 
+    def fetch_one(self, sql: str, params: Params = ()) -> tuple | None:
+        """The first row of the query, or None when it returns no row."""
+        with self.transaction() as tx:
+            return tx.fetch_one(sql, params)
+
     def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        """Return the first column of the first row, or None when there is no row."""
-        rows = self.fetch_all(sql, params)
-        return rows[0][0] if rows else None
+        """The first column of the first row; None when there is no row or the value is NULL.
+
+        ``SELECT MIN(ts) FROM readings WHERE ...`` over no rows is None on every engine.
+        """
+        with self.transaction() as tx:
+            return tx.fetch_value(sql, params)
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Insert a DataFrame in its own transaction."""

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from core.db import duckdb_file
+from core.db import arrow, duckdb_file
 from core.db.base import Database, Params, Transaction
 
 
 class DuckDBTransaction(Transaction):
-    """One DuckDB connection inside BEGIN ... COMMIT."""
+    """One DuckDB connection inside BEGIN ... COMMIT.
+
+    Attributes
+    ----------
+    commit_rows : int or None
+        Set on a file nobody else reads yet (a cache copy being built): ``insert_arrow`` then
+        commits and begins anew after that many rows. DuckDB holds a transaction's inserted
+        rows in memory until it ends (about 50 MB per million readings), so one transaction
+        around a large copy would hold all of it.
+    """
+
+    commit_rows: int | None = None
 
     DIALECT = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self._uncommitted = 0
 
     def execute(self, sql: str, params: Params = ()) -> None:
         """Run one statement."""
@@ -33,6 +46,36 @@ class DuckDBTransaction(Transaction):
     def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
         """Run one query into tuples."""
         return self.con.execute(sql, list(params)).fetchall()
+
+    def fetch_arrow(
+        self, sql: str, params: Params = (), batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the result as DuckDB's own Arrow batches."""
+        rows = arrow.batch_rows(batch_rows)
+        reader = self.con.sql(sql, params=list(params)).to_arrow_reader(rows)
+        yield from arrow.rebatch(reader, rows)
+
+    def insert_arrow(self, table: str, batches: Iterable[pa.RecordBatch]) -> int:
+        """Insert every batch (columns named like the table's), one at a time; return the count."""
+        n = 0
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            cols = ", ".join(f'"{c}"' for c in batch.schema.names)
+            self.con.register("_dq_insert_arrow", batch)
+            try:
+                self.con.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _dq_insert_arrow"
+                )
+            finally:
+                self.con.unregister("_dq_insert_arrow")
+            n += batch.num_rows
+            self._uncommitted += batch.num_rows
+            if self.commit_rows and self._uncommitted >= self.commit_rows:
+                self.con.execute("COMMIT")
+                self.con.execute("BEGIN TRANSACTION")
+                self._uncommitted = 0
+        return n
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Bulk insert through DuckDB's zero-copy DataFrame scan."""

@@ -7,14 +7,17 @@ quoted strings and identifiers into psycopg's ``%s`` and doubles every literal `
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from core import config, redaction
-from core.db.base import Database, Params, Transaction
+from core.db import arrow
+from core.db.base import Database, Params, Transaction, python_rows
 from core.errors import WarehouseError
 
 # Quoted strings and identifiers pass through untouched; everything else is scanned.
@@ -39,17 +42,64 @@ def redact(url: str) -> str:
     return redaction.redact(url, [url])
 
 
-def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``df`` as tuples of plain Python values, missing values as None."""
-    columns = []
-    for name in df.columns:
-        col = df[name]
-        values = col.tolist()  # numpy scalars -> Python scalars, datetime64 -> Timestamp
-        missing = col.isna().to_numpy()
-        if missing.any():
-            values = [None if m else v for v, m in zip(values, missing, strict=True)]
-        columns.append(values)
-    return zip(*columns, strict=True)
+def copy_out(con: Any, sql: str, params: list, rows: int) -> Iterator[bytes]:
+    """The data of ``COPY ... TO STDOUT`` on psycopg connection ``con``, ``rows`` rows a block.
+
+    PostgreSQL sends one message per row, and psycopg's ``Copy.read()`` goes through its
+    generator machinery for each (about 0.6 us more a row than this loop, a fifth of the
+    copy's CPU); this reads the messages straight from libpq (``con.pgconn``, psycopg's
+    documented low-level handle) in a tight loop, waiting on the socket with ``select`` (the GIL
+    is free meanwhile). The statement's parameters are
+    merged client-side (COPY takes no bound parameters). The whole COPY must be consumed; on an
+    error the connection is left for its transaction to discard.
+    """
+    import psycopg
+    from psycopg import pq
+
+    pgconn = con.pgconn
+    text = psycopg.ClientCursor(con).mogrify(sql, params)
+    pgconn.send_query(text.encode(con.info.encoding))
+    while pgconn.flush():
+        select.select([], [pgconn.socket], [])
+    res = _result(pgconn)
+    if res is None or res.status != pq.ExecStatus.COPY_OUT:
+        raise psycopg.DatabaseError(_message(pgconn, res))
+    block: list = []
+    while True:
+        n, data = pgconn.get_copy_data(1)  # 1: never block; 0 = nothing buffered yet
+        if n > 0:
+            block.append(data)
+            if len(block) >= rows:
+                yield b"".join(block)
+                block = []
+        elif n == 0:
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        elif n == -1:
+            break
+        else:
+            raise psycopg.DatabaseError(_message(pgconn, None))
+    if block:
+        yield b"".join(block)
+    res = _result(pgconn)
+    while _result(pgconn) is not None:  # drain to the end of the statement
+        pass
+    if res is None or res.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.DatabaseError(_message(pgconn, res))
+
+
+def _result(pgconn: Any) -> Any:
+    """The next result of ``pgconn`` once it has fully arrived (the GIL free while waiting)."""
+    pgconn.consume_input()
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    return pgconn.get_result()
+
+
+def _message(pgconn: Any, res: Any) -> str:
+    raw = (res.error_message if res is not None else b"") or pgconn.error_message
+    return raw.decode(errors="replace").strip() or "COPY TO STDOUT failed"
 
 
 class PostgresTransaction(Transaction):
@@ -92,6 +142,39 @@ class PostgresTransaction(Transaction):
             cur.execute(to_pyformat(sql), list(params))
             return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
 
+    COPY_OUT = True  # COPY (query) TO STDOUT: the fast way out; else a cursor paged by FETCH
+
+    def fetch_arrow(
+        self, sql: str, params: Params = (), batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the result as Arrow batches of at most ``batch_rows`` rows.
+
+        ``COPY (query) TO STDOUT`` as CSV parsed by pyarrow (:func:`copy_out`), or (no COPY
+        out) a ``DECLARE``d cursor fetched ``batch_rows`` at a time. The column types come from
+        a ``LIMIT 0`` run of the query. Call inside a transaction (every
+        :class:`PostgresTransaction` is one); consume the batches before the next query.
+        """
+        rows = arrow.batch_rows(batch_rows)
+        query, args = to_pyformat(sql), list(params)
+        with self._cursor() as cur:
+            cur.execute(f"SELECT * FROM ({query}) AS dq_q LIMIT 0", args)
+            schema = arrow.pg_schema(cur.description)
+            if self.COPY_OUT:
+                copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
+                yield from arrow.csv_batches(copy_out(self.con, copy, args, rows), schema)
+                return
+            cur.execute(f"DECLARE dq_arrow NO SCROLL CURSOR FOR {query}", args)
+            try:
+                while chunk := self._fetch(cur, rows):
+                    yield arrow.rows_batch(chunk, schema)
+            finally:
+                cur.execute("CLOSE dq_arrow")
+
+    @staticmethod
+    def _fetch(cur: Any, rows: int) -> list:
+        cur.execute(f"FETCH FORWARD {int(rows)} FROM dq_arrow")
+        return cur.fetchall()
+
     LOCK_SQL = "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"  # readers go on, writers wait
 
     def lock(self, table: str) -> None:
@@ -104,7 +187,7 @@ class PostgresTransaction(Transaction):
             return 0
         cols = ", ".join(f'"{c}"' for c in df.columns)
         with self._cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for row in _python_rows(df):
+            for row in python_rows(df):
                 copy.write_row(row)
         return len(df)
 

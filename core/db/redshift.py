@@ -20,7 +20,8 @@ import pandas as pd
 
 from core import config, redaction
 from core.db import redshift_stage
-from core.db.postgres import PostgresDatabase, PostgresTransaction, _python_rows, redact
+from core.db.base import python_rows
+from core.db.postgres import PostgresDatabase, PostgresTransaction, redact
 from core.errors import ConfigError, WarehouseError
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!\-_.*()/=]*)?$")
@@ -61,6 +62,7 @@ class RedshiftTransaction(PostgresTransaction):
 
     DIALECT = "redshift"
     LOCK_SQL = "LOCK {table}"  # Redshift has one lock mode: exclusive
+    COPY_OUT = False  # no COPY TO STDOUT: large results page through a cursor (or UNLOAD to S3)
 
     def insert_df(self, table: str, df: pd.DataFrame) -> int:
         """Insert ``df``: staged in S3 and COPied when large and staging is set, else INSERTs."""
@@ -97,7 +99,7 @@ class RedshiftTransaction(PostgresTransaction):
         batch = config.get("DQ_REDSHIFT_INSERT_BATCH_ROWS")
         cols = ", ".join(f'"{c}"' for c in df.columns)
         row_marks = "(" + ", ".join(["%s"] * len(df.columns)) + ")"
-        rows = list(_python_rows(df))
+        rows = list(python_rows(df))
         with self._cursor() as cur:
             for i in range(0, len(rows), batch):
                 chunk = rows[i : i + batch]

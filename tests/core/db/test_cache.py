@@ -69,7 +69,10 @@ def test_sign_in_state_stays_on_the_warehouse(remote, tmp_path):
 
 
 def test_reads_come_from_the_copy_until_a_refresh(cached, remote, monkeypatch):
-    remote.execute("UPDATE dq_issues SET status = 'resolved' WHERE issue_id = 'i1'")
+    remote.execute(  # as every writer of dq_issues does, the change is stamped
+        "UPDATE dq_issues SET status = 'resolved', status_at = ? WHERE issue_id = 'i1'",
+        (datetime.now(UTC).replace(tzinfo=None),),
+    )
     assert _status(cached) == "open"  # the copy, not the warehouse
 
     def down(*a, **k):
@@ -80,6 +83,13 @@ def test_reads_come_from_the_copy_until_a_refresh(cached, remote, monkeypatch):
     monkeypatch.undo()
     refresh(remote, cached.path)
     assert _status(cached) == "resolved"
+
+
+def test_empty_results_are_none_through_the_cache(remote, tmp_path):
+    from tests.core.db.emptycases import add_unfinished_run, assert_empty_results
+
+    add_unfinished_run(remote)
+    assert_empty_results(CachedWarehouse(remote, tmp_path / "cache.duckdb"))
 
 
 def test_triage_edit_lands_in_the_warehouse_then_the_copy(cached, remote):
@@ -104,6 +114,35 @@ def test_write_based_on_a_stale_copy_is_refused_and_writes_nothing(cached, remot
                 (f"ask {owner or 'nobody'}",),
             )
     assert remote.fetch_all("SELECT owner, next_step FROM dq_issues") == [("bob", None)]
+
+
+def test_a_stale_refusal_brings_what_it_read_up_to_date_so_a_retry_lands(cached, remote):
+    remote.execute("UPDATE dq_issues SET owner = 'bob' WHERE issue_id = 'i1'")  # no stamp
+
+    def ask_the_owner():
+        with cached.transaction() as tx:
+            owner = tx.fetch_value("SELECT owner FROM dq_issues WHERE issue_id = 'i1'")
+            tx.execute(
+                "UPDATE dq_issues SET next_step = ? WHERE issue_id = 'i1'", (f"ask {owner}",)
+            )
+
+    with pytest.raises(StaleCacheError):
+        ask_the_owner()
+    assert cached.fetch_value("SELECT owner FROM dq_issues") == "bob"  # a reload shows it
+    ask_the_owner()  # the retry reads the current row and lands
+    assert remote.fetch_all("SELECT owner, next_step FROM dq_issues") == [("bob", "ask bob")]
+
+
+def test_a_refused_stale_triage_edit_brings_the_issue_up_to_date(cached, remote):
+    bob = User("bob", "Bob", "staff", None)
+    triage.set_status(remote, bob, "i1", "acknowledged", note="on it")  # another app process
+    with pytest.raises(triage.TriageError, match="after you loaded it"):
+        triage.set_status(cached, ALICE, "i1", "resolved", expected_status_at=LOADED_AT)
+    # The page, reloaded, shows Bob's change (not the copy it loaded), and the retry lands.
+    status, at = cached.fetch_one("SELECT status, status_at FROM dq_issues WHERE issue_id = 'i1'")
+    assert status == "acknowledged" and at > LOADED_AT
+    triage.set_status(cached, ALICE, "i1", "resolved", expected_status_at=at)
+    assert _status(remote) == "resolved" and _status(cached) == "resolved"
 
 
 def test_triage_locks_and_reads_the_warehouse_so_a_newer_change_is_kept(cached, remote):
@@ -202,3 +241,30 @@ def test_app_database_reads_a_remote_warehouse_through_its_own_cache(remote, pg_
     embedded = app_database(f"duckdb:///{tmp_path}/wh.duckdb", tmp_path / "unused.duckdb")
     assert not isinstance(embedded, CachedWarehouse)
     assert not (tmp_path / "unused.duckdb").exists()
+
+
+def test_a_refusal_does_not_wait_long_for_a_running_refresh(cached, remote, monkeypatch):
+    import threading
+
+    from core.db import cache, cache_sync
+
+    monkeypatch.setattr(cache, "REFUSAL_WAIT_S", 0.2)
+    bob = User("bob", "Bob", "staff", None)
+    triage.set_status(remote, bob, "i1", "acknowledged")
+    held, release = threading.Event(), threading.Event()
+
+    def long_refresh():  # another process's refresh holding the file
+        with cache_sync.refresh_lock(cached.path):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=long_refresh)
+    thread.start()
+    try:
+        held.wait(10)
+        with pytest.raises(triage.TriageError, match="after you loaded it"):
+            triage.set_status(cached, ALICE, "i1", "resolved", expected_status_at=LOADED_AT)
+        assert _status(cached) == "open"  # not brought up: that refresh will, or the next refusal
+    finally:
+        release.set()
+        thread.join()

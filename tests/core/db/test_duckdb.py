@@ -99,3 +99,10 @@ def test_large_insert_in_one_transaction_is_visible(fresh_db):
         tx.insert_df("big", pd.DataFrame({"k": range(n), "v": 1.0}))
         assert tx.fetch_all("SELECT count(*), sum(k) FROM big") == [(n, n * (n - 1) // 2)]
     assert fresh_db.fetch_value("SELECT count(*) FROM big") == n
+
+
+def test_empty_results_are_none(fresh_db):
+    from tests.core.db.emptycases import add_unfinished_run, assert_empty_results
+
+    add_unfinished_run(fresh_db)
+    assert_empty_results(fresh_db)

@@ -83,3 +83,11 @@ def test_migrations_are_recorded_once(pg_url):
     assert migrations.apply(db) == []
     versions = [r[0] for r in db.fetch_all("SELECT version FROM schema_migrations ORDER BY 1")]
     assert versions == [m.version for m in migrations.discover()]
+
+
+def test_empty_results_are_none(pg_url):
+    from tests.core.db.emptycases import add_unfinished_run, assert_empty_results
+
+    db = open_warehouse(pg_url)
+    add_unfinished_run(db)
+    assert_empty_results(db)
