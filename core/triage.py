@@ -67,7 +67,8 @@ class Change:
         The DQ Hub user to assign the issue to; ``""`` unassigns it; None leaves it.
     expected_assignee : str, optional
         The assignee the editor loaded (``""``: unassigned); when someone else reassigned the
-        issue since, this reassignment is refused. None: no check.
+        issue since, this reassignment is refused (a status change alone is not). None: no
+        check.
     """
 
     issue_id: str
@@ -153,7 +154,8 @@ def _check(tx: Transaction, user: User, change: Change) -> tuple:
             f"Issue {change.issue_id}: cannot go from {old} to {change.status}; "
             f"allowed: {', '.join(TRANSITIONS[old])}"
         )
-    if change.expected_assignee is not None and (assignee or "") != change.expected_assignee:
+    stale = change.expected_assignee is not None and (assignee or "") != change.expected_assignee
+    if change.assignee is not None and stale:
         raise TriageError(
             f"Issue {change.issue_id} was reassigned to {assignee or 'nobody'} after you loaded "
             "it; reload to see the change, then assign again"
