@@ -151,9 +151,16 @@ def save(
     prefix: str, db: Database, user: User, changes: list[triage.Change], clear: tuple[str, ...] = ()
 ) -> None:
     """Apply ``changes``, leave the outcome for :func:`flash`, reload the rows and rerun."""
-    result = triage.apply(db, user, changes)
+    finish(prefix, _flash_of(triage.apply(db, user, changes)), clear)
+
+
+def finish(prefix: str, shown: list[tuple[str, str]], clear: tuple[str, ...] = ()) -> None:
+    """After a save of list ``prefix``: ``shown`` for :func:`flash`, a clean editor, a rerun.
+
+    The rows are loaded afresh and the ``clear`` keys (e.g. a bulk note) dropped.
+    """
     state = st.session_state
-    state[f"{prefix}_flash"] = _flash_of(result)
+    state[f"{prefix}_flash"] = shown
     state[f"{prefix}_saves"] = state.get(f"{prefix}_saves", 0) + 1
     for key in (f"{prefix}_editor", f"{prefix}_loaded", *clear):
         state.pop(key, None)
