@@ -276,12 +276,16 @@ def export_csv(
 
 
 def seed_demo(db: Database) -> Report:
-    """Demo owners: the demo staff user owns the accounts granted to it, ds the others."""
+    """Demo owners: the demo staff user owns its two accounts, ds the next one.
+
+    The other accounts get no owner, so their issues wait unassigned in everyone's queue.
+    """
     from core.auth import demo
 
     grants = demo.demo_grants(db)
-    staff = set(grants["staff"]["accounts"])
+    staff = list(grants["staff"]["accounts"])
     accounts = [r[0] for r in db.fetch_all("SELECT DISTINCT account_id FROM meters ORDER BY 1")]
-    edits = [Edit(a, None, "staff" if a in staff else "ds") for a in accounts]
+    rest = [a for a in accounts if a not in staff]
+    edits = [Edit(a, None, "staff") for a in staff] + [Edit(a, None, "ds") for a in rest[:1]]
     directory = {n: to_user(n, e) for n, e in grants.items()}
     return save(db, SYSTEM, edits, directory)
