@@ -189,7 +189,7 @@ def parse(data: bytes, source: str) -> tuple[list[tuple[str, Edit]], list[tuple[
     except UnicodeDecodeError as exc:
         raise OwnersError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise OwnersError(
