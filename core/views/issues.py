@@ -248,7 +248,8 @@ def changes(
         if not 0 <= int(pos) < len(loaded):
             continue
         row = loaded.iloc[int(pos)]
-        old_note, old_assignee = _text(row["status_note"]), _text(row["assignee"])
+        # a list without assignees (Utility bills) never reassigns
+        old_note, old_assignee = _text(row["status_note"]), _text(row.get("assignee"))
         status = edit.get("status") or row["status"]
         note = edit.get("note", old_note) or None
         assignee = _text(edit["assignee"]) if "assignee" in edit else old_assignee
