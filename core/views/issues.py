@@ -211,7 +211,9 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
             "start": view["start_ts"],
             "magnitude": magnitude,
             "status": view["status"],
-            "assignee": view["assignee"].astype(object).where(view["assignee"].notna(), None),
+            "assignee": pd.Series(
+                [_text(a) for a in view["assignee"]], dtype=object, index=view.index
+            ),  # fmt: skip
             "note": view["status_note"].fillna(""),
             "duration_h": view["duration_h"],
             "source": view["source"],

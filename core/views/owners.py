@@ -37,19 +37,21 @@ def choices(directory: dict[str, User], user: User) -> list[str]:
 def table(view: pd.DataFrame) -> pd.DataFrame:
     """The editor's rows from :func:`rows` (already masked for display).
 
-    Columns: account, building (``WHOLE_ACCOUNT`` on an account's own row), owner, set_by,
-    set_at, problem. Positions match ``view``'s.
+    Columns: account, building (``WHOLE_ACCOUNT`` on an account's own row), owner (None: no
+    owner), set_by, set_at, problem (empty: none). Positions match ``view``'s.
     """
+    view = view.reset_index(drop=True)
     whole = view["building_id"].isna() | (view["building_id"] == "")
     building = view["building_name"].fillna(view["building_id"]).fillna("")
+    owner = [o if isinstance(o, str) else None for o in view["owner"]]
     return pd.DataFrame(
         {
-            "account": view["account_name"].fillna(view["account_id"]).to_numpy(),
-            "building": building.where(~whole, WHOLE_ACCOUNT).to_numpy(),
-            "owner": view["owner"].astype(object).where(view["owner"].notna(), None).to_numpy(),
-            "set_by": view["set_by"].to_numpy(),
-            "set_at": view["set_at"].to_numpy(),
-            "problem": view["problem"].to_numpy(),
+            "account": view["account_name"].fillna(view["account_id"]),
+            "building": building.where(~whole, WHOLE_ACCOUNT),
+            "owner": pd.Series(owner, index=view.index, dtype=object),  # None: no owner
+            "set_by": view["set_by"].fillna(""),
+            "set_at": view["set_at"],
+            "problem": view["problem"].fillna(""),
         }
     )
 
