@@ -112,3 +112,28 @@ else:
     })  # fmt: skip
     st.caption("From the run that first detected the issue to its first resolved, ignored or "
                "not-an-issue change (by a person or by a DQ rerun).")  # fmt: skip
+
+st.subheader("Time to fix, per owner and per account")
+window = st.radio("Closed in the last", overview.FIX_WINDOWS, format_func=lambda d: f"{d} days",
+                  horizontal=True, key="overview_fix_days")  # fmt: skip
+st.caption(
+    "Open: issues still open or acknowledged, with their age in days since the DQ job found "
+    "them. Closed: issues first resolved, ignored or marked not an issue in the window, and the "
+    "median days that took. The owner is the issue's assignee now."
+)
+DAYS = {"format": "%.1f"}
+FIX = {
+    "assignee": "Owner", "account_name": "Account", "open": "Open",
+    "median_open_days": st.column_config.NumberColumn("Median age (days)", **DAYS),
+    "oldest_open_days": st.column_config.NumberColumn("Oldest (days)", **DAYS),
+    "closed": "Closed", "median_days_to_close": st.column_config.NumberColumn(
+        "Median days to close", **DAYS),
+}  # fmt: skip
+for by, label in (("assignee", "Per owner"), ("account", "Per account")):
+    st.markdown(f"**{label}**")
+    fix = ui.mask(overview.time_to_fix(db, user, by, window))
+    if fix.empty:
+        st.caption("No issues yet.")
+        continue
+    st.dataframe(fix, hide_index=True, width="content", column_config=FIX,
+                 column_order=[c for c in FIX if c in fix])  # fmt: skip

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 ROLES = ("admin", "ds", "staff", "bse")
 EVERYONE = ROLES
 TRIAGERS = ("admin", "ds", "staff")  # bse users read DQ issues but do not change them
+OWNER_SETTERS = ("admin", "ds")  # who decides which DQ Hub user new issues go to
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ PAGES: tuple[Page, ...] = (
     Page("sandbox", "app_pages/sandbox.py", "Model sandbox", ":material/science:", EVERYONE),
     Page("projects", "app_pages/projects.py", "Projects", ":material/engineering:",
          ("admin", "ds", "bse")),  # ds own the overshoot model: they read, BSEs act
+    Page("owners", "app_pages/owners.py", "Owners", ":material/assignment_ind:", OWNER_SETTERS),
     Page("admin", "app_pages/admin.py", "Admin", ":material/admin_panel_settings:", ("admin",)),
 )  # fmt: skip
 BY_KEY = {p.key: p for p in PAGES}
@@ -53,6 +55,8 @@ BY_KEY = {p.key: p for p in PAGES}
 # Action -> roles that may do it. Pages and core services ask ``user.can(action)``.
 ACTIONS: dict[str, tuple[str, ...]] = {
     "triage": TRIAGERS,  # change an issue's status, note or follow-up fields
+    "assign": TRIAGERS,  # assign an issue to a DQ Hub user in its account, or unassign it
+    "set_owners": OWNER_SETTERS,  # set the default owner of an account or building
     "change_projects": ("admin", "bse"),  # move a project through its statuses
     "run_now": ("admin",),  # queue a job run from the Admin page
     "see_model_errors": ("admin", "ds"),  # sandbox models that failed to load, with the reason

@@ -1,7 +1,7 @@
 """The ``python -m jobs`` command line: the parser and ``main``.
 
 The commands live in ``jobs/commands/``, one module per group: data (migrate, import, demo),
-run (run, backfill), export (export, evaluate), users, serve (serve, settings).
+run (run, backfill), export (export, evaluate), users, owners, serve (serve, settings).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 
 from core import config
 from core.errors import DQHubError
-from jobs.commands import data, export, run, serve, users
+from jobs.commands import data, export, owners, run, serve, users
 
 
 def _day(text: str) -> date | str:
@@ -182,6 +182,20 @@ def build_parser() -> argparse.ArgumentParser:
         "of prompting",
     )
     s.set_defaults(func=users.cmd_users)
+
+    s = sub.add_parser(
+        "owners",
+        help="default owners new issues are assigned to: import them from a CSV or list them",
+        description="import: set (or, with an empty owner, remove) the default owner of each "
+        "account or building in a CSV with columns account_id, building_id (empty: the "
+        "account's own owner) and owner (a DQ Hub user name). Bad rows are listed by line and "
+        "skipped; the good rows land in one transaction; exit 3 when a row was bad. list: print "
+        "the owners in the same CSV format.",
+    )
+    s.add_argument("action", choices=["import", "list"], help="import a CSV, or list owners")
+    s.add_argument("file", nargs="?", help="import: the owners CSV")
+    s.add_argument("--errors", help="import: write every bad row (file, line, reason) to this CSV")
+    s.set_defaults(func=owners.cmd_owners)
 
     s = sub.add_parser(
         "serve",

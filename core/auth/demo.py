@@ -122,14 +122,22 @@ def _demo_hash() -> str:
     return hash_password(DEMO_PASSWORD)  # bcrypt is slow on purpose: once per process
 
 
-def demo_users(db: Database) -> dict[str, dict[str, Any]]:
-    """The four demo users (password ``demo``); staff sees the first two demo accounts."""
+def demo_grants(db: Database) -> dict[str, dict[str, Any]]:
+    """The four demo users without passwords: ``{name: {name, role, accounts}}``.
+
+    Each is named after its role; staff sees the first two demo accounts.
+    """
     accounts = [r[0] for r in db.fetch_all("SELECT DISTINCT account_id FROM meters ORDER BY 1")]
     grants = {"admin": ALL, "ds": ALL, "staff": accounts[:DEMO_STAFF_ACCOUNTS], "bse": ALL}
     return {
-        role: {"name": f"Demo {role}", "password": _demo_hash(), "role": role, "accounts": grant}
+        role: {"name": f"Demo {role}", "role": role, "accounts": grant}
         for role, grant in grants.items()
     }
+
+
+def demo_users(db: Database) -> dict[str, dict[str, Any]]:
+    """The four demo users (password ``demo``): :func:`demo_grants` with the password hash."""
+    return {name: {**entry, "password": _demo_hash()} for name, entry in demo_grants(db).items()}
 
 
 @cache

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from core import issue_ids
+from core import issue_ids, owners
 from core.db.base import Transaction
 from core.runs import Run, utcnow
 
@@ -35,6 +35,8 @@ ISSUE_COLUMNS = [
     "status_note",
 ]
 FOLLOW_UP_COLUMNS = ["owner", "next_step"]  # set by people (offline devices); a rerun keeps them
+# Who holds the issue: a new issue takes its default owner (core.owners); a rerun keeps them.
+ASSIGN_COLUMNS = ["assignee", "assigned_by", "assigned_at"]
 # What a job decides about an issue; the run and status bookkeeping columns are added here.
 _FOUND_COLUMNS = [
     c
@@ -141,8 +143,11 @@ def upsert_rows(tx: Transaction, found: pd.DataFrame, run: Run) -> pd.DataFrame:
     """Write a job's findings as ``dq_issues`` rows; a status set by a person is never changed.
 
     Shared by every issue kind. Rows are replaced by issue_id (delete + insert in the caller's
-    transaction). For an existing issue the first_seen_run, owner and next_step are kept, and so
-    are status, status_by, status_at and status_note unless the status is still the system's own.
+    transaction). For an existing issue the first_seen_run, owner, next_step and assignee (with
+    assigned_by and assigned_at) are kept, and so are status, status_by, status_at and
+    status_note unless the status is still the system's own. A new issue is assigned to its
+    building's default owner, else its account's (:func:`core.owners.default_assignees`), by
+    ``system``; without one it stays unassigned.
 
     Parameters
     ----------
@@ -161,7 +166,7 @@ def upsert_rows(tx: Transaction, found: pd.DataFrame, run: Run) -> pd.DataFrame:
     old = _in_batches(
         tx,
         "SELECT issue_id, first_seen_run, status, status_by, status_at, status_note, owner, "
-        "next_step FROM dq_issues WHERE issue_id IN ({marks})",
+        "next_step, assignee, assigned_by, assigned_at FROM dq_issues WHERE issue_id IN ({marks})",
         ids,
     )
     ev = ev.merge(old, on="issue_id", how="left", suffixes=("", "_old"))
@@ -174,7 +179,12 @@ def upsert_rows(tx: Transaction, found: pd.DataFrame, run: Run) -> pd.DataFrame:
     ev["status_by"] = ev["status_by"].where(person, SYSTEM)
     ev["status_at"] = ev["status_at"].where(person | unchanged, now)
     ev["last_seen_run"] = run.run_id
-    rows = ev[ISSUE_COLUMNS + FOLLOW_UP_COLUMNS]
+    default = owners.default_assignees(tx, ev)
+    ev["assignee"] = ev["assignee"].astype(object).where(known, default)
+    by_default = ~known & default.notna()
+    ev["assigned_by"] = ev["assigned_by"].astype(object).where(~by_default, SYSTEM)
+    ev["assigned_at"] = pd.to_datetime(ev["assigned_at"]).where(~by_default, pd.Timestamp(now))
+    rows = ev[ISSUE_COLUMNS + FOLLOW_UP_COLUMNS + ASSIGN_COLUMNS]
     for batch, marks in _batches(ids):
         tx.execute(f"DELETE FROM dq_issues WHERE issue_id IN ({marks})", batch)
     tx.insert_df("dq_issues", rows)

@@ -50,6 +50,14 @@ SETTINGS: tuple[Setting, ...] = (
         "connections from them may set DQ_AUTH_PROXY_HEADER or X-Forwarded-For.",
     ),
     Setting(
+        "DQ_PEOPLE_SEEN_DAYS",
+        90,
+        int,
+        "oidc and proxy modes: people who signed in within this many days can be assigned "
+        "issues and made default owners (with the role and accounts of their last sign-in); "
+        "people named by a user rule of the mapping file always can.",
+    ),
+    Setting(
         "DQ_COOKIE_KEY",
         "",
         str,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
@@ -22,16 +23,20 @@ from urllib.parse import parse_qsl, urlencode
 import streamlit as st
 
 from core import auth, config
-from core.auth import login, sessions
+from core.auth import login, people, sessions
 from core.auth.setup import AuthSetup
 from core.auth.user import PAGE_ROLES, AuthError, User
 from core.db.base import Database
+from core.errors import DQHubError
 from core.markup import md
+
+log = logging.getLogger(__name__)
 
 SID_KEY = "dq_session"  # this browser session's DQ Hub session id
 NOTICE_KEY = "dq_auth_notice"  # why the user was signed out, shown above the sign-in form
 COOKIE_KEY = "dq_cookie"  # the session cookie this browser should hold: (token, expires) or None
 RESOLVE_KEY = "dq_resolve_user"  # re-resolves the user outside a rerun (downloads)
+PERSON_KEY = "dq_person_noted"  # oidc/proxy: this session's sign-in is in dq_people
 NEXT_COOKIE = "dqhub_next"  # oidc: the page asked for before the identity provider's round trip
 _NEXT_DONE = "dq_next_done"
 _CLEAR_NEXT = "dq_clear_next"
@@ -94,7 +99,24 @@ def current_user(setup: AuthSetup, db: Database) -> User | None:
         user = _proxy_user(setup)
     if user is not None:
         st.session_state[RESOLVE_KEY] = _resolver(setup, db)
+        _note_person(setup, db, user)
     return user
+
+
+def _note_person(setup: AuthSetup, db: Database, user: User) -> None:
+    """Record (oidc and proxy modes) the role and accounts of a sign-in, once per session.
+
+    They are who issues can be assigned to in those modes (:mod:`core.auth.people`). A failed
+    write is logged, never a reason to refuse the sign-in.
+    """
+    noted = (user.username, user.role, user.accounts)
+    if setup.mode == "users" or st.session_state.get(PERSON_KEY) == noted:
+        return
+    try:
+        people.note_sign_in(db, user)
+    except DQHubError:
+        log.exception("could not record the sign-in of %s in dq_people", user.username)
+    st.session_state[PERSON_KEY] = noted
 
 
 def _signed_out(reason: str | None) -> None:

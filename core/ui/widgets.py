@@ -5,8 +5,9 @@ page of rows under the person's unsaved edits, save through :func:`core.triage.a
 what was saved and refused the same way. Each takes a ``prefix`` for its session keys so two
 lists never share state. Beside them: the account and building filters (:func:`pick_places`), a
 select box that always holds a valid option (:func:`choose`), a deep link applied once
-(:func:`new_link`), a counter for fresh widget keys (:func:`generation`) and a download built
-when clicked (:func:`download`, :func:`download_csv`).
+(:func:`new_link`), a counter for fresh widget keys (:func:`generation`), a download built
+when clicked (:func:`download`, :func:`download_csv`), the sidebar's My queue choice with its
+counts (:func:`queue`) and the bulk change of the selected rows (:func:`bulk`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def flash(prefix: str) -> None:
 def _flash_of(result: triage.BulkResult) -> list[tuple[str, str]]:
     shown = [("success", f"Saved {len(result.saved)} change(s).")] if result.saved else []
     shown += [("warning", f"Not saved: {why}") for _, why in result.refused]
-    return shown or [("info", "Nothing to save: no status or note was changed.")]
+    return shown or [("info", "Nothing to save: no status, note or assignee was changed.")]
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,16 @@ def save(
     prefix: str, db: Database, user: User, changes: list[triage.Change], clear: tuple[str, ...] = ()
 ) -> None:
     """Apply ``changes``, leave the outcome for :func:`flash`, reload the rows and rerun."""
-    result = triage.apply(db, user, changes)
+    finish(prefix, _flash_of(triage.apply(db, user, changes)), clear)
+
+
+def finish(prefix: str, shown: list[tuple[str, str]], clear: tuple[str, ...] = ()) -> None:
+    """After a save of list ``prefix``: ``shown`` for :func:`flash`, a clean editor, a rerun.
+
+    The rows are loaded afresh and the ``clear`` keys (e.g. a bulk note) dropped.
+    """
     state = st.session_state
-    state[f"{prefix}_flash"] = _flash_of(result)
+    state[f"{prefix}_flash"] = shown
     state[f"{prefix}_saves"] = state.get(f"{prefix}_saves", 0) + 1
     for key in (f"{prefix}_editor", f"{prefix}_loaded", *clear):
         state.pop(key, None)
@@ -258,3 +266,72 @@ def download_csv(
 ) -> None:
     """A CSV download built when clicked: :func:`download` of a ``.csv`` file."""
     download(label_, build, file_name, **kwargs)
+
+
+QUEUE, ALL_ISSUES = "queue", "all"
+NOBODY_LABEL = "(unassigned)"
+
+
+def queue(prefix: str, counts: dict[str, int]) -> bool:
+    """The sidebar's view choice, My queue (first) or All issues, under the queue's counts.
+
+    ``counts``: ``mine`` (open work assigned to the user) and ``unassigned`` (in their
+    accounts). True when My queue is chosen.
+    """
+    with st.sidebar:
+        st.markdown("**My queue**")
+        mine, free = st.columns(2)
+        mine.metric("Assigned to me", f"{counts['mine']:,}", help="Open or acknowledged")
+        free.metric(
+            "Unassigned", f"{counts['unassigned']:,}", help="Open or acknowledged, in your accounts"
+        )
+        names = {QUEUE: "My queue", ALL_ISSUES: "All issues"}
+        view = st.radio(
+            "Show", list(names), format_func=names.get, key=f"{prefix}_view", horizontal=True,
+            help="My queue: the issues assigned to you, then the unassigned ones",
+        )  # fmt: skip
+    return view == QUEUE
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """The bulk change asked for: ``apply`` clicked; status and assignee None = keep."""
+
+    apply: bool
+    status: str | None
+    note: str
+    assignee: str | None
+
+    def fields(self) -> tuple[str | None, str, str | None]:
+        """``(status, note, assignee)`` for a save: status and assignee only when applied."""
+        return (self.status, self.note, self.assignee) if self.apply else (None, self.note, None)
+
+
+def bulk(
+    cols: list, prefix: str, statuses: tuple, assignees: list[str] | None, chosen: int
+) -> Bulk:
+    """Status, note and assignee for the ``chosen`` selected rows, and the button applying them.
+
+    ``cols``: four columns (status, note, assignee, button). An assignee of ``""`` unassigns;
+    ``assignees`` None (the role may not assign) draws no assignee choice, as no ``statuses``
+    draw no status choice.
+    """
+    keep = {None: "(keep)", "": NOBODY_LABEL}
+    status = None
+    if statuses:
+        status = cols[0].selectbox(
+            "Set selected to", [None, *statuses], format_func=lambda v: keep.get(v, v),
+            key=f"{prefix}_bulk_status",
+        )  # fmt: skip
+    note = cols[1].text_input("Note for selected", key=f"{prefix}_bulk_note") if statuses else ""
+    assignee = None
+    if assignees is not None:
+        assignee = cols[2].selectbox(
+            "Assign selected to", [None, "", *assignees], format_func=lambda v: keep.get(v, v),
+            key=f"{prefix}_bulk_assignee",
+        )  # fmt: skip
+    clicked = cols[3].button(
+        f"Apply to {chosen} selected", disabled=not chosen, key=f"{prefix}_bulk_apply",
+        help="Also saves your other edits",
+    )  # fmt: skip
+    return Bulk(clicked, status, note, assignee)

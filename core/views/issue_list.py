@@ -95,6 +95,9 @@ def check_page(page: int, page_size: int) -> None:
 
 ORDER = "sev_rank, start_ts NULLS LAST, issue_id"  # most severe, oldest first; id breaks ties
 _REVERSED = "sev_rank DESC, start_ts DESC NULLS FIRST, issue_id DESC"
+# My queue: issues assigned to me first, then the unassigned ones. Within the queue's WHERE
+# (assigned to me or to nobody) a set assignee is mine: no user value in the SQL text.
+QUEUE_RANK = "CASE WHEN i.assignee IS NULL THEN 1 ELSE 0 END"
 
 
 def page_of(
@@ -105,6 +108,7 @@ def page_of(
     page: int,
     page_size: int,
     join_params: list[Any] | None = None,
+    first: str | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """One page of an issue list and the number of matches: the query both lists run.
 
@@ -113,7 +117,8 @@ def page_of(
     The page is sorted (``ORDER``) and cut on ``dq_issues i`` alone; only its rows are then
     joined (``joined``: ``SELECT p.*, ... FROM <page> p <joins>`` with ``{page}`` where the page
     goes). A page in the back half is cut from the reversed order, so the last page costs what
-    the first does.
+    the first does. ``first``: a constant SQL expression sorted on before ``ORDER`` (e.g.
+    ``QUEUE_RANK``).
 
     Raises
     ------
@@ -126,12 +131,14 @@ def page_of(
     offset = (page - 1) * page_size
     limit = min(page_size, max(total - offset, 0))
     after = total - offset - limit  # matching rows after this page
-    order = ORDER
+    ranks = f"{RANK_SQL} AS sev_rank" + (f", {first} AS first_rank" if first else "")
+    ahead, behind = ("first_rank, ", "first_rank DESC, ") if first else ("", "")
+    order = ahead + ORDER
     if limit and after < offset:
-        order, offset = _REVERSED, after
+        order, offset = behind + _REVERSED, after
     cut = (
-        f"(SELECT {select}, {RANK_SQL} AS sev_rank FROM dq_issues i WHERE {clause} "
+        f"(SELECT {select}, {ranks} FROM dq_issues i WHERE {clause} "
         f"ORDER BY {order} LIMIT ? OFFSET ?)"
     )
-    sql = joined.format(page=cut) + f" ORDER BY {ORDER}"
+    sql = joined.format(page=cut) + f" ORDER BY {ahead}{ORDER}"
     return tx.fetch_df(sql, [*params, limit, offset, *(join_params or [])]), total

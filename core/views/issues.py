@@ -1,4 +1,4 @@
-"""The meter-issue to-do list: filters, one scoped and paged query, and the filter choices.
+"""The meter-issue to-do list: filters, my queue, one scoped and paged query, filter choices.
 
 Every query is limited to the user's accounts with ``User.scope`` and takes its values as ``?``
 parameters; the SQL text holds only column names. Sorting and paging happen in the warehouse,
@@ -15,13 +15,14 @@ from typing import Any
 import pandas as pd
 
 from core import csvsafe
-from core.auth import User
+from core.auth import User, people
 from core.db.base import Database
 from core.detectors import REGISTRY
 from core.triage import STATUSES, Change
-from core.views.issue_list import SEVERITIES, FilterError, Where, page_of, tidy
+from core.views.issue_list import QUEUE_RANK, SEVERITIES, FilterError, Where, page_of, tidy
 
 DEFAULT_STATUSES = ("open", "acknowledged")  # the work still to do
+UNASSIGNED = ""  # in ``Filters.assignees`` and ``changes``: nobody
 MAX_EXPORT_ROWS = 100_000  # CSV download cap: ~15 MB, seconds to build; narrow the filters past it
 
 # Columns of ``list_issues`` (and of the CSV export), in display order.
@@ -42,13 +43,15 @@ COLUMNS = [
     "magnitude",
     "magnitude_unit",
     "status",
+    "assignee",
     "status_note",
     "status_by",
     "status_at",
 ]
 _SELECT = (
     "i.issue_id, i.severity, i.detector, i.account_id, i.building_id, i.meter_id, i.source, "
-    "i.start_ts, i.end_ts, i.magnitude, i.status, i.status_note, i.status_by, i.status_at"
+    "i.start_ts, i.end_ts, i.magnitude, i.status, i.assignee, i.status_note, i.status_by, "
+    "i.status_at"
 )
 
 
@@ -64,6 +67,10 @@ class Filters:
         UTC days, both inclusive: an issue is shown when ``[start_ts, end_ts)`` overlaps them.
     min_hours : float, optional
         Shortest duration (``end_ts - start_ts``) shown, in hours.
+    assignees : tuple of str
+        User names the issues are assigned to; ``UNASSIGNED`` ("") for nobody.
+    queue : str, optional
+        A user name: only that user's queue (assigned to them, then unassigned), in that order.
 
     Raises
     ------
@@ -81,6 +88,8 @@ class Filters:
     start: date | None = None
     end: date | None = None
     min_hours: float | None = None
+    assignees: tuple[str, ...] = ()
+    queue: str | None = None
 
     def __post_init__(self) -> None:
         tidy(self, "date range")
@@ -99,6 +108,15 @@ def _where(user: User, f: Filters) -> tuple[str, list[Any]]:
     where.one_of("i.source IN ({marks})", f.sources)
     kinds = "i.meter_id IN (SELECT meter_id FROM meters WHERE kind IN ({marks}))"
     where.one_of(kinds, f.meter_kinds)
+    named = [a for a in f.assignees if a != UNASSIGNED]
+    if f.assignees:
+        nobody = ["i.assignee IS NULL"] if UNASSIGNED in f.assignees else []
+        some = [f"i.assignee IN ({', '.join('?' for _ in named)})"] if named else []
+        where.clauses.append("(" + " OR ".join(nobody + some) + ")")
+        where.params.extend(named)
+    if f.queue is not None:
+        where.clauses.append("(i.assignee = ? OR i.assignee IS NULL)")
+        where.params.append(f.queue)
     where.overlaps(f.start, f.end)
     if f.min_hours:
         where.clauses.append("i.end_ts - i.start_ts >= ?")
@@ -127,7 +145,8 @@ def list_issues(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the user's meter issues matching ``filters``, and how many match in all.
 
-    Sorted by severity (high, medium, low), then oldest start first. Names come from ``meters``,
+    Sorted by severity (high, medium, low), then oldest start first; a queue (``filters.queue``)
+    puts the issues assigned to its user before the unassigned ones. Names come from ``meters``,
     only while the meter is still in the issue's account (none after it moved to another).
 
     Parameters
@@ -152,7 +171,8 @@ def list_issues(
         "LEFT JOIN meters m ON m.meter_id = p.meter_id AND m.account_id = p.account_id"
     )
     with db.transaction() as tx:  # one connection for both statements
-        df, total = page_of(tx, _where(user, filters), _SELECT, joined, page, page_size)
+        rank = QUEUE_RANK if filters.queue is not None else None
+        df, total = page_of(tx, _where(user, filters), _SELECT, joined, page, page_size, None, rank)
     return _finish(df), total
 
 
@@ -173,7 +193,7 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
 
     Columns: select, severity, detector, account, building, meter, explorer (the link
     ``explorer?issue=<issue_id>`` the meter explorer reads), start, magnitude (text with its
-    unit), status, note, duration_h, source, end. Indexed by ``issue_id`` (opaque).
+    unit), status, assignee, note, duration_h, source, end. Indexed by ``issue_id`` (opaque).
     """
     magnitude = [
         f"{m:,.1f} {u}" if pd.notna(m) else ""
@@ -191,6 +211,9 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
             "start": view["start_ts"],
             "magnitude": magnitude,
             "status": view["status"],
+            "assignee": pd.Series(
+                [_text(a) for a in view["assignee"]], dtype=object, index=view.index
+            ),  # fmt: skip
             "note": view["status_note"].fillna(""),
             "duration_h": view["duration_h"],
             "source": view["source"],
@@ -201,35 +224,85 @@ def table(view: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def changes(
     loaded: pd.DataFrame,
     edited_rows: dict[Any, dict[str, Any]],
     bulk_status: str | None = None,
     bulk_note: str | None = None,
+    bulk_assignee: str | None = None,
 ) -> list[Change]:
     """Triage changes from a data editor's ``edited_rows`` over the ``loaded`` page.
 
-    ``edited_rows`` maps row positions in ``loaded`` to edited ``status``/``note``/``select``
-    values. With ``bulk_status``, every selected row gets that status (and ``bulk_note`` when it
-    is not empty). Rows that end where they started are left out, so re-sending the same edits
-    changes nothing. Each change expects the ``status_at`` that was loaded: an issue someone else
-    changed since is refused by ``core.triage.apply`` instead of being overwritten.
+    ``edited_rows`` maps row positions in ``loaded`` to edited ``status``/``note``/``assignee``/
+    ``select`` values. Every selected row gets ``bulk_status`` (and ``bulk_note`` when it is
+    not empty) and ``bulk_assignee`` (``UNASSIGNED`` unassigns) when given. Rows that end where
+    they started are left out, so re-sending the same edits changes nothing. Each change
+    expects the ``status_at`` and assignee that were loaded: an issue someone else changed or
+    reassigned since is refused by ``core.triage.apply`` instead of being overwritten. A row
+    whose only change is its assignee leaves its status alone (``Change.status`` None).
     """
     out = []
     for pos, edit in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
         if not 0 <= int(pos) < len(loaded):
             continue
         row = loaded.iloc[int(pos)]
-        old_note = row["status_note"] if isinstance(row["status_note"], str) else None
+        # a list without assignees (Utility bills) never reassigns
+        old_note, old_assignee = _text(row["status_note"]), _text(row.get("assignee"))
         status = edit.get("status") or row["status"]
         note = edit.get("note", old_note) or None
-        if bulk_status and edit.get("select"):
-            status, note = bulk_status, bulk_note or note
-        if status == row["status"] and note == old_note:
+        assignee = _text(edit["assignee"]) if "assignee" in edit else old_assignee
+        if edit.get("select"):
+            if bulk_status:
+                status, note = bulk_status, bulk_note or note
+            if bulk_assignee is not None:
+                assignee = _text(bulk_assignee)
+        restatus = status != row["status"] or note != old_note
+        reassign = assignee != old_assignee
+        if not (restatus or reassign):
             continue
         at = row["status_at"].to_pydatetime() if pd.notna(row["status_at"]) else None
-        out.append(Change(row["issue_id"], status, note, at))
+        out.append(
+            Change(
+                row["issue_id"],
+                status if restatus else None,
+                note,
+                at,
+                assignee=(assignee or UNASSIGNED) if reassign else None,
+                expected_assignee=(old_assignee or UNASSIGNED) if reassign else None,
+            )
+        )
     return out
+
+
+def queue_counts(db: Database, user: User) -> dict[str, int]:
+    """Open work in the user's queue: ``mine`` and ``unassigned``.
+
+    Open or acknowledged meter issues assigned to the user, and those assigned to nobody in
+    their accounts; scoped like the list.
+    """
+    clause, params = _where(user, Filters(statuses=DEFAULT_STATUSES, queue=user.username))
+    mine, unassigned = db.fetch_all(
+        "SELECT sum(CASE WHEN i.assignee IS NULL THEN 0 ELSE 1 END), "
+        f"sum(CASE WHEN i.assignee IS NULL THEN 1 ELSE 0 END) FROM dq_issues i WHERE {clause}",
+        params,
+    )[0]
+    return {"mine": int(mine or 0), "unassigned": int(unassigned or 0)}
+
+
+def assignees(db: Database, user: User, shown: pd.DataFrame | None = None) -> list[str]:
+    """User names ``user`` may assign issues to, sorted.
+
+    The people who hold issues in one of the user's accounts, plus the assignees of the
+    ``shown`` rows. Whether one fits an issue's account is checked on save (``core.triage``).
+    """
+    names = set(people.visible_to(people.directory(db), user))
+    if shown is not None and "assignee" in shown:
+        names |= {a for a in shown["assignee"] if isinstance(a, str) and a}
+    return sorted(names)
 
 
 def filter_options(db: Database, user: User) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""DQ overview: the latest run, scores, open issues, a 30-day trend and time to resolve.
+"""DQ overview: the latest run, scores, open issues, a 30-day trend, time to resolve and fix.
 
 Every figure is computed from rows in the user's granted accounts (``User.scope``), including
 the latest run's counts, so a user granted account A sees no number derived from B's rows.
@@ -8,14 +8,16 @@ names from ``meters``); never ``readings``. Issues are meter issues (``kind = 'm
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from core.auth import User
 from core.db.base import Database
 from core.dq.summary import latest_run
+from core.runs import utcnow
 from core.triage import CLOSED
 
 SEVERITIES = ("high", "medium", "low")
@@ -229,3 +231,101 @@ def detector_precision(
 
     day = day or last_day(db, user) or utcnow().date()
     return evaluate.precision(db, day, days or config.get("DQ_EVALUATE_DAYS"), user)
+
+
+FIX_WINDOWS = (30, 90)  # days the time-to-fix tables look back over
+UNASSIGNED = "(unassigned)"
+FIX_COLUMNS = ["open", "median_open_days", "oldest_open_days", "closed", "median_days_to_close"]
+_DAY = 86400.0
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The median of ``values`` each repeated ``weights`` times (NaN when there are none)."""
+    if not len(values) or weights.sum() == 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    v, cum = values[order], np.cumsum(weights[order])
+    half = cum[-1] / 2
+    i = int(np.searchsorted(cum, half))
+    return float((v[i] + v[i + 1]) / 2) if cum[i] == half and i + 1 < len(v) else float(v[i])
+
+
+def time_to_fix(
+    db: Database, user: User, by: str = "assignee", days: int = 30, now: datetime | None = None
+) -> pd.DataFrame:
+    """Open-issue age and median time to resolve per owner (``assignee``) or ``account``.
+
+    Over the user's meter issues: ``open`` issues (open or acknowledged) with the median and
+    oldest age in days since their first run stored them, and the issues ``closed`` in the last
+    ``days`` days (first moved to resolved, ignored or not_an_issue, by a person or a rerun)
+    with the median days from detection to that close (at one-hour resolution). The owner is
+    the issue's assignee now, ``UNASSIGNED`` for nobody; only owners of issues in the user's
+    accounts appear. Columns: ``assignee`` or ``account_id, account_name``, then
+    ``FIX_COLUMNS``; most open issues first.
+
+    The warehouse groups the rows (issues of one run share their detection time), so the page
+    reads one row per owner, account, run and closing hour, never one per issue.
+    """
+    now = now or utcnow()
+    where, params = user.scope("i.account_id")
+    detected = "COALESCE(r.finished_at, r.started_at)"
+    opened = db.fetch_df(
+        f"SELECT i.assignee, i.account_id, {detected} AS detected_at, count(*) AS n "
+        "FROM dq_issues i JOIN dq_runs r ON r.run_id = i.first_seen_run "
+        f"WHERE i.kind = 'meter' AND i.status IN ('open', 'acknowledged') AND {where} "
+        "GROUP BY i.assignee, i.account_id, r.finished_at, r.started_at",
+        params,
+    )
+    marks = ", ".join("?" for _ in CLOSED)
+    closed = db.fetch_df(
+        "SELECT assignee, account_id, detected_at, date_trunc('hour', closed_at) AS closed_hour, "
+        "count(*) AS n FROM ("
+        f"SELECT i.issue_id, i.assignee, i.account_id, {detected} AS detected_at, "
+        "min(e.changed_at) AS closed_at FROM dq_issues i "
+        "JOIN issue_events e ON e.issue_id = i.issue_id "
+        "JOIN dq_runs r ON r.run_id = i.first_seen_run "
+        f"WHERE i.kind = 'meter' AND e.to_status IN ({marks}) AND {where} "
+        "GROUP BY i.issue_id, i.assignee, i.account_id, r.finished_at, r.started_at) c "
+        "WHERE closed_at >= ? GROUP BY assignee, account_id, detected_at, "
+        "date_trunc('hour', closed_at)",
+        [*CLOSED, *params, now - timedelta(days=days)],
+    )
+    key = "assignee" if by == "assignee" else "account_id"
+    opened["days"] = _days(pd.Series(now, index=opened.index), opened["detected_at"])
+    closed["days"] = _days(closed["closed_hour"], closed["detected_at"])
+    for df in (opened, closed):
+        df["assignee"] = df["assignee"].astype(object).where(df["assignee"].notna(), UNASSIGNED)
+    rows = []
+    for value in sorted(set(opened[key]) | set(closed[key]), key=str):
+        o, c = opened[opened[key] == value], closed[closed[key] == value]
+        ages, weights = o["days"].to_numpy(float), o["n"].to_numpy(float)
+        rows.append({
+            key: value,
+            "open": int(weights.sum()),
+            "median_open_days": _weighted_median(ages, weights),
+            "oldest_open_days": float(ages.max()) if len(ages) else float("nan"),
+            "closed": int(c["n"].sum()),
+            "median_days_to_close": _weighted_median(c["days"].to_numpy(float),
+                                                     c["n"].to_numpy(float)),
+        })  # fmt: skip
+    out = pd.DataFrame(rows, columns=[key, *FIX_COLUMNS])
+    out = out.sort_values(["open", key], ascending=[False, True])
+    if by == "account":
+        names = _account_names(db, user)
+        out.insert(1, "account_name", out["account_id"].map(names))
+    return out.reset_index(drop=True)
+
+
+def _days(end: pd.Series, start: pd.Series) -> pd.Series:
+    """Days from ``start`` to ``end`` (never below 0: a clock skew is not a negative age)."""
+    seconds = (pd.to_datetime(end) - pd.to_datetime(start)).dt.total_seconds()
+    return (seconds / _DAY).clip(lower=0)
+
+
+def _account_names(db: Database, user: User) -> dict[str, str]:
+    where, params = user.scope("account_id")
+    rows = db.fetch_all(
+        f"SELECT account_id, max(account_name) FROM meters WHERE {where} GROUP BY account_id",
+        params,
+    )
+    return {a: n or a for a, n in rows}

@@ -77,6 +77,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     demo_mode.mark_demo(db, args.seed)
     print(report.summary())
+    from core import owners
+
+    seeded = owners.seed_demo(db)
+    print(f"demo: {seeded.saved} default owner(s): staff owns its two accounts, ds one more")
     if demo_mode.demo_mode(db, url):
         print(
             "demo: demo logins are on (admin, ds, staff, bse; password demo) until the first "

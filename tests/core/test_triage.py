@@ -176,3 +176,112 @@ def test_owner_longer_than_its_column_is_a_refusal_not_a_database_error_mid_batc
     assert db.fetch_all("SELECT status, owner FROM dq_issues WHERE issue_id = 'i2'") == [
         ("open", None)
     ]
+
+
+# ---- assignment (issue 16): a DQ Hub user in the issue's account, audited like a status ----
+
+PEOPLE = {
+    "alice": {"password": "x", "role": "staff", "accounts": "all"},
+    "sam": {"password": "x", "role": "staff", "accounts": ["acc-a"]},
+    "bea": {"password": "x", "role": "bse", "accounts": "all"},
+}
+
+
+@pytest.fixture
+def people_db(db):
+    from core.auth import write_users
+
+    write_users(PEOPLE)  # users mode: the users file is the directory
+    return db
+
+
+def _assigned(db, issue):
+    return db.fetch_all(
+        "SELECT assignee, assigned_by, status, status_by, status_at FROM dq_issues "
+        "WHERE issue_id = ?",
+        (issue,),
+    )[0]
+
+
+def _assign_events(db):
+    return db.fetch_all(
+        "SELECT issue_id, changed_by, from_status, to_status, note, from_assignee, to_assignee "
+        "FROM issue_events ORDER BY changed_at"
+    )
+
+
+def test_reassigning_is_audited_and_leaves_the_status_alone(people_db):
+    db = people_db
+    triage.assign(db, BOB, "i1", "sam", expected="")
+    triage.assign(db, ALICE, "i1", "alice", expected="sam")
+    triage.assign(db, ALICE, "i1", "", expected="alice")
+    assert _assigned(db, "i1") == (None, "alice", "open", "system", LOADED_AT)
+    assert _assign_events(db) == [
+        ("i1", "bob", "open", "open", None, None, "sam"),
+        ("i1", "alice", "open", "open", None, "sam", "alice"),
+        ("i1", "alice", "open", "open", None, "alice", None),
+    ]
+
+
+def test_a_status_change_with_a_reassignment_is_one_event(people_db):
+    result = triage.apply(people_db, BOB, [
+        triage.Change("i1", "acknowledged", "calling the site", assignee="sam"),
+        triage.Change("i1", "acknowledged", "calling the site", assignee="sam"),  # no change
+        triage.Change("i1", None, assignee="sam"),  # assigned already: nothing to log
+    ])  # fmt: skip
+    assert result.saved == ["i1"] * 3 and not result.refused
+    assert [e[1:] for e in _assign_events(people_db)] == [
+        ("bob", "open", "acknowledged", "calling the site", None, "sam"),
+        ("bob", "acknowledged", "acknowledged", "calling the site", None, None),
+    ]
+
+
+def test_an_assignee_outside_the_issues_account_is_refused(people_db):
+    db = people_db
+    result = triage.apply(db, ALICE, [
+        triage.Change("i2", None, assignee="sam"),  # sam is granted acc-a only; i2 is acc-b
+        triage.Change("i2", None, assignee="bea"),  # a bse cannot change issues
+        triage.Change("i2", None, assignee="zed"),  # nobody of that name
+        triage.Change("i1", "resolved", assignee="zed"),  # refused whole: status unchanged too
+    ])  # fmt: skip
+    assert result.saved == []
+    assert [why for _, why in result.refused] == [
+        "Issue i2: sam is not granted this account",
+        "Issue i2: bea (bse) cannot change issues",
+        "Issue i2: 'zed' is not a DQ Hub user",
+        "Issue i1: 'zed' is not a DQ Hub user",
+    ]
+    assert [_assigned(db, i)[:3] for i in ("i1", "i2")] == [(None, None, "open")] * 2
+    assert _assign_events(db) == []
+
+
+def test_a_user_cannot_assign_an_issue_of_another_account(people_db):
+    with pytest.raises(triage.TriageError, match="Issue i2 does not exist"):
+        triage.assign(people_db, STAFF_A, "i2", "sam")
+
+
+def test_a_stale_reassignment_is_refused(people_db):
+    triage.assign(people_db, ALICE, "i1", "alice", expected="")
+    with pytest.raises(triage.TriageError, match="reassigned to alice after you loaded it"):
+        triage.assign(people_db, BOB, "i1", "sam", expected="")
+    assert _assigned(people_db, "i1")[0] == "alice"
+
+
+def test_a_role_without_assign_is_refused(people_db, monkeypatch):
+    from core.pages import ACTIONS
+
+    monkeypatch.setitem(ACTIONS, "assign", ("admin",))
+    with pytest.raises(triage.TriageError, match="role 'staff' cannot assign issues"):
+        triage.assign(people_db, BOB, "i1", "sam")
+
+
+def test_an_assigned_issue_is_still_resolved_by_the_job_when_its_problem_goes(people_db):
+    """A reassignment is no verdict: status_by stays system, so a rerun may resolve it."""
+    from core import runs
+    from core.dq import store
+
+    triage.assign(people_db, ALICE, "i1", "sam")
+    run = runs.Run("dq", {})
+    with people_db.transaction() as tx:
+        assert store.resolve(tx, ["i1"], run) == 1
+    assert _assigned(people_db, "i1")[:3] == ("sam", "alice", "resolved")

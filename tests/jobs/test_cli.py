@@ -330,3 +330,34 @@ def test_run_overshoot_default_month_and_bad_flags(capsys):
     assert main(["run", "overshoot", "--date", "2026-03-01"]) == 2
     assert "--month" in capsys.readouterr().err
     assert main(["run", "dq", "--month", "2026-03"]) == 2
+
+
+# ---- owners ----------------------------------------------------------------------------------
+
+
+def test_owners_import_names_bad_rows_by_line_and_list_prints_them(tmp_path, capsys):
+    from core.auth import write_users
+    from core.db import open_warehouse
+
+    write_users({"sam": {"password": "x", "role": "staff", "accounts": ["acc-01"]}})
+    open_warehouse().execute(
+        "INSERT INTO meters (meter_id, building_id, account_id, kind, unit, timezone, "
+        "dq_enabled, account_active, building_archived, interval_minutes) VALUES "
+        "('m1', 'b1', 'acc-01', 'electricity', 'kWh', 'UTC', TRUE, TRUE, FALSE, 15)"
+    )
+    owners_csv = tmp_path / "owners.csv"
+    owners_csv.write_text("account_id,building_id,owner\nacc-01,,sam\nacc-01,b1,zed\n")
+    errors = tmp_path / "bad.csv"
+    assert main(["owners", "import", str(owners_csv), "--errors", str(errors)]) == 3
+    out = capsys.readouterr().out
+    assert "1 owner(s) set, 0 removed" in out and "line 3: 'zed' is not a DQ Hub user" in out
+    assert pd.read_csv(errors).to_dict("records") == [
+        {"file": "owners.csv", "line": "line 3", "reason": "'zed' is not a DQ Hub user"}
+    ]
+    assert main(["owners", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("account_id,building_id,owner,") and listed[1].startswith(
+        "acc-01,,sam,"
+    )
+    assert main(["owners", "import", str(tmp_path / "missing.csv")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -19,6 +19,7 @@ TITLES = {
     "bills": "Utility bills",
     "sandbox": "Model sandbox",
     "projects": "Projects",
+    "owners": "Owners",
     "admin": "Admin",
 }
 EVERYONE = {"DQ overview", "Meter explorer", "Model sandbox"}
@@ -46,8 +47,8 @@ def test_wrong_password_or_unknown_user_is_refused(
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
-        ("admin", EVERYONE | TRIAGE | {"Projects", "Admin"}),
-        ("ds", EVERYONE | TRIAGE | {"Projects"}),
+        ("admin", EVERYONE | TRIAGE | {"Projects", "Owners", "Admin"}),
+        ("ds", EVERYONE | TRIAGE | {"Projects", "Owners"}),
         ("staff", EVERYONE | TRIAGE),
         ("bse", EVERYONE | {"Projects"}),
     ],

@@ -156,6 +156,7 @@ def test_screen_share_mode_hides_real_names(wh):
 
 def test_role_that_cannot_triage_sees_a_read_only_table(wh, monkeypatch):
     monkeypatch.setitem(ACTIONS, "triage", ("admin",))
+    monkeypatch.setitem(ACTIONS, "assign", ("admin",))
     at = _app(STAFF).run()
     assert not at.exception and len(_rows(at))
     assert not [b for b in at.button if b.key in ("issues_save", "issues_bulk_apply")]
@@ -223,3 +224,115 @@ def test_account_filter_gets_a_new_widget_when_screen_share_mode_switches(wh):
     masked = at.multiselect(key="issues_accounts_masked")
     assert masked.value == chosen  # the choice carried over to the new widget
     assert all(o.startswith("Account ") for o in masked.options)
+
+
+# ---- My queue and assignment (issue 16) ------------------------------------------------------
+
+DEMO_STAFF = User("staff", "Demo staff", "staff", frozenset({"acc-01", "acc-02"}))  # a demo user
+
+
+def _todo(wh, where, params=()):
+    return wh.fetch_all(
+        "SELECT issue_id FROM dq_issues WHERE kind = 'meter' AND status IN ('open', "
+        f"'acknowledged') AND {where} ORDER BY issue_id",
+        params,
+    )
+
+
+def _metric(at, label):
+    return next(m.value for m in at.sidebar.get("metric") if m.label == label)
+
+
+def test_the_page_opens_on_my_queue_with_its_counts_in_the_sidebar(wh):
+    ids = [r[0] for r in _todo(wh, "account_id = 'acc-01'")]
+    mine, others = ids[-3:], ids[:2]  # the last ids: not the first rows by severity and age
+    wh.execute(
+        f"UPDATE dq_issues SET assignee = 'staff' WHERE issue_id IN ({', '.join('?' * 3)})", mine
+    )
+    wh.execute("UPDATE dq_issues SET assignee = 'ds' WHERE issue_id IN (?, ?)", others)
+    scope = "account_id IN ('acc-01', 'acc-02')"
+    unassigned = len(_todo(wh, f"{scope} AND assignee IS NULL"))
+    at = _app(DEMO_STAFF).run()
+    assert not at.exception
+    assert at.sidebar.radio(key="issues_view").value == "queue"  # the page opens on My queue
+    assert (_metric(at, "Assigned to me"), _metric(at, "Unassigned")) == ("3", f"{unassigned:,}")
+    assert f"**{3 + unassigned:,}** issues match" in at.caption[1].value
+    rows = _rows(at)
+    assert sorted(rows.index[:3]) == sorted(mine)  # mine first, then the unassigned ones
+    assert set(rows["assignee"].iloc[3:].dropna()) == set()
+    assert not set(others) & set(rows.index)  # someone else's issues are not in my queue
+    at.sidebar.radio(key="issues_view").set_value("all").run()
+    assert not at.exception
+    total = len(_todo(wh, scope))
+    assert f"**{total:,}** issues match" in at.caption[1].value
+
+
+def test_assigning_in_the_table_is_saved_and_audited(wh):
+    at = _app(User("admin", "Demo admin", "admin", None)).run()
+    at.sidebar.radio(key="issues_view").set_value("all").run()
+    rows = _rows(at)
+    account = dict(wh.fetch_all("SELECT issue_id, account_id FROM dq_issues"))
+    own = next(i for i in rows.index if account[i] == "acc-01")  # the demo staff's account
+    other = next(i for i in rows.index if account[i] not in ("acc-01", "acc-02"))
+    pos = {i: n for n, i in enumerate(rows.index)}
+    edit(at, "issues_editor", {pos[own]: {"assignee": "staff"}, pos[other]: {"assignee": "staff"}})
+    at.button(key="issues_save").click().run()
+    assert not at.exception
+    assert any("Saved 1 change" in s.value for s in at.success)
+    assert any(other in w.value and "staff is not granted this account" in w.value
+               for w in at.warning)  # fmt: skip
+    assert wh.fetch_all(
+        "SELECT issue_id, assignee, assigned_by, status, status_by FROM dq_issues "
+        "WHERE issue_id IN (?, ?) ORDER BY assignee NULLS LAST",
+        (own, other),
+    ) == [(own, "staff", "admin", "open", "system"), (other, None, None, "open", "system")]
+    assert wh.fetch_all(
+        "SELECT changed_by, from_status, to_status, from_assignee, to_assignee FROM issue_events "
+        "WHERE issue_id = ?",
+        (own,),
+    ) == [("admin", "open", "open", None, "staff")]
+    assert _rows(at).loc[own, "assignee"] == "staff"  # reloaded after the save
+
+
+def test_bulk_assign_to_selected_keeps_their_status(wh):
+    at = _app(User("admin", "Demo admin", "admin", None), edits={0: {"select": True},
+                                                                 1: {"select": True}})  # fmt: skip
+    at.run()
+    chosen = list(_rows(at).index[:2])
+    assert at.selectbox(key="issues_bulk_status").value is None  # (keep) by default
+    at.selectbox(key="issues_bulk_assignee").set_value("ds")
+    at.button(key="issues_bulk_apply").click().run()
+    assert not at.exception
+    got = wh.fetch_all(
+        "SELECT assignee, status FROM dq_issues WHERE issue_id IN (?, ?)", tuple(chosen)
+    )
+    assert got == [("ds", "open")] * 2
+
+
+def test_a_role_that_may_assign_but_not_triage_edits_only_the_assignee(wh, monkeypatch):
+    monkeypatch.setitem(ACTIONS, "triage", ("admin",))
+    at = _app(DEMO_STAFF).run()
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key == "issues_bulk_status"]
+    assert at.selectbox(key="issues_bulk_assignee")
+    issue_id = _rows(at).index[0]
+    edit(at, "issues_editor", {0: {"status": "resolved", "assignee": "staff"}})
+    at.button(key="issues_save").click().run()
+    assert any("cannot change issues" in w.value for w in at.warning)
+    assert _issue(wh, issue_id)[0] == "open"
+
+
+def test_the_assignee_choices_are_people_of_my_accounts_only(wh, tmp_path, monkeypatch):
+    from core.auth import write_users
+
+    write_users({
+        "sam": {"password": "x", "role": "staff", "accounts": ["acc-01"]},
+        "zoe.other": {"password": "x", "role": "staff", "accounts": ["acc-03"]},
+        "ada": {"password": "x", "role": "admin", "accounts": "all"},
+        "bea": {"password": "x", "role": "bse", "accounts": "all"},
+    })  # fmt: skip
+    at = _app(STAFF).run()  # sam of acc-01
+    assert not at.exception
+    options = at.selectbox(key="issues_bulk_assignee").options
+    assert options == ["(keep)", "(unassigned)", "ada", "sam"]  # not zoe (acc-03), not a bse
+    assert "zoe.other" not in sent(at)

@@ -81,7 +81,7 @@ def test_time_to_resolve_appears_once_an_issue_is_closed(url, monkeypatch):
     triage.set_status(db, ADMIN, issue, "resolved", note="fixed")
     at = _app(url, monkeypatch).run()
     assert not at.exception
-    mttr = at.dataframe[-1].value
+    mttr = next(d.value for d in at.dataframe if "mean_hours" in d.value)
     assert mttr["closed"].tolist() == [1] and mttr["mean_hours"].iloc[0] >= 0
 
 
@@ -126,3 +126,42 @@ def test_failed_meters_of_other_accounts_stay_hidden(url, monkeypatch):
     assert "1 meter(s) failed" in at.expander[0].label
     failures = at.dataframe[0].value
     assert failures["meter_id"].tolist() == [mine] and theirs not in rendered(at)[0]
+
+
+def _fix_tables(at):
+    return [d.value for d in at.dataframe if "median_days_to_close" in d.value]
+
+
+def test_time_to_fix_per_owner_and_per_account_over_30_or_90_days(url, monkeypatch):
+    db = open_warehouse(url)
+    ids = [r[0] for r in db.fetch_all(
+        "SELECT issue_id FROM dq_issues WHERE account_id = 'acc-01' AND kind = 'meter' "
+        "AND status = 'open' ORDER BY issue_id LIMIT 3")]  # fmt: skip
+    for issue in ids[:2]:
+        triage.assign(db, User("admin", "Demo admin", "admin", None), issue, "staff")
+    triage.set_status(db, ADMIN, ids[0], "resolved", note="fixed")
+    at = _app(url, monkeypatch).run()  # staff of acc-01
+    assert not at.exception
+    assert at.radio(key="overview_fix_days").value == 30
+    owners, accounts = _fix_tables(at)
+    by_owner = owners.set_index("assignee")
+    assert by_owner.loc["staff", ["open", "closed"]].tolist() == [1, 1]
+    assert by_owner.loc["(unassigned)", "open"] == db.fetch_value(
+        "SELECT count(*) FROM dq_issues WHERE account_id = 'acc-01' AND kind = 'meter' "
+        "AND status IN ('open', 'acknowledged') AND assignee IS NULL"
+    )
+    assert len(accounts) == 1 and accounts["closed"].sum() == 1
+    at.radio(key="overview_fix_days").set_value(90).run()
+    assert not at.exception and len(_fix_tables(at)) == 2
+
+
+def test_time_to_fix_masks_accounts_but_not_owners_in_screen_share_mode(url, monkeypatch):
+    db = open_warehouse(url)
+    issue = db.fetch_value("SELECT min(issue_id) FROM dq_issues WHERE account_id = 'acc-01'")
+    triage.assign(db, User("admin", "Demo admin", "admin", None), issue, "staff")
+    at = _app(url, monkeypatch, ADMIN, dq_mask=True, dq_mask_salt="k").run()
+    assert not at.exception
+    owners, accounts = _fix_tables(at)
+    assert "staff" in set(owners["assignee"])  # staff user names are not customer data
+    assert accounts["account_name"].str.startswith("Account ").all()
+    assert accounts["account_id"].str.startswith("Account ").all()

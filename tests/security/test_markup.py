@@ -67,6 +67,7 @@ PAGES = [  # (page, user, query): every page, scrolled to where names are writte
     ("sandbox", ADMIN, {"model": "overshoot"}),
     ("projects", BSE, {}),
     ("admin", ADMIN, {}),
+    ("owners", ADMIN, {}),
 ]
 
 

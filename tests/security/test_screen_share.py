@@ -56,6 +56,7 @@ PAGES = [
     ("sandbox", STAFF, {"model": "overshoot"}),
     ("projects", BSE, {}),
     ("admin", ADMIN, {}),
+    ("owners", ADMIN, {}),
     ("overview", ADMIN, {}),
 ]
 

@@ -328,3 +328,55 @@ def test_export_csv_is_the_filtered_view_through_the_mask(db):
         and masking.pseudonym("Account", "acc-a", "salt") in masked.decode()
     )
     assert len(issues.export_csv(db, ADMIN, Filters(), limit=2).decode().splitlines()) == 3
+
+
+# ---- my queue, the assignee filter, assignment edits (issue 16) ----------------------------
+
+
+def _assign(db, **who):
+    for issue_id, name in who.items():
+        db.execute("UPDATE dq_issues SET assignee = ? WHERE issue_id = ?", (name, issue_id))
+
+
+def test_my_queue_is_mine_first_then_the_unassigned_in_my_accounts(db):
+    _assign(db, **{"low-old": "sam", "high-new": "bob", "b-only": "sam", "raw": "sam"})
+    # b-only is acc-b's: assigned to sam or not, sam does not see it
+    assert _ids(db, STAFF_A, queue="sam") == ["raw", "low-old", "high-old", "med"]
+    assert _ids(db, STAFF_A, queue="sam", statuses=("open",)) == ["raw", "low-old", "high-old"]
+    assert issues.queue_counts(db, STAFF_A) == {"mine": 2, "unassigned": 1}
+    # every page of a queue tiles it, front and back (the back is cut in reverse)
+    everything = _ids(db, ADMIN, queue="ada")
+    pages = [_ids(db, ADMIN, page=n, size=2, queue="ada") for n in range(1, 4)]
+    assert [i for p in pages for i in p] == everything
+    assert _ids(db, ADMIN, queue="sam") == ["b-only", "raw", "low-old", "high-old", "quoted", "med"]
+
+
+def test_the_assignee_filter_takes_names_and_nobody(db):
+    _assign(db, **{"low-old": "sam", "high-new": "bob"})
+    assert _ids(db, assignees=("sam",)) == ["low-old"]
+    assert _ids(db, assignees=("sam", issues.UNASSIGNED)) == [
+        "b-only", "high-old", "quoted", "med", "raw", "low-old",
+    ]  # fmt: skip
+    assert _ids(db, assignees=("x') OR TRUE --",)) == []
+
+
+def test_assignee_edits_become_reassignments_that_leave_the_status(db):
+    _assign(db, **{"high-old": "sam"})
+    df, _ = issues.list_issues(db, ADMIN, Filters(statuses=("open",)))
+    assert df.loc[1, "assignee"] == "sam" and issues.table(df)["assignee"].iloc[1] == "sam"
+    at = df.loc[0, "status_at"].to_pydatetime()
+    changes = issues.changes(df, {
+        0: {"assignee": "sam", "status": "acknowledged"},
+        1: {"assignee": None},  # cleared: unassign
+        2: {"assignee": None},  # unassigned already: nothing to do
+    })  # fmt: skip
+    assert changes == [
+        triage.Change(df.loc[0, "issue_id"], "acknowledged", None, at, assignee="sam",
+                      expected_assignee=""),
+        triage.Change(df.loc[1, "issue_id"], None, None, at, assignee="",
+                      expected_assignee="sam"),
+    ]  # fmt: skip
+    bulk = issues.changes(df, {0: {"select": True}, 1: {"select": True}}, None, "", "bob")
+    assert [(c.status, c.assignee) for c in bulk] == [(None, "bob"), (None, "bob")]
+    nobody = issues.changes(df, {1: {"select": True}}, None, "", issues.UNASSIGNED)
+    assert [(c.issue_id, c.assignee) for c in nobody] == [(df.loc[1, "issue_id"], "")]

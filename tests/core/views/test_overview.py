@@ -52,6 +52,10 @@ def _issue(issue_id, account, detector, severity, start, run="r2", status="open"
 
 @pytest.fixture
 def db(fresh_db):
+    return _fill(fresh_db)
+
+
+def _fill(fresh_db):
     meters = [("m1", "b1", "acc-a"), ("m2", "b2", "acc-a"), ("m3", "b3", "acc-b")]
     fresh_db.insert_df("meters", pd.DataFrame([{
         "meter_id": m, "building_id": b, "account_id": a, "kind": "electricity", "unit": "kWh",
@@ -177,3 +181,63 @@ def test_empty_warehouse(fresh_db):
     assert overview.open_issue_counts(fresh_db, ADMIN).empty
     assert overview.trend(fresh_db, ADMIN).empty
     assert overview.time_to_resolve(fresh_db, ADMIN).empty
+
+
+# ---- time to fix per owner and per account (issue 16) --------------------------------------
+
+NOW = T("2026-03-12 01:00").to_pydatetime()
+
+
+def _assign(db, **who):
+    for issue_id, name in who.items():
+        db.execute("UPDATE dq_issues SET assignee = ? WHERE issue_id = ?", (name, issue_id))
+
+
+def test_time_to_fix_per_owner_counts_open_age_and_median_days_to_close(db):
+    _assign(db, a1="sam", a3="sam", b1="bo")
+    df = overview.time_to_fix(db, ADMIN, "assignee", 30, NOW).set_index("assignee")
+    assert list(df.index) == ["(unassigned)", "bo", "sam"]  # one open issue each: by name
+    assert df.loc["sam"].to_dict() == {
+        "open": 1, "median_open_days": 1.0, "oldest_open_days": 1.0,  # a1: found 03-11 01:00
+        "closed": 1, "median_days_to_close": 0.25,  # a3: found 03-10 01:00, resolved 07:00
+    }  # fmt: skip
+    assert df.loc["(unassigned)", ["open", "closed"]].tolist() == [1, 1]  # a2 open, b2 ignored
+    assert df.loc["(unassigned)", "median_days_to_close"] == pytest.approx(10 / 24)
+    assert df.loc["bo", "closed"] == 0 and pd.isna(df.loc["bo", "median_days_to_close"])
+
+
+def test_time_to_fix_per_account_and_the_window(db):
+    df = overview.time_to_fix(db, ADMIN, "account", 90, NOW).set_index("account_id")
+    assert df.loc["acc-a", ["account_name", "open", "closed"]].tolist() == ["Name acc-a", 2, 1]
+    assert df.loc["acc-a", "median_open_days"] == 1.0
+    assert df.loc["acc-b", "median_days_to_close"] == pytest.approx(10 / 24)
+    short = overview.time_to_fix(db, ADMIN, "account", 1, NOW).set_index("account_id")
+    assert short["closed"].tolist() == [0, 0]  # both closings were more than a day ago
+    assert short["open"].tolist() == [2, 1]  # open issues count whatever the window
+
+
+def test_time_to_fix_shows_only_owners_of_the_users_accounts(db):
+    _assign(db, a1="sam", b1="bo", b2="bo")
+    df = overview.time_to_fix(db, STAFF_A, "assignee", 90, NOW)
+    assert set(df["assignee"]) == {"sam", "(unassigned)"}  # bo holds only acc-b's issues
+    assert df["closed"].sum() == 1  # a3 only; b2 is acc-b's
+    accounts = overview.time_to_fix(db, STAFF_A, "account", 90, NOW)
+    assert accounts["account_id"].tolist() == ["acc-a"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_weighted_median_is_the_median_of_the_repeated_values(seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 20, 12).astype(float)
+    weights = rng.integers(1, 5, 12).astype(float)
+    expected = np.median(np.repeat(values, weights.astype(int)))
+    assert overview._weighted_median(values, weights) == expected
+
+
+def test_time_to_fix_runs_on_every_engine(any_db):
+    db = _fill(any_db)
+    _assign(db, a1="sam", a3="sam")
+    df = overview.time_to_fix(db, ADMIN, "assignee", 30, NOW).set_index("assignee")
+    assert df.loc["sam", ["open", "closed", "median_days_to_close"]].tolist() == [1, 1, 0.25]
