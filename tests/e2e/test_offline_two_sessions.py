@@ -9,7 +9,7 @@ from tests.e2e.conftest import login
 
 ADMIN = User("admin", "Admin", "admin", None)
 OLLY = User("olly", "Olly", "staff", None)
-OWNER_COLUMN = 7  # Select, Meter, Building, Account, Offline since, Hours off, Status, Owner
+OWNER_COLUMN = 8  # Select, Meter, Feed, Building, Account, Offline since, Hours off, Status, Owner
 ROW_HEIGHT = 35  # header and body rows of st.data_editor
 
 
