@@ -18,7 +18,7 @@ PYTHON="${PYTHON:-python}"
 
 # `python -m jobs` commands passed through as they are; tests/test_docker.py checks that
 # every command of jobs/cli.py is listed here.
-JOBS_COMMANDS="migrate import run backfill export evaluate users settings serve"
+JOBS_COMMANDS="migrate import sync run backfill export evaluate users owners settings serve"
 
 usage() {
     cat <<USAGE

@@ -38,6 +38,7 @@ SHOWN = {  # per page: what must be on it (data of account 1 that the week produ
     "sandbox": "Trained on 21 days",
     "projects": "Maple Street Tower",
     "admin": "changed (s3) after the day was scored",  # the late day, re-scored
+    "owners": "Riverside Plaza",  # a building of account 1, its owner to set
 }
 CHARTS = ("arrow_vega_lite_chart", "vega_lite_chart", "plotly_chart")
 WITH_CHARTS = {"overview", "explorer", "bills", "sandbox", "projects"}
