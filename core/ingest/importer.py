@@ -143,7 +143,7 @@ def _run(
         con.execute("SET enable_progress_bar = false")
         staged = [staging.inspect(con, item, i) for i, item in enumerate(items)]
         for s, item in zip(staged, items, strict=True):
-            staging.load(con, s, item.path)
+            staging.load(con, s, item.path, lazy=s.spec is READINGS)
         _lap("read", started)
         files = {
             spec.kind: [s for s in staged if s.spec is spec] for spec in (METERS, READINGS, BILLS)
@@ -162,7 +162,7 @@ def _run(
             readings.clock_replacement(con, files["readings"]),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
-        if real and any(t is not None and len(t.frame) for t in todo):
+        if real and any(t is not None and t.rows for t in todo):
             todo.append(_end_demo(db, items))
         _lap("fetched", started)
         written = write_all(db, [t for t in todo if t is not None])
@@ -245,10 +245,10 @@ def _readings_replacement(
     """
     if table is None:
         return None
-    rows = readings.frame(con, table)
-    if rows.empty:
+    rows = readings.rows(con, table)
+    if not rows.num_rows:
         return Replacement("readings", rows, ())
-    low, high = con.execute(f"SELECT min(ts), max(ts) FROM {table}").fetchall()[0]
+    low, high = readings.time_range(con)
     return Replacement(
         "readings",
         rows,
@@ -256,4 +256,5 @@ def _readings_replacement(
         "readings.ts BETWEEN ? AND ?",
         (low, high),
         origin,
+        changes=readings.changes(con),
     )
