@@ -59,20 +59,23 @@ def build_checked(
     checks: list[Check],
     keep: list[str] | None = None,
     view: bool = False,
+    ok: str | None = None,
 ) -> None:
     """Create ``table``: the parsed rows (or only the ``keep`` columns), ``_bad0..n`` and ``_ok``.
 
     Messages of failed checks may only use kept columns (and ``_rowid``, ``_line``). With
     ``view`` it is a view: nothing is computed until a query reads it, and each query computes
-    only the columns it uses.
+    only the columns it uses. ``ok``: SQL over the flags and kept columns that is true exactly
+    when no flag is (a cheaper equivalent the validator vouches for).
     """
     flags = ", ".join(f"coalesce({c.bad}, false) AS _bad{i}" for i, c in enumerate(checks))
-    ok = " OR ".join(f"_bad{i}" for i in range(len(checks))) or "false"
+    if ok is None:
+        ok = "NOT (" + (" OR ".join(f"_bad{i}" for i in range(len(checks))) or "false") + ")"
     bad = ", ".join(f"_bad{i}" for i in range(len(checks)))
     columns = ", ".join(["_rowid", "_line", *keep]) + (f", {bad}" if bad else "") if keep else "*"
     con.execute(
         f"CREATE OR REPLACE {'VIEW' if view else 'TABLE'} {table} AS "
-        f"SELECT {columns}, NOT ({ok}) AS _ok "
+        f"SELECT {columns}, {ok} AS _ok "
         f"FROM (SELECT *, {flags} FROM ({parsed_sql}) p) f"
     )
 

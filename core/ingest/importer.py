@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 from core.auth import demo
 from core.db.base import Database
@@ -158,7 +159,7 @@ def _run(
             _replacement(con, METERS, m.table, meters.TABLE_COLUMNS, ("meter_id",)),
             _replacement(con, METERS, m.table, meters.OPTION_COLUMNS, ("meter_id",),
                          "meter_options"),
-            _readings_replacement(con, r.table, origin),
+            _readings_replacement(con, r, origin),
             readings.clock_replacement(con, files["readings"]),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
@@ -237,18 +238,19 @@ def _replacement(
 
 
 def _readings_replacement(
-    con: duckdb.DuckDBPyConnection, table: str | None, origin: str
+    con: duckdb.DuckDBPyConnection, result: readings.Kept, origin: str
 ) -> Replacement | None:
     """Kept readings, replacing stored rows by (meter_id, source, ts) within the new ts range.
 
     Written as changes from ``origin`` (core.ingest.write): unchanged rows are skipped.
     """
-    if table is None:
+    if result.table is None:
         return None
-    rows = readings.rows(con, table)
+    rows = readings.rows(con, result)
     if not rows.num_rows:
         return Replacement("readings", rows, ())
-    low, high = readings.time_range(con)
+    span = pc.min_max(rows["ts"])
+    low, high = span["min"].as_py(), span["max"].as_py()
     return Replacement(
         "readings",
         rows,

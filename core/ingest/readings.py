@@ -29,7 +29,7 @@ import pyarrow as pa
 from core import config
 from core.errors import ConfigError
 from core.ingest import checks as ck
-from core.ingest import meterdays
+from core.ingest import meterdays, staging
 from core.ingest.report import CONFLICT_COLUMNS
 from core.ingest.spec import SOURCES
 from core.ingest.sql import ident, lit, number, shown, text, timestamp_utc, type_class
@@ -45,7 +45,15 @@ CLOCK_COLUMNS = [
     "meter_id", "source", "day", "readings", "off_grid", "late", "early", "median_offset_s",
     "max_offset_s", "imported_at",
 ]  # fmt: skip
-_KEEP = ["_midx", "_src", "ts", "value", "_off_us", "_soff_us", "_tol_us", "_interval", "_rejected"]
+_KEEP = [
+    "_midx", "_src", "ts", "value", "_off_us", "_soff_us", "_tol_us", "_interval", "_rejected",
+    "_fine",
+]  # fmt: skip
+# _fine: passes every check but the off-grid one (the checks _checks() words, in one test).
+_FINE = (
+    "NOT _no_meter AND _interval IS NOT NULL AND ts_utc IS NOT NULL AND value IS NOT NULL "
+    "AND _src IS NOT NULL"
+)
 OFF_GRID = 4  # position of the off-grid rule in _checks(): reported per meter, not per row
 MAX_SNAP_FRACTION = 0.5  # half an interval: every timestamp has exactly one nearest slot
 
@@ -104,10 +112,10 @@ def _present(col: str, duck_type: str) -> str:
 
 
 def _create_grid(con: duckdb.DuckDBPyConnection, snap: Snap) -> bool:
-    """``_grid``: the known meters with their slot length, snap tolerance (microseconds) and
-    whether the grid needs no time zone arithmetic (``_plain``), so no row computes them.
+    """Create ``_grid``: the known meters with what their slot grid needs, computed once.
 
-    Returns whether any meter's grid needs time zone arithmetic.
+    Columns added to ``_known``'s: ``_slot_us``, ``_half_us``, ``_tol_us`` (the snap tolerance)
+    and ``_plain`` (no time zone arithmetic needed). Returns whether any meter needs it.
     """
     con.execute(
         f"CREATE OR REPLACE TABLE {GRID} AS SELECT *, {snap.sql()} AS _tol_us, "
@@ -166,7 +174,7 @@ def _parsed_sql(s: Staged, zoned: bool = True) -> str:
     return (
         "SELECT _rowid, _line, _midx, _src, value, _no_meter, _rejected, _has_ts, _has_value, "
         "_interval, ts_utc, abs(_soff_us) AS _off_us, _soff_us, _tol_us, "
-        f"make_timestamp(epoch_us(ts_utc) - _soff_us) AS ts FROM ({grid}) s"
+        f"make_timestamp(epoch_us(ts_utc) - _soff_us) AS ts, {_FINE} AS _fine FROM ({grid}) s"
     )
 
 
@@ -261,7 +269,7 @@ def _dedup(
     if not repeated:  # the usual case: skip the heavier aggregation and the copy
         con.execute(
             f"CREATE OR REPLACE VIEW {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, value "
-            f"FROM {chk} WHERE _ok"
+            f"FROM _rrows_{s.index} WHERE _ok"
         )
         return 0, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
     # The reading closest to the slot boundary wins (jitter: 14:59:50 beats 15:00:40), then
@@ -287,9 +295,16 @@ def _dedup(
     return exact, int((conflicts["distinct_values"] - 1).sum()), conflicts
 
 
+@dataclass
+class Kept(ck.Validated):
+    """The validated readings; ``rows`` holds them as an Arrow table when no query is needed."""
+
+    rows: pa.Table | None = None
+
+
 def validate(
     con: duckdb.DuckDBPyConnection, files: list[Staged], snap: Snap | None = None
-) -> tuple[ck.Validated, pd.DataFrame]:
+) -> tuple[Kept, pd.DataFrame]:
     """Check, snap and de-duplicate every readings file.
 
     Parameters
@@ -307,44 +322,56 @@ def validate(
     -------
     tuple
         The validated rows (a table with ``_midx, _src, ts, value, _file``; turn it into
-        warehouse rows with :func:`frame`) and the conflicting slots. ``_clock_out`` holds the
-        clock statistics (see :func:`clock_replacement`).
+        warehouse rows with :func:`rows`) and the conflicting slots. ``_clock_out`` holds the
+        clock statistics (see :func:`clock_replacement`), ``_readings_changes`` the kept rows
+        per meter-day (:func:`changes`).
+
+    Raises
+    ------
+    ImportFileError
+        If a lazily staged file turns out unreadable (core.ingest.staging).
     """
     if not files:
-        return ck.Validated(table=None), pd.DataFrame(columns=CONFLICT_COLUMNS)
+        return Kept(table=None), pd.DataFrame(columns=CONFLICT_COLUMNS)
     rules = _checks()
-    others = " OR ".join(f"_bad{i}" for i in range(len(rules)) if i != OFF_GRID)
-    out = ck.Validated(table=OUT)
+    out = Kept(table=OUT)
     stats: dict[int, tuple[int, int]] = {}
     conflicts = []
     clocks = []
-    kept = 0
     zoned = _create_grid(con, snap or Snap())
     for s in files:
-        # A view: each pass below reads only the columns it needs; only bad rows are copied.
+        # A view, read once in full into Arrow (the columns the rest needs); bad rows and the
+        # exact duplicate check go back to it only when there are any.
         chk = f"_rchk_{s.index}"
-        ck.build_checked(con, chk, _parsed_sql(s, zoned), rules, keep=_KEEP, view=True)
-        totals = meterdays.aggregate(con, chk, s, others, f"_bad{OFF_GRID}")
+        ok = f"_fine AND NOT _bad{OFF_GRID}"
+        ck.build_checked(con, chk, _parsed_sql(s, zoned), rules, keep=_KEEP, view=True, ok=ok)
+        checked = _read(con, chk, s)
+        totals = meterdays.aggregate(con, f"_rrows_{s.index}", s.index)
         failed = f"_rfail_{s.index}"
         limit = "WHERE NOT _ok" if totals.bad else "LIMIT 0"
         con.execute(f"CREATE OR REPLACE TABLE {failed} AS SELECT * FROM {chk} {limit}")
         out.bad_rows.append(_bad_rows(con, failed, s, rules))
         report = ck.start_report(con, s, chk, bad=totals.bad)
         report.snapped_timestamps = totals.snapped
-        report.off_grid_readings = totals.off_grid
+        report.off_grid_readings = totals.off_grid + ck.count(
+            con, f"SELECT count(*) FROM {failed} WHERE _bad{OFF_GRID} AND NOT _fine"
+        )
         out.reports.append(report)
         clocks.append(f"_clock_{s.index}")
         exact, conflicting, slots = _dedup(con, s, chk, screened=not totals.maybe_duplicates)
         stats[s.index] = (exact, conflicting)
         conflicts.append(slots)
-        kept = totals.kept - exact - conflicting
     if len(files) == 1:
-        out.table = f"_rslot_{files[0].index}"
-        if stats[files[0].index] == (0, 0):
-            meterdays.changes_from_stats(con, files[0], CHANGES)
+        s = files[0]
+        out.table = f"_rslot_{s.index}"
+        if stats[s.index] == (0, 0):
+            meterdays.changes_from_stats(con, s.index, CHANGES)
+            kept = checked.filter(checked["_ok"]) if totals.bad else checked
+            out.rows = kept.select(["_midx", "_src", "ts", "value"])
         else:
             meterdays.changes_from_rows(con, out.table, CHANGES)
-        ck.fill_counts(con, out, files, stats, loaded={files[0].index: kept})
+        loaded = totals.kept - sum(stats[s.index])
+        ck.fill_counts(con, out, files, stats, loaded={s.index: loaded})
     else:
         union = " UNION ALL ".join(
             f"SELECT _midx, _src, ts, value, _file FROM _rslot_{s.index}" for s in files
@@ -362,6 +389,26 @@ def validate(
     )
     frames = [c for c in conflicts if not c.empty]
     return out, (pd.concat(frames, ignore_index=True) if frames else conflicts[0])
+
+
+def _read(con: duckdb.DuckDBPyConnection, chk: str, s: Staged) -> pa.Table:
+    """Every checked row of ``s`` as Arrow, registered as ``_rrows_<i>``; the first full read.
+
+    Raises
+    ------
+    ImportFileError
+        If a lazily staged file cannot be read (e.g. a corrupt Parquet page).
+    """
+    try:
+        rows = con.sql(
+            f"SELECT _midx, _src, ts, value, _soff_us, _ok, _fine FROM {chk}"
+        ).to_arrow_table()
+    except duckdb.Error as exc:
+        if s.lazy:
+            raise staging.unreadable(s, exc) from exc
+        raise
+    con.register(f"_rrows_{s.index}", rows)
+    return rows
 
 
 def clock_replacement(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> Replacement | None:
@@ -383,14 +430,16 @@ def clock_replacement(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> Re
     return Replacement("meter_clock_days", rows[CLOCK_COLUMNS], ("meter_id", "source", "day"))
 
 
-def rows(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+def rows(con: duckdb.DuckDBPyConnection, result: Kept) -> pa.Table:
     """The kept readings as warehouse rows: ``meter_id, ts, value, source``, an Arrow table.
 
     Only numbers leave DuckDB: ``meter_id`` and ``source`` are dictionary-encoded from their
     codes (no per-row strings), which the warehouse reads back as strings on insert.
     """
     ids = con.sql(f"SELECT meter_id FROM {KNOWN} ORDER BY midx").to_arrow_table()["meter_id"]
-    kept = con.sql(f"SELECT _midx, _src, ts, value FROM {table}").to_arrow_table()
+    kept = result.rows
+    if kept is None:
+        kept = con.sql(f"SELECT _midx, _src, ts, value FROM {result.table}").to_arrow_table()
     return pa.table(
         {
             "meter_id": _coded(kept["_midx"], ids.combine_chunks().cast(pa.string())),
@@ -412,8 +461,3 @@ def changes(con: duckdb.DuckDBPyConnection) -> pa.Table:
         f"SELECT k.meter_id, c.day, CAST(c.rows AS INTEGER) AS rows_changed FROM {CHANGES} c "
         f"JOIN {KNOWN} k ON k.midx = c._midx"
     ).to_arrow_table()
-
-
-def time_range(con: duckdb.DuckDBPyConnection) -> tuple:
-    """First and last timestamp of the kept readings."""
-    return con.execute(f"SELECT min(first_ts), max(last_ts) FROM {CHANGES}").fetchall()[0]
