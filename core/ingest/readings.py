@@ -29,7 +29,7 @@ import pyarrow as pa
 from core import config
 from core.errors import ConfigError
 from core.ingest import checks as ck
-from core.ingest import meterdays, staging
+from core.ingest import duplicates, meterdays, staging
 from core.ingest.report import CONFLICT_COLUMNS
 from core.ingest.spec import SOURCES
 from core.ingest.sql import ident, lit, number, shown, text, timestamp_utc, type_class
@@ -249,52 +249,6 @@ def _bad_rows(
     return both.sort_values("line", kind="stable", ignore_index=True)
 
 
-def _dedup(
-    con: duckdb.DuckDBPyConnection, s: Staged, chk: str, screened: bool
-) -> tuple[int, int, pd.DataFrame]:
-    """Collapse each (meter, source, slot) of one file to its last line.
-
-    ``screened``: the duplicate screen (core.ingest.meterdays) cleared the file, so the exact
-    check is skipped. Returns exact duplicates, conflicting duplicates and the conflicting
-    slots.
-    """
-    slots = f"_rslot_{s.index}"
-    repeated = 0
-    if not screened:
-        repeated = ck.count(
-            con,
-            f"SELECT count(*) FROM (SELECT 1 FROM {chk} WHERE _ok "
-            "GROUP BY _midx, _src, ts HAVING count(*) > 1)",
-        )
-    if not repeated:  # the usual case: skip the heavier aggregation and the copy
-        con.execute(
-            f"CREATE OR REPLACE VIEW {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, value "
-            f"FROM _rrows_{s.index} WHERE _ok"
-        )
-        return 0, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
-    # The reading closest to the slot boundary wins (jitter: 14:59:50 beats 15:00:40), then
-    # the last line.
-    con.execute(
-        f"CREATE OR REPLACE TABLE {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, "
-        "count(*) AS n, min(value) AS vmin, max(value) AS vmax, "
-        "arg_min(value, (_off_us, -_line)) AS value, arg_min(_line, (_off_us, -_line)) AS _line "
-        f"FROM {chk} WHERE _ok GROUP BY _midx, _src, ts"
-    )
-    exact = ck.count(con, f"SELECT sum(n - 1) FROM {slots} WHERE vmin = vmax")
-    if not ck.count(con, f"SELECT count(*) FROM {slots} WHERE vmin < vmax"):
-        return exact, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
-    source = " ".join(f"WHEN {code} THEN {lit(name)}" for code, name in enumerate(SOURCES))
-    conflicts = con.execute(
-        f"SELECT {lit(s.name)} AS file, k.meter_id, CASE x._src {source} END AS source, x.ts, "
-        "x.n AS rows, count(DISTINCT c.value) AS distinct_values, x._line AS kept_line, "
-        f"x.value AS kept_value FROM {slots} x JOIN {KNOWN} k ON k.midx = x._midx "
-        f"JOIN {chk} c ON c._ok AND c._midx = x._midx AND c._src = x._src AND c.ts = x.ts "
-        "WHERE x.vmin < x.vmax GROUP BY ALL ORDER BY k.meter_id, source, x.ts"
-    ).df()
-    exact += int((conflicts["rows"] - conflicts["distinct_values"]).sum())
-    return exact, int((conflicts["distinct_values"] - 1).sum()), conflicts
-
-
 @dataclass
 class Kept(ck.Validated):
     """The validated readings; ``rows`` holds them as an Arrow table when no query is needed."""
@@ -358,7 +312,9 @@ def validate(
         )
         out.reports.append(report)
         clocks.append(f"_clock_{s.index}")
-        exact, conflicting, slots = _dedup(con, s, chk, screened=not totals.maybe_duplicates)
+        exact, conflicting, slots = duplicates.collapse(
+            con, s, chk, screened=not totals.maybe_duplicates
+        )
         stats[s.index] = (exact, conflicting)
         conflicts.append(slots)
     if len(files) == 1:
