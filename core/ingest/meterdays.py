@@ -8,11 +8,12 @@ touches a row again:
 - the clock statistics of each meter-day (``meter_clock_days``): readings kept and off the
   grid; late and early readings, the largest and the median offset are computed afterwards,
   only for the meter-days with an off-boundary reading (elsewhere they are 0 by definition);
-- a duplicate screen: each kept row sets the bit of its quarter-hour of the day in a 128-bit
+- a duplicate screen: each kept row sets the bit of its quarter-hour of the day in a 127-bit
   map. A meter-day with fewer bits set than rows *may* hold two rows on one slot and sends the
   file through the exact duplicate check. Two rows on one slot always set the same bit, so a
   file that passes has no duplicates; on 15- and 60-minute grids distinct slots of one day set
-  distinct bits, so a clean file never pays for the exact check;
+  distinct bits, so a clean file never pays for the exact check (a file's rows are not in file
+  order by then, so order cannot prove the same);
 - the kept rows per meter and day: the meter-days the import changes (``reading_changes``).
 """
 
@@ -21,9 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LATE_US = 1_000_000  # a reading at least 1 s off the boundary counts as late / early
-_QUARTER_OF_DAY = "((epoch_us(ts) // 900000000) % 128 + 128) % 128"
+# Bit of a kept row in its meter-day's slot map, 0..126 (HUGEINT bit 127 is the sign): the
+# quarter-hour of the day, distinct for the slots of one UTC day on a 15- or 60-minute grid.
+_SLOT_BIT = "((epoch_us(ts) // 900000000) % 127 + 127) % 127"
 
 
 @dataclass(frozen=True)
@@ -51,23 +56,32 @@ class Totals:
     maybe_duplicates: bool
 
 
-def aggregate(con: duckdb.DuckDBPyConnection, rows: str, index: int) -> Totals:
+def aggregate(con: duckdb.DuckDBPyConnection, rows: str, table: pa.Table, index: int) -> Totals:
     """Build ``_rstat_<index>`` and the clock statistics ``_clock_<index>`` from ``rows``.
 
-    ``rows`` holds every checked row of file ``index`` with ``_midx, _src, ts, _soff_us``,
-    ``_ok`` (passes every check) and ``_fine`` (passes every check but the off-grid one).
+    ``rows`` names ``table``, every checked row of file ``index`` with ``_midx, _src, ts,
+    _soff_us``, ``_ok`` (passes every check) and ``_fine`` (passes every check but the
+    off-grid one). The totals are counted on the Arrow columns first, so a count that is all
+    rows (or none) costs the aggregation nothing.
     """
     stat, clock = f"_rstat_{index}", f"_clock_{index}"
-    one = "CAST(1 AS UBIGINT)"
+    n = table.num_rows
+    kept = _true(table["_ok"])
+    fine = _true(table["_fine"])
+    off_boundary = _true(pc.and_(table["_fine"], pc.not_equal(table["_soff_us"], 0)))
+
+    def count(where: str, matching: int) -> str:
+        if matching == n:
+            return "count(*)"
+        return f"count(*) FILTER (WHERE {where})" if matching else "CAST(0 AS BIGINT)"
+
+    bit = _SLOT_BIT if kept == n else f"CASE WHEN _ok THEN {_SLOT_BIT} END"
     con.execute(
         f"CREATE OR REPLACE TABLE {stat} AS SELECT _midx, _src, CAST(ts AS DATE) AS day, "
-        "count(*) AS n, count(*) FILTER (WHERE _fine) AS clock_rows, "
-        "count(*) FILTER (WHERE _ok) AS readings, "
-        "count(*) FILTER (WHERE _fine AND _soff_us <> 0) AS off_boundary, "
-        f"bit_or({one} << CASE WHEN _bit < 64 THEN _bit END) AS bits_lo, "
-        f"bit_or({one} << CASE WHEN _bit >= 64 THEN _bit - 64 END) AS bits_hi "
-        f"FROM (SELECT *, CAST(CASE WHEN _ok THEN {_QUARTER_OF_DAY} END AS UBIGINT) AS _bit "
-        f"FROM {rows}) r GROUP BY ALL"
+        f"{count('_fine', fine)} AS clock_rows, {count('_ok', kept)} AS readings, "
+        f"{count('_fine AND _soff_us <> 0', off_boundary)} AS off_boundary, "
+        f"bit_or(CAST(1 AS HUGEINT) << CAST({bit} AS HUGEINT)) AS slots "
+        f"FROM {rows} GROUP BY _midx, _src, CAST(ts AS DATE)"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {clock} AS SELECT {index} AS _file, _midx, _src, day, "
@@ -75,16 +89,19 @@ def aggregate(con: duckdb.DuckDBPyConnection, rows: str, index: int) -> Totals:
         "CAST(0 AS BIGINT) AS early, CAST(0 AS DOUBLE) AS max_offset_s, "
         f"CAST(0 AS DOUBLE) AS median_offset_s FROM {stat} WHERE clock_rows > 0"
     )
-    n, kept, off_grid, off_boundary, maybe = con.execute(
-        "SELECT coalesce(sum(n), 0), coalesce(sum(readings), 0), "
-        "coalesce(sum(clock_rows - readings), 0), coalesce(sum(off_boundary), 0), "
-        "coalesce(bool_or(readings > coalesce(bit_count(bits_lo), 0) "
-        f"+ coalesce(bit_count(bits_hi), 0)), false) FROM {stat}"
-    ).fetchall()[0]
+    maybe = con.execute(
+        f"SELECT coalesce(bool_or(readings > coalesce(bit_count(slots), 0)), false) FROM {stat}"
+    ).fetchall()[0][0]
     if off_boundary:
         _offsets(con, rows, stat, clock)
+    off_grid = fine - kept
     # Off-grid rows are off the boundary too: the rest of the off-boundary rows were snapped.
-    return Totals(int(kept), int(n - kept), int(off_grid), int(off_boundary - off_grid), maybe)
+    return Totals(kept, n - kept, off_grid, off_boundary - off_grid, bool(maybe))
+
+
+def _true(flags: pa.ChunkedArray) -> int:
+    """How many values are true (nulls are not)."""
+    return int(pc.sum(flags).as_py() or 0)
 
 
 def _offsets(con: duckdb.DuckDBPyConnection, rows: str, stat: str, clock: str) -> None:

@@ -300,7 +300,7 @@ def validate(
         ok = f"_fine AND NOT _bad{OFF_GRID}"
         ck.build_checked(con, chk, _parsed_sql(s, zoned), rules, keep=_KEEP, view=True, ok=ok)
         checked = _read(con, chk, s)
-        totals = meterdays.aggregate(con, f"_rrows_{s.index}", s.index)
+        totals = meterdays.aggregate(con, f"_rrows_{s.index}", checked, s.index)
         failed = f"_rfail_{s.index}"
         limit = "WHERE NOT _ok" if totals.bad else "LIMIT 0"
         con.execute(f"CREATE OR REPLACE TABLE {failed} AS SELECT * FROM {chk} {limit}")
