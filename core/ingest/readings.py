@@ -355,9 +355,12 @@ def _read(con: duckdb.DuckDBPyConnection, chk: str, s: Staged) -> pa.Table:
     ImportFileError
         If a lazily staged file cannot be read (e.g. a corrupt Parquet page).
     """
+    # An offset is at most half a slot: 4 bytes hold it for slots up to 71 minutes.
+    wide = ck.count(con, f"SELECT count(*) FROM {GRID} WHERE _half_us >= 2147483648")
+    offset = "_soff_us" if wide else "CAST(_soff_us AS INTEGER) AS _soff_us"
     try:
         rows = con.sql(
-            f"SELECT _midx, _src, ts, value, _soff_us, _ok, _fine FROM {chk}"
+            f"SELECT _midx, _src, ts, value, {offset}, _ok, _fine FROM {chk}"
         ).to_arrow_table()
     except duckdb.Error as exc:
         if s.lazy:
