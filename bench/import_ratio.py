@@ -261,6 +261,8 @@ def measure(
         "ctas_seconds": best_c,
         "ratio": best_i / best_c,
         "cpu_ratio": min(r["cpu_s"] for r in imports) / min(r["cpu_s"] for r in ctas),
+        "import_peak_mb": max(r["peak_mb"] for r in imports),
+        "ctas_peak_mb": max(r["peak_mb"] for r in ctas),
         "import_seconds_all": [r["seconds"] for r in imports],
         "ctas_seconds_all": [r["seconds"] for r in ctas],
         "import_cpu_all": [r["cpu_s"] for r in imports],
@@ -290,7 +292,9 @@ def report(r: dict[str, Any]) -> None:
         f"({r['rows'] / r['import_seconds']:,.0f} rows/s)\n"
         f"  DuckDB CTAS        {r['ctas_seconds']:.2f} s\n"
         f"  import / CTAS      {r['ratio']:.2f}x  target <= {TARGET_RATIO:g}x  {ok}\n"
-        f"  CPU time ratio     {r['cpu_ratio']:.2f}x  (user + system, best of each)"
+        f"  CPU time ratio     {r['cpu_ratio']:.2f}x  (user + system, best of each)\n"
+        f"  peak memory        import {r['import_peak_mb']:,.0f} MB, "
+        f"CTAS {r['ctas_peak_mb']:,.0f} MB (child process)"
     )
     if "slow_statements" in r:
         print(
@@ -310,6 +314,7 @@ def _main(argv: list[str]) -> int:
         out = time_import(f, path, statements=args["sql"])
     else:
         out = time_ctas(f, path)
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     print(json.dumps(out))
     return 0
 
