@@ -80,14 +80,9 @@ def _columns(rows: Rows) -> list[str]:
 def insert(tx: Transaction, table: str, rows: Rows) -> None:
     """Insert ``rows`` into ``table``: Arrow straight into embedded DuckDB, else as pandas."""
     if isinstance(rows, pa.Table) and isinstance(tx, DuckDBTransaction):
-        if not rows.num_rows:
-            return
-        cols = ", ".join(f'"{c}"' for c in rows.column_names)
-        tx.con.register("_dq_insert_arrow", rows)
-        try:
-            tx.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _dq_insert_arrow")
-        finally:
-            tx.con.unregister("_dq_insert_arrow")
+        # The whole table as one batch: one INSERT, which DuckDB runs on every core (an INSERT
+        # per record batch takes twice as long).
+        tx.insert_arrow(table, [rows])  # type: ignore[list-item]
         return
     tx.insert_df(table, rows.to_pandas() if isinstance(rows, pa.Table) else rows)
 
