@@ -1,4 +1,4 @@
-"""``python -m bench [dq|issues|lead|nab|overshoot|sandbox|sync|cache|load|all]``: benchmarks.
+"""``python -m bench [dq|import|issues|lead|nab|overshoot|sandbox|sync|cache|load|all]``.
 
 Method and results: docs/benchmarks.md.
 """
@@ -14,10 +14,11 @@ from bench.load_env import PG_ADMIN_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Subcommands dq, issues, lead, nab, overshoot, sandbox, sync, cache, load, all (with help)."""
+    """Subcommands dq, import, issues, lead, nab, overshoot, sandbox, sync, cache, load, all."""
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="DQ Hub benchmarks: DQ job speed (dq), detection quality on LEAD (lead) and "
+        description="DQ Hub benchmarks: DQ job speed (dq), importing a Parquet readings file "
+        "vs a plain DuckDB CTAS of it (import), detection quality on LEAD (lead) and "
         "NAB (nab), "
         "the Issues page at scale (issues), the overshoot job (overshoot), slider moves in the "
         "model sandbox (sandbox), the app cache's refresh from PostgreSQL (cache), real browser "
@@ -44,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", action="store_true", help="also run the job under cProfile, print hot spots"
     )
     dq.add_argument("--regenerate", action="store_true", help="rebuild the cached fleet file")
+    imp = sub.add_parser(
+        "import", help="import_files of 28M Parquet readings vs a DuckDB CREATE TABLE AS"
+    )
+    imp.add_argument("--meters", type=int, default=10_000, help="meters (default 10000)")
+    imp.add_argument("--days", type=int, default=29, help="days of 15-minute readings (default 29)")
+    imp.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="import and CTAS runs, alternating; the best of each is compared (default 1)",
+    )
+    imp.add_argument(
+        "--statements",
+        action="store_true",
+        help="one more import with its statements timed; print those over 50 ms",
+    )
+    imp.add_argument("--regenerate", action="store_true", help="rebuild the cached Parquet file")
     lead = sub.add_parser("lead", help="recall/precision on the LEAD 10-building labeled subset")
     lead.add_argument(
         "--csv",
@@ -172,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--regenerate", action="store_true", help="rebuild the cached demo warehouse")
     sub.add_parser(
-        "all", help="dq, issues, lead, nab, overshoot and sandbox with their defaults (the default)"
+        "all",
+        help="dq, import, issues, lead, nab, overshoot and sandbox with their defaults "
+        "(the default)",
     )
     return p
 
@@ -195,6 +215,19 @@ def main(argv: list[str] | None = None) -> int:
                 chunk=args.chunk_meters,
                 naive_baseline=not args.no_naive,
                 profile=args.profile,
+                regenerate=args.regenerate,
+            )
+    if which in ("import", "all"):
+        from bench import import_ratio
+
+        if which == "all":
+            import_ratio.measure()
+        else:
+            import_ratio.measure(
+                args.meters,
+                args.days,
+                repeat=args.repeat,
+                statements=args.statements,
                 regenerate=args.regenerate,
             )
     if which == "sync":

@@ -58,17 +58,24 @@ def build_checked(
     parsed_sql: str,
     checks: list[Check],
     keep: list[str] | None = None,
+    view: bool = False,
+    ok: str | None = None,
 ) -> None:
     """Create ``table``: the parsed rows (or only the ``keep`` columns), ``_bad0..n`` and ``_ok``.
 
-    Messages of failed checks may only use kept columns (and ``_rowid``, ``_line``).
+    Messages of failed checks may only use kept columns (and ``_rowid``, ``_line``). With
+    ``view`` it is a view: nothing is computed until a query reads it, and each query computes
+    only the columns it uses. ``ok``: SQL over the flags and kept columns that is true exactly
+    when no flag is (a cheaper equivalent the validator vouches for).
     """
     flags = ", ".join(f"coalesce({c.bad}, false) AS _bad{i}" for i, c in enumerate(checks))
-    ok = " OR ".join(f"_bad{i}" for i in range(len(checks))) or "false"
+    if ok is None:
+        ok = "NOT (" + (" OR ".join(f"_bad{i}" for i in range(len(checks))) or "false") + ")"
     bad = ", ".join(f"_bad{i}" for i in range(len(checks)))
     columns = ", ".join(["_rowid", "_line", *keep]) + (f", {bad}" if bad else "") if keep else "*"
     con.execute(
-        f"CREATE OR REPLACE TABLE {table} AS SELECT {columns}, NOT ({ok}) AS _ok "
+        f"CREATE OR REPLACE {'VIEW' if view else 'TABLE'} {table} AS "
+        f"SELECT {columns}, {ok} AS _ok "
         f"FROM (SELECT *, {flags} FROM ({parsed_sql}) p) f"
     )
 
@@ -187,14 +194,21 @@ class Validated:
     bad_rows: list[pd.DataFrame] = field(default_factory=list)
 
 
-def start_report(con: duckdb.DuckDBPyConnection, staged: Staged, checked: str) -> FileReport:
-    """A file's report with rows read and bad rows (malformed CSV lines included)."""
+def start_report(
+    con: duckdb.DuckDBPyConnection, staged: Staged, checked: str, bad: int | None = None
+) -> FileReport:
+    """A file's report with rows read and bad rows (malformed CSV lines included).
+
+    ``bad``: the checked rows that failed, when the caller counted them already.
+    """
     rejected = 0 if staged.rejected is None else len(staged.rejected)
+    if bad is None:
+        bad = count(con, f"SELECT count(*) FROM {checked} WHERE NOT _ok")
     return FileReport(
         file=staged.name,
         kind=staged.spec.kind,
         rows_read=staged.rows + rejected,
-        bad_rows=count(con, f"SELECT count(*) FROM {checked} WHERE NOT _ok") + rejected,
+        bad_rows=bad + rejected,
         ignored_columns=list(staged.ignored),
         notes=list(staged.notes),
     )
@@ -205,11 +219,16 @@ def fill_counts(
     result: Validated,
     files: list[Staged],
     stats: dict[int, tuple[int, int]],
+    loaded: dict[int, int] | None = None,
 ) -> None:
-    """Set duplicates, loaded and superseded counts once ``result.table`` holds the kept rows."""
-    loaded = dict(
-        con.execute(f"SELECT _file, count(*) FROM {result.table} GROUP BY _file").fetchall()
-    )
+    """Set duplicates, loaded and superseded counts once ``result.table`` holds the kept rows.
+
+    ``loaded``: kept rows per file index, when the caller knows them (else counted).
+    """
+    if loaded is None:
+        loaded = dict(
+            con.execute(f"SELECT _file, count(*) FROM {result.table} GROUP BY _file").fetchall()
+        )
     for report, s in zip(result.reports, files, strict=True):
         report.exact_duplicates, report.conflicting_duplicates = stats.get(s.index, (0, 0))
         report.rows_loaded = int(loaded.get(s.index, 0))

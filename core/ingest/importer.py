@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 from core.auth import demo
 from core.db.base import Database
@@ -143,7 +144,7 @@ def _run(
         con.execute("SET enable_progress_bar = false")
         staged = [staging.inspect(con, item, i) for i, item in enumerate(items)]
         for s, item in zip(staged, items, strict=True):
-            staging.load(con, s, item.path)
+            staging.load(con, s, item.path, lazy=s.spec is READINGS)
         _lap("read", started)
         files = {
             spec.kind: [s for s in staged if s.spec is spec] for spec in (METERS, READINGS, BILLS)
@@ -158,11 +159,11 @@ def _run(
             _replacement(con, METERS, m.table, meters.TABLE_COLUMNS, ("meter_id",)),
             _replacement(con, METERS, m.table, meters.OPTION_COLUMNS, ("meter_id",),
                          "meter_options"),
-            _readings_replacement(con, r.table, origin),
+            _readings_replacement(con, r, origin),
             readings.clock_replacement(con, files["readings"]),
             _replacement(con, BILLS, b.table, bills.TABLE_COLUMNS, ("bill_id",)),
         ]  # fmt: skip
-        if real and any(t is not None and len(t.frame) for t in todo):
+        if real and any(t is not None and t.rows for t in todo):
             todo.append(_end_demo(db, items))
         _lap("fetched", started)
         written = write_all(db, [t for t in todo if t is not None])
@@ -237,18 +238,19 @@ def _replacement(
 
 
 def _readings_replacement(
-    con: duckdb.DuckDBPyConnection, table: str | None, origin: str
+    con: duckdb.DuckDBPyConnection, result: readings.Kept, origin: str
 ) -> Replacement | None:
     """Kept readings, replacing stored rows by (meter_id, source, ts) within the new ts range.
 
     Written as changes from ``origin`` (core.ingest.write): unchanged rows are skipped.
     """
-    if table is None:
+    if result.table is None:
         return None
-    rows = readings.frame(con, table)
-    if rows.empty:
+    rows = readings.rows(con, result)
+    if not rows.num_rows:
         return Replacement("readings", rows, ())
-    low, high = con.execute(f"SELECT min(ts), max(ts) FROM {table}").fetchall()[0]
+    span = pc.min_max(rows["ts"])
+    low, high = span["min"].as_py(), span["max"].as_py()
     return Replacement(
         "readings",
         rows,
@@ -256,4 +258,5 @@ def _readings_replacement(
         "readings.ts BETWEEN ? AND ?",
         (low, high),
         origin,
+        changes=readings.changes(con),
     )

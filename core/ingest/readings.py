@@ -1,8 +1,10 @@
 """Validate readings: known meter, ISO-8601 ts snapped to the meter's slot grid, finite value.
 
-Everything is set-based SQL in the private connection; a 10-million-row DataFrame goes
-through one parse/check pass, one hash aggregation (duplicates), one per meter-day
-aggregation (clock offsets) and nothing else.
+Everything is set-based SQL in the private connection. The checked rows are a view, not a
+copy: a clean file is read twice, once by the per meter-day aggregation that counts, screens
+for duplicates and gathers the clock statistics (core.ingest.meterdays), once by the write.
+Bad rows are copied (to word their reasons), and the exact duplicate check runs only when the
+screen finds a meter-day that may hold two rows on one slot.
 
 The slot grid of a meter is its ``interval_minutes`` counted on the meter's local clock.
 For 15-minute meters that is the UTC quarter-hour grid in every real time zone; for hourly
@@ -22,10 +24,12 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from core import config
 from core.errors import ConfigError
 from core.ingest import checks as ck
+from core.ingest import duplicates, meterdays, staging
 from core.ingest.report import CONFLICT_COLUMNS
 from core.ingest.spec import SOURCES
 from core.ingest.sql import ident, lit, number, shown, text, timestamp_utc, type_class
@@ -35,13 +39,22 @@ from core.ingest.write import Replacement
 OUT = "_readings_out"
 KNOWN = "_known"
 CLOCK = "_clock_out"
+GRID = "_grid"  # the known meters with their slot grid: _create_grid
+CHANGES = "_readings_changes"  # kept rows per meter-day: core.ingest.meterdays
 CLOCK_COLUMNS = [
     "meter_id", "source", "day", "readings", "off_grid", "late", "early", "median_offset_s",
     "max_offset_s", "imported_at",
 ]  # fmt: skip
-_KEEP = ["_midx", "_src", "ts", "value", "_off_us", "_soff_us", "_tol_us", "_interval", "_rejected"]
+_KEEP = [
+    "_midx", "_src", "ts", "value", "_off_us", "_soff_us", "_tol_us", "_interval", "_rejected",
+    "_fine",
+]  # fmt: skip
+# _fine: passes every check but the off-grid one (the checks _checks() words, in one test).
+_FINE = (
+    "NOT _no_meter AND _interval IS NOT NULL AND ts_utc IS NOT NULL AND value IS NOT NULL "
+    "AND _src IS NOT NULL"
+)
 OFF_GRID = 4  # position of the off-grid rule in _checks(): reported per meter, not per row
-_LATE_US = 1_000_000  # a reading at least 1 s off the boundary counts as late / early
 MAX_SNAP_FRACTION = 0.5  # half an interval: every timestamp has exactly one nearest slot
 
 
@@ -78,7 +91,7 @@ class Snap:
         return cls(int(config.get("DQ_SNAP_SECONDS")), float(fraction))
 
     def sql(self) -> str:
-        """Tolerance in microseconds as SQL over the parsed row's ``_slot_us``."""
+        """Tolerance in microseconds as SQL over the meter's ``_slot_us``."""
         if self.seconds > 0:
             return str(int(self.seconds) * 1_000_000)
         return f"CAST(_slot_us * {float(self.fraction)!r} AS BIGINT)"
@@ -98,8 +111,27 @@ def _present(col: str, duck_type: str) -> str:
     return f"{col} IS NOT NULL"
 
 
-def _parsed_sql(s: Staged, snap: Snap) -> str:
-    """Parse one file: meters and sources become small integers so the rest is numeric."""
+def _create_grid(con: duckdb.DuckDBPyConnection, snap: Snap) -> bool:
+    """Create ``_grid``: the known meters with what their slot grid needs, computed once.
+
+    Columns added to ``_known``'s: ``_slot_us``, ``_half_us``, ``_tol_us`` (the snap tolerance)
+    and ``_plain`` (no time zone arithmetic needed). Returns whether any meter needs it.
+    """
+    con.execute(
+        f"CREATE OR REPLACE TABLE {GRID} AS SELECT *, {snap.sql()} AS _tol_us, "
+        "_slot_us // 2 AS _half_us, (interval_minutes = 15 OR timezone = 'UTC') AS _plain "
+        "FROM (SELECT *, "
+        f"CAST(interval_minutes AS BIGINT) * 60000000 AS _slot_us FROM {KNOWN}) k"
+    )
+    return ck.count(con, f"SELECT count(*) FROM {GRID} WHERE NOT _plain") > 0
+
+
+def _parsed_sql(s: Staged, zoned: bool = True) -> str:
+    """Parse one file: meters and sources become small integers so the rest is numeric.
+
+    ``zoned``: some known meter's grid needs time zone arithmetic (not 15-minute, not UTC);
+    without it, the local clock is the UTC clock and no row pays for the test.
+    """
     t = s.types
     col = {c: f"r.{ident(c)}" for c in s.spec.columns}
     codes = " ".join(f"WHEN {lit(name)} THEN {code}" for code, name in enumerate(SOURCES))
@@ -107,34 +139,42 @@ def _parsed_sql(s: Staged, snap: Snap) -> str:
     # Exact spellings first: the ELSE branch (trim, lower) only runs for the odd rows.
     raw_source = col["source"] if t["source"] == "VARCHAR" else f"CAST({col['source']} AS VARCHAR)"
     source = f"CAST(CASE {raw_source} {codes} ELSE {tidy} END AS TINYINT)"
+    if "source" not in s.columns:  # an absent column is all-empty: the default source
+        source = "CAST(0 AS TINYINT)"
+    # A matched meter is not empty: the trim runs only for the unmatched rows.
+    no_meter = (
+        f"CASE WHEN k.meter_id <> '' THEN false "
+        f"ELSE coalesce(trim(CAST({col['meter_id']} AS VARCHAR)), '') = '' END"
+    )
     parse = (
         f"SELECT r._rowid, r._line, k.midx AS _midx, k.rejected AS _rejected, "
-        f"coalesce(trim(CAST({col['meter_id']} AS VARCHAR)), '') = '' AS _no_meter, "
+        f"{no_meter} AS _no_meter, "
         f"{source} AS _src, "
         f"{timestamp_utc(col['ts'], t['ts'])} AS ts_utc, "
         f"{number(col['value'], t['value'])} AS value, "
         f"{_present(col['ts'], t['ts'])} AS _has_ts, "
         f"{_present(col['value'], t['value'])} AS _has_value, "
-        f"k.interval_minutes AS _interval, k.timezone AS _tz "
-        f"FROM ({s.rows_sql()}) r LEFT JOIN {KNOWN} k "
+        "k.interval_minutes AS _interval, k.timezone AS _tz, k._slot_us, k._half_us, k._tol_us, "
+        "k._plain "
+        f"FROM ({s.rows_sql()}) r LEFT JOIN {GRID} k "
         f"ON k.meter_id = trim(CAST({col['meter_id']} AS VARCHAR))"
     )
-    local_us = (
-        "epoch_us(ts_utc) + CASE WHEN _interval = 15 OR _tz = 'UTC' THEN 0 ELSE "
-        "epoch_us(timezone(_tz, CAST(ts_utc AS TIMESTAMPTZ))) - epoch_us(ts_utc) END"
-    )
+    local_us = "epoch_us(ts_utc)"
+    if zoned:
+        local_us += (
+            " + CASE WHEN _plain THEN 0 ELSE "
+            "epoch_us(timezone(_tz, CAST(ts_utc AS TIMESTAMPTZ))) - epoch_us(ts_utc) END"
+        )
+    # _soff_us: signed offset from the nearest boundary, negative = stamped before it (half
+    # way between two boundaries rounds up): the floor remainder of local + half, minus half.
     grid = (
-        f"SELECT *, ((({local_us}) % _slot_us) + _slot_us) % _slot_us AS _rem FROM "
-        f"(SELECT *, CAST(_interval AS BIGINT) * 60000000 AS _slot_us FROM ({parse}) p) g"
+        f"SELECT *, ((({local_us}) % _slot_us) + _slot_us + _half_us) % _slot_us - _half_us "
+        f"AS _soff_us FROM ({parse}) p"
     )
-    # _soff_us: signed offset from the nearest boundary, negative = stamped before it.
     return (
         "SELECT _rowid, _line, _midx, _src, value, _no_meter, _rejected, _has_ts, _has_value, "
-        "_interval, ts_utc, least(_rem, _slot_us - _rem) AS _off_us, "
-        "CASE WHEN 2 * _rem >= _slot_us THEN _rem - _slot_us ELSE _rem END AS _soff_us, "
-        f"{snap.sql()} AS _tol_us, ts_utc + to_microseconds("
-        "CASE WHEN 2 * _rem >= _slot_us THEN _slot_us - _rem ELSE -_rem END) AS ts "
-        f"FROM ({grid}) s"
+        "_interval, ts_utc, abs(_soff_us) AS _off_us, _soff_us, _tol_us, "
+        f"make_timestamp(epoch_us(ts_utc) - _soff_us) AS ts, {_FINE} AS _fine FROM ({grid}) s"
     )
 
 
@@ -209,78 +249,16 @@ def _bad_rows(
     return both.sort_values("line", kind="stable", ignore_index=True)
 
 
-def _clock_stats(con: duckdb.DuckDBPyConnection, chk: str, s: Staged, n_rules: int) -> str:
-    """``_clock_<i>``: per meter, source and UTC day, how far the file's timestamps sat off.
+@dataclass
+class Kept(ck.Validated):
+    """The validated readings; ``rows`` holds them as an Arrow table when no query is needed."""
 
-    Counts rows whose only fault (if any) is being off the grid; the median offset is computed
-    only for meter-days with an off-boundary reading (the rest are 0 by definition), so a file
-    stamped exactly on the boundary costs one cheap aggregation.
-    """
-    table = f"_clock_{s.index}"
-    others = " OR ".join(f"_bad{i}" for i in range(n_rules) if i != OFF_GRID) or "false"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {table} AS SELECT {s.index} AS _file, _midx, _src, "
-        "CAST(ts AS DATE) AS day, count(*) FILTER (WHERE _ok) AS readings, "
-        "count(*) FILTER (WHERE NOT _ok) AS off_grid, "
-        f"count(*) FILTER (WHERE _soff_us >= {_LATE_US}) AS late, "
-        f"count(*) FILTER (WHERE _soff_us <= -{_LATE_US}) AS early, "
-        "max(_off_us) / 1e6 AS max_offset_s, CAST(0 AS DOUBLE) AS median_offset_s "
-        f"FROM {chk} WHERE NOT ({others}) GROUP BY ALL"
-    )
-    con.execute(
-        f"UPDATE {table} t SET median_offset_s = m.med FROM (SELECT c._midx, c._src, "
-        "CAST(c.ts AS DATE) AS day, median(c._soff_us) / 1e6 AS med "
-        f"FROM {chk} c JOIN {table} g ON g._midx = c._midx AND g._src = c._src "
-        "AND g.day = CAST(c.ts AS DATE) AND g.late + g.early + g.off_grid > 0 "
-        f"WHERE NOT ({' OR '.join(f'c._bad{i}' for i in range(n_rules) if i != OFF_GRID)}) "
-        "GROUP BY ALL) m WHERE t._midx = m._midx AND t._src = m._src AND t.day = m.day"
-    )
-    return table
-
-
-def _dedup(con: duckdb.DuckDBPyConnection, s: Staged, chk: str) -> tuple[int, int, pd.DataFrame]:
-    """Collapse each (meter, source, slot) of one file to its last line.
-
-    Returns exact duplicates, conflicting duplicates and the conflicting slots.
-    """
-    slots = f"_rslot_{s.index}"
-    repeated = ck.count(
-        con,
-        f"SELECT count(*) FROM (SELECT 1 FROM {chk} WHERE _ok "
-        "GROUP BY _midx, _src, ts HAVING count(*) > 1)",
-    )
-    if not repeated:  # the usual case: skip the heavier aggregation and the copy
-        con.execute(
-            f"CREATE OR REPLACE VIEW {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, value "
-            f"FROM {chk} WHERE _ok"
-        )
-        return 0, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
-    # The reading closest to the slot boundary wins (jitter: 14:59:50 beats 15:00:40), then
-    # the last line.
-    con.execute(
-        f"CREATE OR REPLACE TABLE {slots} AS SELECT {s.index} AS _file, _midx, _src, ts, "
-        "count(*) AS n, min(value) AS vmin, max(value) AS vmax, "
-        "arg_min(value, (_off_us, -_line)) AS value, arg_min(_line, (_off_us, -_line)) AS _line "
-        f"FROM {chk} WHERE _ok GROUP BY _midx, _src, ts"
-    )
-    exact = ck.count(con, f"SELECT sum(n - 1) FROM {slots} WHERE vmin = vmax")
-    if not ck.count(con, f"SELECT count(*) FROM {slots} WHERE vmin < vmax"):
-        return exact, 0, pd.DataFrame(columns=CONFLICT_COLUMNS)
-    source = " ".join(f"WHEN {code} THEN {lit(name)}" for code, name in enumerate(SOURCES))
-    conflicts = con.execute(
-        f"SELECT {lit(s.name)} AS file, k.meter_id, CASE x._src {source} END AS source, x.ts, "
-        "x.n AS rows, count(DISTINCT c.value) AS distinct_values, x._line AS kept_line, "
-        f"x.value AS kept_value FROM {slots} x JOIN {KNOWN} k ON k.midx = x._midx "
-        f"JOIN {chk} c ON c._ok AND c._midx = x._midx AND c._src = x._src AND c.ts = x.ts "
-        "WHERE x.vmin < x.vmax GROUP BY ALL ORDER BY k.meter_id, source, x.ts"
-    ).df()
-    exact += int((conflicts["rows"] - conflicts["distinct_values"]).sum())
-    return exact, int((conflicts["distinct_values"] - 1).sum()), conflicts
+    rows: pa.Table | None = None
 
 
 def validate(
     con: duckdb.DuckDBPyConnection, files: list[Staged], snap: Snap | None = None
-) -> tuple[ck.Validated, pd.DataFrame]:
+) -> tuple[Kept, pd.DataFrame]:
     """Check, snap and de-duplicate every readings file.
 
     Parameters
@@ -298,32 +276,58 @@ def validate(
     -------
     tuple
         The validated rows (a table with ``_midx, _src, ts, value, _file``; turn it into
-        warehouse rows with :func:`frame`) and the conflicting slots. ``_clock_out`` holds the
-        clock statistics (see :func:`clock_replacement`).
+        warehouse rows with :func:`rows`) and the conflicting slots. ``_clock_out`` holds the
+        clock statistics (see :func:`clock_replacement`), ``_readings_changes`` the kept rows
+        per meter-day (:func:`changes`).
+
+    Raises
+    ------
+    ImportFileError
+        If a lazily staged file turns out unreadable (core.ingest.staging).
     """
     if not files:
-        return ck.Validated(table=None), pd.DataFrame(columns=CONFLICT_COLUMNS)
+        return Kept(table=None), pd.DataFrame(columns=CONFLICT_COLUMNS)
     rules = _checks()
-    out = ck.Validated(table=OUT)
+    out = Kept(table=OUT)
     stats: dict[int, tuple[int, int]] = {}
     conflicts = []
     clocks = []
+    zoned = _create_grid(con, snap or Snap())
     for s in files:
+        # A view, read once in full into Arrow (the columns the rest needs); bad rows and the
+        # exact duplicate check go back to it only when there are any.
         chk = f"_rchk_{s.index}"
-        ck.build_checked(con, chk, _parsed_sql(s, snap or Snap()), rules, keep=_KEEP)
-        out.bad_rows.append(_bad_rows(con, chk, s, rules))
-        report = ck.start_report(con, s, chk)
-        report.snapped_timestamps = ck.count(
-            con, f"SELECT count(*) FROM {chk} WHERE _ok AND _off_us > 0"
+        ok = f"_fine AND NOT _bad{OFF_GRID}"
+        ck.build_checked(con, chk, _parsed_sql(s, zoned), rules, keep=_KEEP, view=True, ok=ok)
+        checked = _read(con, chk, s)
+        totals = meterdays.aggregate(con, f"_rrows_{s.index}", checked, s.index)
+        failed = f"_rfail_{s.index}"
+        limit = "WHERE NOT _ok" if totals.bad else "LIMIT 0"
+        con.execute(f"CREATE OR REPLACE TABLE {failed} AS SELECT * FROM {chk} {limit}")
+        out.bad_rows.append(_bad_rows(con, failed, s, rules))
+        report = ck.start_report(con, s, chk, bad=totals.bad)
+        report.snapped_timestamps = totals.snapped
+        report.off_grid_readings = totals.off_grid + ck.count(
+            con, f"SELECT count(*) FROM {failed} WHERE _bad{OFF_GRID} AND NOT _fine"
         )
-        report.off_grid_readings = ck.count(con, f"SELECT count(*) FROM {chk} WHERE _bad{OFF_GRID}")
         out.reports.append(report)
-        clocks.append(_clock_stats(con, chk, s, len(rules)))
-        exact, conflicting, slots = _dedup(con, s, chk)
+        clocks.append(f"_clock_{s.index}")
+        exact, conflicting, slots = duplicates.collapse(
+            con, s, chk, screened=not totals.maybe_duplicates
+        )
         stats[s.index] = (exact, conflicting)
         conflicts.append(slots)
     if len(files) == 1:
-        out.table = f"_rslot_{files[0].index}"
+        s = files[0]
+        out.table = f"_rslot_{s.index}"
+        if stats[s.index] == (0, 0):
+            meterdays.changes_from_stats(con, s.index, CHANGES)
+            kept = checked.filter(checked["_ok"]) if totals.bad else checked
+            out.rows = kept.select(["_midx", "_src", "ts", "value"])
+        else:
+            meterdays.changes_from_rows(con, out.table, CHANGES)
+        loaded = totals.kept - sum(stats[s.index])
+        ck.fill_counts(con, out, files, stats, loaded={s.index: loaded})
     else:
         union = " UNION ALL ".join(
             f"SELECT _midx, _src, ts, value, _file FROM _rslot_{s.index}" for s in files
@@ -332,7 +336,8 @@ def validate(
             f"CREATE OR REPLACE TABLE {OUT} AS SELECT * FROM ({union}) u QUALIFY "
             "row_number() OVER (PARTITION BY _midx, _src, ts ORDER BY _file DESC) = 1"
         )
-    ck.fill_counts(con, out, files, stats)
+        meterdays.changes_from_rows(con, OUT, CHANGES)
+        ck.fill_counts(con, out, files, stats)
     union = " UNION ALL ".join(f"SELECT * FROM {c}" for c in clocks)
     con.execute(
         f"CREATE OR REPLACE TABLE {CLOCK} AS SELECT * FROM ({union}) u QUALIFY "
@@ -340,6 +345,29 @@ def validate(
     )
     frames = [c for c in conflicts if not c.empty]
     return out, (pd.concat(frames, ignore_index=True) if frames else conflicts[0])
+
+
+def _read(con: duckdb.DuckDBPyConnection, chk: str, s: Staged) -> pa.Table:
+    """Every checked row of ``s`` as Arrow, registered as ``_rrows_<i>``; the first full read.
+
+    Raises
+    ------
+    ImportFileError
+        If a lazily staged file cannot be read (e.g. a corrupt Parquet page).
+    """
+    # An offset is at most half a slot: 4 bytes hold it for slots up to 71 minutes.
+    wide = ck.count(con, f"SELECT count(*) FROM {GRID} WHERE _half_us >= 2147483648")
+    offset = "_soff_us" if wide else "CAST(_soff_us AS INTEGER) AS _soff_us"
+    try:
+        rows = con.sql(
+            f"SELECT _midx, _src, ts, value, {offset}, _ok, _fine FROM {chk}"
+        ).to_arrow_table()
+    except duckdb.Error as exc:
+        if s.lazy:
+            raise staging.unreadable(s, exc) from exc
+        raise
+    con.register(f"_rrows_{s.index}", rows)
+    return rows
 
 
 def clock_replacement(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> Replacement | None:
@@ -361,22 +389,34 @@ def clock_replacement(con: duckdb.DuckDBPyConnection, files: list[Staged]) -> Re
     return Replacement("meter_clock_days", rows[CLOCK_COLUMNS], ("meter_id", "source", "day"))
 
 
-def frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
-    """The kept readings as warehouse rows: ``meter_id, ts, value, source``.
+def rows(con: duckdb.DuckDBPyConnection, result: Kept) -> pa.Table:
+    """The kept readings as warehouse rows: ``meter_id, ts, value, source``, an Arrow table.
 
-    Only numbers cross from DuckDB to pandas; ``meter_id`` and ``source`` are rebuilt as
-    categoricals from their codes (no per-row string objects), which DuckDB reads back as
-    strings when the frame is inserted.
+    Only numbers leave DuckDB: ``meter_id`` and ``source`` are dictionary-encoded from their
+    codes (no per-row strings), which the warehouse reads back as strings on insert.
     """
-    ids = con.execute(f"SELECT meter_id FROM {KNOWN} ORDER BY midx").df()["meter_id"]
-    rows = con.execute(f"SELECT _midx, _src, ts, value FROM {table}").df()
-    return pd.DataFrame(
+    ids = con.sql(f"SELECT meter_id FROM {KNOWN} ORDER BY midx").to_arrow_table()["meter_id"]
+    kept = result.rows
+    if kept is None:
+        kept = con.sql(f"SELECT _midx, _src, ts, value FROM {result.table}").to_arrow_table()
+    return pa.table(
         {
-            "meter_id": pd.Categorical.from_codes(
-                rows["_midx"].to_numpy(), categories=pd.Index(ids)
-            ),
-            "ts": rows["ts"],
-            "value": rows["value"],
-            "source": pd.Categorical.from_codes(rows["_src"].to_numpy(), categories=list(SOURCES)),
+            "meter_id": _coded(kept["_midx"], ids.combine_chunks().cast(pa.string())),
+            "ts": kept["ts"],
+            "value": kept["value"],
+            "source": _coded(kept["_src"], pa.array(SOURCES, pa.string())),
         }
     )
+
+
+def _coded(codes: pa.ChunkedArray, names: pa.Array) -> pa.ChunkedArray:
+    chunks = [pa.DictionaryArray.from_arrays(c, names) for c in codes.chunks]
+    return pa.chunked_array(chunks, pa.dictionary(codes.type, pa.string()))
+
+
+def changes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Kept rows per meter and UTC day: ``meter_id, day, rows_changed`` (``reading_changes``)."""
+    return con.sql(
+        f"SELECT k.meter_id, c.day, CAST(c.rows AS INTEGER) AS rows_changed FROM {CHANGES} c "
+        f"JOIN {KNOWN} k ON k.midx = c._midx"
+    ).to_arrow_table()

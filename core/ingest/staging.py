@@ -6,6 +6,11 @@ files and missing columns; :func:`load` then copies the rows into ``_raw_<n>`` i
 so ``rowid`` numbers the data rows. CSV is read with every column as VARCHAR; malformed CSV
 lines (wrong number of fields, bad encoding) are kept aside by DuckDB's reject tables and
 reported as bad rows instead of failing the file.
+
+A Parquet file may instead be loaded *lazily*: ``_raw_<n>`` is then a view over the file with
+its row number as ``rowid``. Big readings files take that way: scanning Parquet (dictionary
+encoded, column by column) is faster than copying it, and each pass reads only the columns it
+needs.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Staged:
     loc: str = "row"
     first: int = 1
     rows: int = 0
+    lazy: bool = False
     shift_table: str | None = None
     rejected: pd.DataFrame | None = None
     ignored: list[str] = field(default_factory=list)
@@ -190,13 +196,20 @@ def _missing_message(spec: FileSpec, missing: list[str], found: list[str]) -> st
     return text
 
 
-def load(con: duckdb.DuckDBPyConnection, staged: Staged, path: Path | None) -> Staged:
+def load(
+    con: duckdb.DuckDBPyConnection, staged: Staged, path: Path | None, lazy: bool = False
+) -> Staged:
     """Copy the rows into ``_raw_<index>`` in file order and note malformed CSV lines.
+
+    With ``lazy`` a Parquet file is not copied: ``_raw_<index>`` is a view over it whose
+    ``rowid`` is the file's row number (module docstring). The caller then reads it in full
+    once, wrapping errors as :func:`unreadable` does, because a corrupt page is only found
+    when the rows are read.
 
     Raises
     ------
     ImportFileError
-        If reading fails part-way (e.g. a corrupt Parquet page).
+        If reading fails part-way (e.g. a corrupt Parquet page; only when not ``lazy``).
     """
     i = staged.index
     staged.table = f"_raw_{i}"
@@ -209,12 +222,20 @@ def load(con: duckdb.DuckDBPyConnection, staged: Staged, path: Path | None) -> S
     scan = staged.scan
     if staged.loc == "line":
         scan = _csv_scan(path, list(staged.header), rejects=i)
+    staged.lazy = (
+        lazy
+        and scan.startswith("read_parquet(")
+        and "file_row_number"
+        not in {c.lower() for c in [*staged.columns.values(), *staged.ignored]}
+    )
+    if staged.lazy:
+        scan = f"read_parquet({lit(str(path))}, file_row_number=true)"
+        select = f"file_row_number AS rowid, {select}"
+    kind = "VIEW" if staged.lazy else "TABLE"
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {staged.table} AS SELECT {select} FROM {scan}")
+        con.execute(f"CREATE OR REPLACE {kind} {staged.table} AS SELECT {select} FROM {scan}")
     except duckdb.Error as exc:
-        raise ImportFileError(
-            staged.name, f"cannot read the {staged.spec.kind} data: {exc}"
-        ) from exc
+        raise unreadable(staged, exc) from exc
     finally:
         if staged.scan.startswith("_frame_"):
             con.unregister(staged.scan)
@@ -223,6 +244,11 @@ def load(con: duckdb.DuckDBPyConnection, staged: Staged, path: Path | None) -> S
         _note_rejects(con, staged)
         _note_line_drift(staged, path)
     return staged
+
+
+def unreadable(staged: Staged, exc: Exception) -> ImportFileError:
+    """The error for a file whose rows cannot be read (e.g. a corrupt Parquet page)."""
+    return ImportFileError(staged.name, f"cannot read the {staged.spec.kind} data: {exc}")
 
 
 def _note_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:

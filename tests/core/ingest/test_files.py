@@ -54,6 +54,21 @@ def test_unreadable_files_raise_import_file_error(
     assert counts(db) == [0, 0, 0]
 
 
+def test_corrupt_parquet_pages_fail_the_import_and_write_nothing(db, meters_csv, tmp_path):
+    # The schema (footer) reads fine; the rows do not. Readings Parquet is read lazily, so the
+    # error comes from the first full read, and must still name the file.
+    path = tmp_path / "r.parquet"
+    ts = pd.date_range("2024-01-01", periods=50_000, freq="15min")
+    pd.DataFrame({"meter_id": "m1", "ts": ts, "value": 1.0}).to_parquet(path, row_group_size=5000)
+    data = bytearray(path.read_bytes())
+    data[4 : len(data) // 2] = bytes(len(data) // 2 - 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportFileError, match="cannot read the readings data") as err:
+        import_files(db, meters=meters_csv, readings=path)
+    assert str(path) in str(err.value)
+    assert counts(db) == [0, 0, 0]
+
+
 def test_missing_column_in_a_frame(db):
     with pytest.raises(
         ImportFileError, match=r"seed\[readings\]: missing required column\(s\) value"
